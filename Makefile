@@ -1,0 +1,38 @@
+# runner: everything installs itself idempotently (Debian 12, as root or with sudo).
+#   make demo   run the demo batch (3 explainer videos, offline model) on the embedded Temporal
+#   make test   run the test suite (real Temporal dev server, real manim and ffmpeg)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup system lint docs clean
+
+demo: setup
+	$(BIN)/runner submit configs/examples/demo.yaml --wait
+
+test: setup
+	$(BIN)/python -m pytest
+
+setup: system $(STAMP)
+
+system:
+	@bash scripts/install-system-deps.sh
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "runner needs Python >= 3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+lint: setup
+	$(BIN)/ruff check runner jobs tests bench
+	$(BIN)/mypy
+
+docs: setup
+	$(BIN)/python -m runner.docgen
+
+clean:
+	rm -rf out .runner .pytest_cache .mypy_cache .ruff_cache

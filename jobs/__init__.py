@@ -1,0 +1,1 @@
+"""Job kinds: one package each, exposing ``JOB: runner.registry.JobKind``."""

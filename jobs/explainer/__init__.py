@@ -1,0 +1,39 @@
+"""The explainer job kind: a math topic in, a short explainer video out.
+
+decompose (LLM) -> script (LLM writes Manim code and its claims) -> validate (sympy) ->
+render (manim, heartbeating) -> merge (ffmpeg).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from jobs.explainer.types import LLM_STEPS, STEPS, ExplainerOptions
+from jobs.explainer.workflow import ExplainerWorkflow
+from runner.registry import JobKind
+
+
+def _activities() -> Sequence[Callable[..., Any]]:
+    from jobs.explainer.activities import ExplainerActivities
+
+    return ExplainerActivities().activities()  # type: ignore[return-value]
+
+
+def _offline(system: str, user: str) -> str | None:
+    from jobs.explainer import offline
+
+    return offline.respond(system, user)
+
+
+JOB = JobKind(
+    name="explainer",
+    summary="a math topic in, a short explainer video out (LLM plan and Manim script, sympy "
+    "checks, manim render, ffmpeg merge)",
+    workflow=ExplainerWorkflow,
+    activities=_activities,
+    options=ExplainerOptions,
+    steps=STEPS,
+    llm_steps=LLM_STEPS,
+    offline_responders=(_offline,),
+)

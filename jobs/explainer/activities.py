@@ -1,0 +1,207 @@
+"""The explainer's non-LLM activities: validate the math, render the scenes, merge the video.
+
+They run on workers, never in workflow code; manim and sympy run in subprocesses, so this module
+imports neither.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity
+
+from jobs.explainer.types import (
+    MERGE_ACTIVITY,
+    QUALITY_FLAGS,
+    RENDER_ACTIVITY,
+    VALIDATE_ACTIVITY,
+    ClaimCheck,
+    MergeInput,
+    MergeOutput,
+    RenderInput,
+    RenderOutput,
+    SceneFile,
+    ValidateInput,
+    ValidateOutput,
+)
+from runner.errors import PermanentStepError, StepError
+from runner.report import write_json_atomic
+from runner.step_activity import step_activity
+
+CLAIM_TIMEOUT_S = 10.0
+SCENE_TIMEOUT_S = 900.0
+HEARTBEAT_EVERY_S = 5.0
+STDERR_TAIL = 25
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment of render and check subprocesses: no API keys, nothing inherited by accident."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TEXMFHOME", "TEXMFVAR")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.setdefault("LANG", "C.UTF-8")
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def _heartbeat(details: Any) -> None:
+    with contextlib.suppress(RuntimeError):  # outside an activity (direct calls in tests)
+        activity.heartbeat(details)
+
+
+async def run_process(
+    argv: list[str], *, label: str, cwd: Path, timeout: float, stdin: bytes | None = None,
+    on_tick: Callable[[], None] | None = None,
+) -> tuple[int, bytes, bytes]:
+    """Run a subprocess in its own process group; kill the whole group on timeout or cancellation.
+
+    Returns:
+        exit code, stdout, stderr.
+
+    Raises:
+        StepError: (retryable) the process did not finish within ``timeout`` seconds.
+    """
+    proc = await asyncio.create_subprocess_exec(
+        *argv, cwd=cwd, env=subprocess_env(), start_new_session=True,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    comm = asyncio.ensure_future(proc.communicate(stdin))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    try:
+        while True:
+            left = deadline - loop.time()
+            if left <= 0:
+                raise StepError(f"{label}: timed out after {timeout:.0f} s")
+            done, _ = await asyncio.wait({comm}, timeout=min(HEARTBEAT_EVERY_S, left))
+            if done:
+                out, err = comm.result()
+                return proc.returncode or 0, out, err
+            if on_tick:
+                on_tick()
+    finally:
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(proc.wait(), 5)
+        comm.cancel()
+
+
+def _tail(data: bytes, lines: int = STDERR_TAIL) -> str:
+    text = data.decode("utf-8", "replace").strip().splitlines()
+    return "\n".join(text[-lines:])
+
+
+class ExplainerActivities:
+    """validate, render and merge; ``max_renders`` bounds manim processes per worker."""
+
+    def __init__(self, *, max_renders: int | None = None) -> None:
+        self._render_slots = asyncio.Semaphore(max_renders or os.cpu_count() or 2)
+
+    @step_activity(VALIDATE_ACTIVITY)
+    async def validate(self, inp: ValidateInput) -> ValidateOutput:
+        """Save the scene files and check every claim with sympy (in a subprocess)."""
+        topic_dir = Path(inp.topic_dir)
+        scenes_dir = topic_dir / "scenes"
+        scenes_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(topic_dir / "script.json", inp.script.model_dump())
+        files = []
+        for scene in inp.script.scenes:
+            path = scenes_dir / f"{scene.id}.py"
+            path.write_text(scene.code, encoding="utf-8")
+            files.append(SceneFile(id=scene.id, path=str(path), class_name=scene.class_name))
+        claims = [(s.id, c) for s in inp.script.scenes for c in s.claims]
+        results: list[dict[str, str]] = []
+        if claims:
+            request = {"claims": [c for _, c in claims], "timeout_per_claim": CLAIM_TIMEOUT_S}
+            code, out, err = await run_process(
+                [sys.executable, "-m", "jobs.explainer.mathcheck"], label="claim check", cwd=topic_dir,
+                timeout=CLAIM_TIMEOUT_S * len(claims) + 60, stdin=json.dumps(request).encode(),
+                on_tick=lambda: _heartbeat("checking claims"))
+            if code != 0:
+                raise StepError(f"the claim checker failed (exit {code}): {_tail(err, 5)}")
+            results = json.loads(out)["results"]
+        checks = [ClaimCheck(scene=scene_id, **r)
+                  for (scene_id, _), r in zip(claims, results, strict=True)]
+        write_json_atomic(topic_dir / "validation.json", [c.model_dump() for c in checks])
+        return ValidateOutput(scenes=files, claims=checks)
+
+    @step_activity(RENDER_ACTIVITY)
+    async def render(self, inp: RenderInput) -> RenderOutput:
+        """Render every scene with manim, reusing scenes an earlier attempt finished.
+
+        Heartbeats every few seconds with the scenes done so far, so a dead worker is noticed within
+        the heartbeat timeout and a retry resumes where this attempt stopped.
+        """
+        videos: list[str] = []
+        rendered: list[str] = []
+        for scene in inp.scenes:
+            target = self._target(scene, inp.quality)
+            if not (target.is_file() and target.stat().st_size > 0):
+                state = {"done": [Path(v).stem for v in videos], "current": scene.id}
+                await self._with_slot(lambda s=scene, t=target, st=state:  # type: ignore[misc]
+                                      self._render_scene(s, inp.quality, t, st), state)
+                rendered.append(scene.id)
+            videos.append(str(target))
+            _heartbeat({"done": [Path(v).stem for v in videos]})
+        return RenderOutput(videos=videos, rendered=rendered)
+
+    @staticmethod
+    def _target(scene: SceneFile, quality: str) -> Path:
+        """Where a scene's video goes; named by a hash of its code, so changed code renders anew."""
+        code = Path(scene.path).read_bytes()
+        digest = hashlib.sha256(code + quality.encode() + scene.class_name.encode()).hexdigest()[:12]
+        return Path(scene.path).with_name(f"{scene.id}-{quality}-{digest}.mp4")
+
+    async def _with_slot(self, work: Callable[[], Awaitable[None]], state: dict[str, Any]) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._render_slots.acquire(), HEARTBEAT_EVERY_S)
+                break
+            except TimeoutError:
+                _heartbeat({**state, "waiting": True})
+        try:
+            await work()
+        finally:
+            self._render_slots.release()
+
+    async def _render_scene(self, scene: SceneFile, quality: str, target: Path,
+                            state: dict[str, Any]) -> None:
+        media = target.parent / "media"
+        argv = [sys.executable, "-m", "manim", "render", QUALITY_FLAGS[quality],
+                "--media_dir", str(media), "--progress_bar", "none", "-v", "WARNING",
+                "-o", scene.id, scene.path, scene.class_name]
+        code, _, err = await run_process(argv, label=f"render {scene.id}", cwd=target.parent, timeout=SCENE_TIMEOUT_S,
+                                         on_tick=lambda: _heartbeat(state))
+        if code < 0:
+            raise StepError(f"{scene.id}: manim was killed by signal {-code}")
+        if code != 0:
+            raise PermanentStepError(f"{scene.id}: manim failed (exit {code}):\n{_tail(err)}")
+        made = sorted(media.glob(f"videos/{Path(scene.path).stem}/*/{scene.id}.mp4"),
+                      key=lambda p: p.stat().st_mtime)
+        if not made:
+            raise PermanentStepError(f"{scene.id}: manim exited 0 but wrote no video:\n{_tail(err)}")
+        os.replace(made[-1], target)
+
+    @step_activity(MERGE_ACTIVITY)
+    async def merge(self, inp: MergeInput) -> MergeOutput:
+        """Concatenate the scene videos into one mp4 (probing every part first)."""
+        from jobs.explainer.media import merge_videos
+
+        info = await asyncio.to_thread(merge_videos, [Path(v) for v in inp.videos], Path(inp.output))
+        return MergeOutput(video=inp.output, duration_s=info.duration_s, codec=info.codec,
+                           width=info.width, height=info.height, reencoded=info.reencoded)
+
+    def activities(self) -> list[object]:
+        """The activity callables to register on a worker."""
+        return [self.validate, self.render, self.merge]

@@ -1,0 +1,55 @@
+"""Prompts of the explainer's LLM steps.
+
+Each system prompt carries a ``FORMAT:`` line: it names the answer's shape for a real model, and lets
+the offline provider recognise the request.
+"""
+
+from __future__ import annotations
+
+import json
+
+from jobs.explainer.types import Plan
+from runner.llm.types import LLMRequest, Message
+
+DECOMPOSE_FORMAT = "explainer.decompose.v1"
+SCRIPT_FORMAT = "explainer.script.v1"
+
+DECOMPOSE_SYSTEM = f"""You plan short math explainer videos (20-40 seconds).
+Split the topic into 2 to 4 scenes that build on each other: set up the question, show the key idea,
+state the result.
+Answer with JSON only, no prose, in this shape:
+{{"title": "...", "scenes": [{{"id": "s1", "title": "...", "goal": "what the viewer learns"}}]}}
+Scene ids are s1, s2, ... in order.
+FORMAT: {DECOMPOSE_FORMAT}"""
+
+SCRIPT_SYSTEM = f"""You write Manim Community Edition 0.22 code for math explainer scenes.
+For each planned scene, write one complete Python module: `from manim import *` (numpy as np and math
+are also allowed), defining exactly one Scene subclass whose construct() runs 3 to 6 seconds of
+animation. Use only current manim names (Text, MathTex, Tex, Write, FadeIn, FadeOut, Create,
+Transform, Axes, axes.plot, VGroup, ...); never ShowCreation, TextMobject, TexMobject, GraphScene or
+CONFIG dicts. No file, network or process access.
+List the mathematical claims each scene shows as sympy expressions with a relation, e.g.
+"diff(x**2, x) == 2*x" or "integrate(x**2, (x, 0, 1)) == 1/3".
+Answer with JSON only, no prose, in this shape:
+{{"scenes": [{{"id": "s1", "class_name": "S1Intro", "code": "...", "claims": ["..."]}}]}}
+One entry per planned scene, same ids, same order.
+FORMAT: {SCRIPT_FORMAT}"""
+
+
+def decompose_request(topic: str) -> LLMRequest:
+    """The decompose step's request."""
+    return LLMRequest(
+        system=DECOMPOSE_SYSTEM,
+        messages=[Message(role="user", content=f"Topic: {topic}")],
+        max_tokens=1500,
+    )
+
+
+def script_request(topic: str, plan: Plan) -> LLMRequest:
+    """The script step's request."""
+    return LLMRequest(
+        system=SCRIPT_SYSTEM,
+        messages=[Message(role="user",
+                          content=f"Topic: {topic}\nPlan:\n{json.dumps(plan.model_dump(), indent=2)}")],
+        max_tokens=8000,
+    )

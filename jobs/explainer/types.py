@@ -1,0 +1,104 @@
+"""The explainer's contract: manifest options, the LLM steps' answers, and activity inputs/outputs.
+
+Sandbox-safe (pydantic only). The JSON the LLM steps answer is described in ``contract.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from runner.step_activity import StepOutput
+
+Quality = Literal["low", "medium", "high"]
+QUALITY_FLAGS: dict[str, str] = {"low": "-ql", "medium": "-qm", "high": "-qh"}
+
+STEPS = ("decompose", "script", "validate", "render", "merge")
+LLM_STEPS = ("decompose", "script")
+
+VALIDATE_ACTIVITY = "explainer.validate"
+RENDER_ACTIVITY = "explainer.render"
+MERGE_ACTIVITY = "explainer.merge"
+
+
+class ExplainerOptions(BaseModel):
+    """Manifest keys of the explainer (top level = defaults; each topic may override them)."""
+
+    model_config = ConfigDict(extra="forbid")
+    quality: Quality = Field(default="low", description="low | medium | high (manim -ql / -qm / -qh)")
+
+
+class PlannedScene(BaseModel):
+    id: str = Field(pattern=r"^s[0-9]+$")
+    title: str
+    goal: str = ""
+
+
+class Plan(BaseModel):
+    """The decompose step's answer."""
+
+    title: str
+    scenes: list[PlannedScene] = Field(min_length=1, max_length=8)
+
+
+class SceneScript(BaseModel):
+    id: str = Field(pattern=r"^s[0-9]+$")
+    class_name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    code: str = Field(min_length=1)
+    claims: list[str] = Field(default_factory=list)
+
+
+class Script(BaseModel):
+    """The script step's answer."""
+
+    scenes: list[SceneScript] = Field(min_length=1)
+
+
+class SceneFile(BaseModel):
+    id: str
+    path: str
+    class_name: str
+
+
+class ClaimCheck(BaseModel):
+    claim: str
+    scene: str
+    status: Literal["verified", "refuted", "unknown"]
+    method: str = ""
+    detail: str = ""
+
+
+class ValidateInput(BaseModel):
+    topic_dir: str
+    script: Script
+
+
+class ValidateOutput(StepOutput):
+    scenes: list[SceneFile]
+    claims: list[ClaimCheck]
+
+
+class RenderInput(BaseModel):
+    topic_dir: str
+    scenes: list[SceneFile]
+    quality: Quality
+
+
+class RenderOutput(StepOutput):
+    videos: list[str]
+    rendered: list[str] = Field(description="scene ids rendered by this attempt (others were reused)")
+
+
+class MergeInput(BaseModel):
+    videos: list[str]
+    output: str
+
+
+class MergeOutput(StepOutput):
+    video: str
+    duration_s: float
+    codec: str
+    width: int
+    height: int
+    reencoded: bool

@@ -1,0 +1,196 @@
+"""The ``runner`` command line. It only parses options and presents results; the work is elsewhere."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from runner import __version__, logs, server
+from runner.catalog import CATALOG_ENV, load_catalog
+from runner.connect import DEFAULT_TASK_QUEUE, connect, resolve_target
+from runner.errors import RunnerError
+from runner.manifest import load_manifest
+from runner.registry import job_kinds
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CATALOG_HELP = (f"Model catalog YAML (default: ${CATALOG_ENV}, else ./configs/models.yaml, else the "
+                "built-in catalog with only `offline`).")
+
+
+def reports_errors(fn: F) -> F:
+    """Turn runner's errors into a message on stderr and the error's exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except RunnerError as exc:
+            if not exc.shown:
+                click.echo(f"error: {exc.format()}" if exc.exit_code != 2 else exc.format(), err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def echo(line: str) -> None:
+    click.echo(line)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="runner")
+@click.option("-v", "--verbose", is_flag=True, help="Log more, with full tracebacks.")
+def main(verbose: bool) -> None:
+    """runner: a durable batch runner for GenAI pipelines on Temporal.
+
+    A YAML manifest lists topics; `runner submit` starts one Temporal workflow for the batch, which
+    runs one child workflow per topic through the job kind's pipeline and writes report.json and
+    report.md into the batch's output directory.
+
+    Temporal: if TEMPORAL_ADDRESS or a temporalio client profile is configured, runner uses it;
+    otherwise it starts (or reuses) an embedded dev server with its state in $RUNNER_HOME
+    (default ./.runner).
+
+    \b
+    Exit codes: 0 success, 1 failure (e.g. a topic failed), 2 bad input (nothing was started).
+    """
+    logs.setup(verbose=verbose)
+
+
+@main.command()
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--wait/--no-wait", default=False, show_default=True,
+              help="Follow the batch, showing progress, until its report is written.")
+@click.option("--worker/--no-worker", "worker", default=None,
+              help="With --wait: run a worker in this process. Default: only when the embedded "
+                   "server is used and no worker polls the task queue.")
+@click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), help=CATALOG_HELP)
+@click.option("--task-queue", default=DEFAULT_TASK_QUEUE, show_default=True,
+              help="Task queue of the workflows and activities.")
+@reports_errors
+def submit(manifest: Path, wait: bool, worker: bool | None, catalog: Path | None,
+           task_queue: str) -> None:
+    """Validate MANIFEST and start its batch.
+
+    Without --wait, prints the batch id and returns. With --wait, shows progress, prints the
+    report's path as its last line, and exits 0 only if every topic succeeded (1 if any failed).
+    A manifest with problems is reported in full and nothing is started (exit 2).
+    """
+    from runner.submit import submit as run_submit
+
+    cat = load_catalog(catalog)
+    plan = load_manifest(manifest, cat)
+    target = resolve_target()
+
+    async def go() -> None:
+        client = await connect(target)
+        await run_submit(client, target, plan, task_queue=task_queue, catalog=cat, wait=wait,
+                         worker=worker, echo=echo)
+
+    asyncio.run(go())
+
+
+@main.command()
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), help=CATALOG_HELP)
+@reports_errors
+def validate(manifest: Path, catalog: Path | None) -> None:
+    """Check MANIFEST without starting anything.
+
+    Prints every problem at once as FILE:LINE: key.path: message and exits 2, or a one-line summary
+    and exits 0.
+    """
+    plan = load_manifest(manifest, load_catalog(catalog))
+    click.echo(f"{manifest}: ok: batch {plan.name!r}, job {plan.job}, {len(plan.topics)} topics, "
+               f"concurrency {plan.concurrency}, output {plan.output_dir}")
+
+
+@main.command()
+@click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), help=CATALOG_HELP)
+@click.option("--task-queue", default=DEFAULT_TASK_QUEUE, show_default=True,
+              help="Task queue to poll.")
+@reports_errors
+def worker(catalog: Path | None, task_queue: str) -> None:
+    """Run a worker for the batch workflow and every job kind until Ctrl-C or SIGTERM.
+
+    Uses the configured Temporal, else the embedded server (started if needed). The worker reads
+    the model catalog and the providers' API keys from its own environment.
+    """
+    from runner.worker import build_worker, run_until
+
+    cat = load_catalog(catalog)
+    target = resolve_target()
+
+    async def go() -> None:
+        client = await connect(target)
+        w = build_worker(client, task_queue=task_queue, catalog=cat)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        click.echo(f"worker polling task queue {task_queue!r} on {target.describe()}; "
+                   f"jobs: {', '.join(sorted(job_kinds()))}; Ctrl-C to stop")
+        await run_until(w, stop)
+        click.echo("worker stopped")
+
+    asyncio.run(go())
+
+
+@main.group("server")
+def server_group() -> None:
+    """Manage the embedded Temporal dev server (state in $RUNNER_HOME, default ./.runner).
+
+    It persists to SQLite (WAL, synchronous=NORMAL), so batches survive a restart. `runner submit`
+    and `runner worker` start it themselves when no Temporal address is configured.
+    """
+
+
+@server_group.command("start")
+@click.option("--port", type=int, default=None,
+              help="gRPC port (default 7233, or a free port if 7233 is taken).")
+@reports_errors
+def server_start(port: int | None) -> None:
+    """Start the embedded server, or report the one already running."""
+    info, started = server.start(port=port)
+    verb = "started" if started else "already running"
+    click.echo(f"temporal dev server {verb}: {info.address} (pid {info.pid}), UI {info.ui_url}, "
+               f"data {info.db}")
+
+
+@server_group.command("stop")
+@reports_errors
+def server_stop() -> None:
+    """Stop the embedded server (its data stays in the state directory)."""
+    info = server.stop()
+    click.echo(f"stopped temporal dev server (pid {info.pid})" if info else "no server was running")
+
+
+@server_group.command("status")
+@reports_errors
+def server_status() -> None:
+    """Say whether the embedded server runs; exit 0 if it does, 1 if not."""
+    info = server.status()
+    if info is None:
+        click.echo(f"not running (state directory {server.runner_home()})")
+        sys.exit(1)
+    click.echo(f"running: {info.address} (pid {info.pid}), UI {info.ui_url}, data {info.db}")
+
+
+@main.command("jobs")
+def jobs_command() -> None:
+    """List the job kinds, their steps and their manifest options."""
+    for kind in job_kinds().values():
+        click.echo(f"{kind.name}: {kind.summary}")
+        click.echo(f"  steps: {' -> '.join(kind.steps)} (LLM steps: {', '.join(kind.llm_steps)})")
+        for name, field in kind.options.model_fields.items():
+            click.echo(f"  option {name}: {field.description or ''} (default {field.default!r})")

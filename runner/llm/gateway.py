@@ -1,0 +1,60 @@
+"""Workflow side of the LLM gateway: call a step's model chain and return the first answer.
+
+The workflow calls one function and gets text back; which model answered, and how many attempts each
+model took, goes into the step's record. Sandbox-safe.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from runner.llm.types import LLM_ACTIVITY, LLMCall, LLMRequest, LLMResponse
+from runner.steps import DEFAULT_RETRY, StepLog, failed_attempts, failure_message
+from runner.types import ModelAttempt
+
+LLM_TIMEOUT = timedelta(minutes=5)
+
+
+async def complete(
+    log: StepLog, step: str, request: LLMRequest, chain: list[str], *, task_queue: str
+) -> LLMResponse:
+    """Run LLM step ``step``: try each model of ``chain`` in order until one answers.
+
+    Raises:
+        ApplicationError: every model of the chain failed (non-retryable: each already had its retries).
+    """
+
+    record = log.begin(step)
+    for name in chain:
+        try:
+            answer = await workflow.execute_activity(
+                LLM_ACTIVITY,
+                LLMCall(model=name, request=request),
+                result_type=LLMResponse,
+                task_queue=task_queue,
+                start_to_close_timeout=LLM_TIMEOUT,
+                retry_policy=DEFAULT_RETRY,
+            )
+        except ActivityError as err:
+            record.models_tried.append(
+                ModelAttempt(model=name, attempts=failed_attempts(err, DEFAULT_RETRY),
+                             outcome="failed", error=failure_message(err))
+            )
+            continue
+        record.models_tried.append(ModelAttempt(model=name, attempts=answer.attempt, outcome="answered"))
+        record.model = answer.model
+        record.attempts = sum(m.attempts or 0 for m in record.models_tried) or None
+        record.detail["usage"] = answer.usage.model_dump()
+        log.end(record)
+        return answer
+    error = ApplicationError(
+        f"{step}: every model failed ({', '.join(chain)}); last error: "
+        f"{record.models_tried[-1].error if record.models_tried else 'none'}",
+        type="ModelChainExhausted",
+        non_retryable=True,
+    )
+    log.end(record, error=error)
+    raise error

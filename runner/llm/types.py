@@ -1,0 +1,48 @@
+"""What an LLM call takes and gives back, whatever the provider (sandbox-safe)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from runner.step_activity import StepOutput
+
+LLM_ACTIVITY = "runner.llm.complete"
+
+
+class Message(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class LLMRequest(BaseModel):
+    """A provider-neutral chat request."""
+
+    system: str = ""
+    messages: list[Message]
+    max_tokens: int = Field(default=4096, ge=1)
+    temperature: float = Field(default=0.2, ge=0, le=2)
+
+
+class LLMCall(BaseModel):
+    """Input of the LLM activity: a catalog model name (never a key) and the request."""
+
+    model: str
+    request: LLMRequest
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class LLMResponse(StepOutput):
+    """Output of the LLM activity."""
+
+    text: str
+    model: str = Field(description="catalog name of the model that answered")
+    provider: str
+    provider_model: str
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float | None = None

@@ -1,0 +1,164 @@
+"""The batch report: ``report.json`` for machines and ``report.md`` for people, written when a batch ends.
+
+The parent workflow keeps only small outcomes; the report activity reads each topic's result file from
+the artifact store and aggregates per step, per model and per batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from runner.batch import WRITE_REPORT_ACTIVITY
+from runner.step_activity import step_activity
+from runner.topic import WRITE_RESULT_ACTIVITY
+from runner.types import ReportInput, ReportOutput, ResultWrite, TopicResult
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _load_result(path: str | None) -> TopicResult | None:
+    if not path or not Path(path).is_file():
+        return None
+    try:
+        return TopicResult.model_validate_json(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValidationError):
+        return None
+
+
+def build_report(inp: ReportInput) -> dict[str, Any]:
+    """The report as a JSON-ready dict."""
+    from datetime import datetime
+
+    topics: list[dict[str, Any]] = []
+    models: dict[str, dict[str, Any]] = {}
+    for outcome in inp.outcomes:
+        result = _load_result(outcome.result_path)
+        if result is None:  # the child failed before it could write its result
+            result = TopicResult(id=outcome.id, topic=inp.topics.get(outcome.id, ""),
+                                 status=outcome.status, error=outcome.error)
+        entry = result.model_dump(mode="json")
+        entry["status"] = outcome.status
+        if outcome.status == "failed" and not entry.get("error"):
+            entry["error"] = outcome.error
+        topics.append(entry)
+        for step in result.steps:
+            for tried in step.models_tried:
+                m = models.setdefault(tried.model, {"calls": 0, "answered": 0, "attempts": 0,
+                                                    "input_tokens": 0, "output_tokens": 0})
+                m["calls"] += 1
+                m["attempts"] += tried.attempts or 0
+                if tried.outcome == "answered":
+                    m["answered"] += 1
+                    usage = step.detail.get("usage") or {}
+                    m["input_tokens"] += int(usage.get("input_tokens", 0))
+                    m["output_tokens"] += int(usage.get("output_tokens", 0))
+    succeeded = sum(1 for t in topics if t["status"] == "succeeded")
+    wall = (datetime.fromisoformat(inp.finished_at) - datetime.fromisoformat(inp.started_at))
+    return {
+        "batch_id": inp.batch_id,
+        "name": inp.name,
+        "job": inp.job,
+        "manifest": inp.manifest,
+        "output_dir": inp.output_dir,
+        "started_at": inp.started_at,
+        "finished_at": inp.finished_at,
+        "wall_s": round(wall.total_seconds(), 3),
+        "totals": {
+            "topics": len(topics),
+            "succeeded": succeeded,
+            "failed": len(topics) - succeeded,
+            "llm_calls": sum(m["calls"] for m in models.values()),
+            "input_tokens": sum(m["input_tokens"] for m in models.values()),
+            "output_tokens": sum(m["output_tokens"] for m in models.values()),
+        },
+        "models": models,
+        "topics": topics,
+    }
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The report for people."""
+    t = report["totals"]
+    lines = [
+        f"# Batch {report['batch_id']}",
+        "",
+        f"- job: `{report['job']}`, manifest: `{report['manifest']}`",
+        f"- {t['succeeded']}/{t['topics']} topics succeeded, {t['failed']} failed; "
+        f"wall time {report['wall_s']:.1f} s",
+        f"- LLM calls: {t['llm_calls']}, tokens in/out: {t['input_tokens']}/{t['output_tokens']}",
+        "",
+        "| topic | status | output | steps |",
+        "|---|---|---|---|",
+    ]
+    for topic in report["topics"]:
+        output = topic.get("outputs", {}).get("video") or topic.get("outputs", {}).get("output") or ""
+        steps = ", ".join(f"{s['name']} {s['duration_s'] or 0:.1f}s" for s in topic.get("steps", []))
+        status = topic["status"] if topic["status"] == "succeeded" else f"**{topic['status']}**"
+        lines.append(f"| {_cell(topic['id'])} | {status} | {_cell(output)} | {_cell(steps)} |")
+    for topic in report["topics"]:
+        lines += ["", f"## {topic['id']}: {topic['topic']}", ""]
+        if topic.get("error"):
+            lines += [f"**Failed at {topic.get('failed_step') or '?'}:** {_cell(topic['error'])}", ""]
+        lines += ["| step | status | duration | attempts | model |", "|---|---|---|---|---|"]
+        for s in topic.get("steps", []):
+            lines.append(f"| {s['name']} | {s['status']} | {s['duration_s'] or 0:.2f} s | "
+                         f"{s['attempts'] or '?'} | {s['model'] or ''} |")
+        lines += _detail_lines(topic.get("outputs", {}))
+    if report["models"]:
+        lines += ["", "## Models", "", "| model | calls | answered | attempts | tokens in | tokens out |",
+                  "|---|---|---|---|---|---|"]
+        for name, m in sorted(report["models"].items()):
+            lines.append(f"| {name} | {m['calls']} | {m['answered']} | {m['attempts']} | "
+                         f"{m['input_tokens']} | {m['output_tokens']} |")
+    return "\n".join(lines) + "\n"
+
+
+def _detail_lines(outputs: dict[str, Any]) -> Iterable[str]:
+    checks = outputs.get("claims") or []
+    if checks:
+        yield ""
+        yield "| claim | check | detail |"
+        yield "|---|---|---|"
+        for c in checks:
+            yield f"| `{_cell(c['claim'])}` | {c['status']} | {_cell(c.get('detail', ''))} |"
+
+
+class EngineActivities:
+    """Activities every batch uses, whatever its job kind."""
+
+    @step_activity(WRITE_RESULT_ACTIVITY)
+    async def write_topic_result(self, inp: ResultWrite) -> None:
+        """Write one topic's result file."""
+        write_json_atomic(Path(inp.path), inp.result.model_dump(mode="json"))
+
+    @step_activity(WRITE_REPORT_ACTIVITY)
+    async def write_report(self, inp: ReportInput) -> ReportOutput:
+        """Aggregate the topics' results into report.json and report.md."""
+        report = build_report(inp)
+        out = Path(inp.output_dir)
+        write_json_atomic(out / "report.json", report)
+        md = out / "report.md"
+        md.write_text(render_markdown(report), encoding="utf-8")
+        t = report["totals"]
+        return ReportOutput(report_json=str(out / "report.json"), report_md=str(md),
+                            total=t["topics"], succeeded=t["succeeded"], failed=t["failed"])
+
+    def activities(self) -> list[object]:
+        """The activity callables to register on a worker."""
+        return [self.write_topic_result, self.write_report]

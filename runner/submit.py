@@ -1,0 +1,158 @@
+"""Start a batch from a validated plan and, if asked, follow it to its report."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowFailureError
+
+from runner.batch import BATCH_WORKFLOW, child_id
+from runner.catalog import Catalog
+from runner.connect import Target
+from runner.errors import BatchFailed, RunnerError
+from runner.manifest import BatchPlan
+from runner.registry import job_kinds
+from runner.types import BatchInput, BatchProgress, BatchResult, TopicProgress
+from runner.worker import build_worker, has_pollers, run_until
+
+Echo = Callable[[str], None]
+POLL_EVERY_S = 1.0
+QUIET_PROGRESS_EVERY_S = 15.0
+
+
+def new_batch_id(name: str) -> str:
+    """A unique, readable batch id: ``<name>-<UTC time>-<4 hex>``."""
+    return f"{name}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def batch_input(plan: BatchPlan, batch_id: str, task_queue: str) -> BatchInput:
+    """The parent workflow's input for ``plan``."""
+    kind = job_kinds()[plan.job]
+    return BatchInput(
+        batch_id=batch_id, name=plan.name, job=plan.job, child_workflow=kind.workflow_name,
+        task_queue=task_queue, output_dir=plan.output_dir, concurrency=plan.concurrency,
+        manifest=plan.manifest, topics=plan.topics,
+    )
+
+
+async def submit(
+    client: Client, target: Target, plan: BatchPlan, *, task_queue: str, catalog: Catalog,
+    wait: bool, worker: bool | None, echo: Echo,
+) -> BatchResult | None:
+    """Start the batch; with ``wait``, follow it and return its result.
+
+    Args:
+        worker: run a worker in this process while waiting: True always, False never, None when the
+            embedded server is used and no worker polls the task queue.
+
+    Raises:
+        BatchFailed: (with ``wait``) some topic failed; the report is written all the same.
+    """
+    batch_id = new_batch_id(plan.name)
+    handle = await client.start_workflow(
+        BATCH_WORKFLOW, batch_input(plan, batch_id, task_queue), id=batch_id, task_queue=task_queue,
+        result_type=BatchResult,
+    )
+    echo(f"started batch {batch_id}: {len(plan.topics)} topics, job {plan.job}, "
+         f"output {plan.output_dir}")
+    echo(f"temporal: {target.describe()}")
+    if not wait:
+        echo(batch_id)
+        return None
+
+    if worker is None:
+        worker = target.embedded and not await has_pollers(client, task_queue)
+        if not worker and not await has_pollers(client, task_queue):
+            echo(f"warning: no worker polls task queue {task_queue!r}; start one with `runner worker`")
+    stop = asyncio.Event()
+    worker_task = None
+    if worker:
+        echo(f"running a worker in this process (task queue {task_queue!r})")
+        worker_task = asyncio.create_task(
+            run_until(build_worker(client, task_queue=task_queue, catalog=catalog), stop))
+    try:
+        result = await _follow(client, handle.id, echo, worker_task)
+    finally:
+        stop.set()
+        if worker_task is not None:
+            with contextlib.suppress(Exception):
+                await worker_task
+    _summarise(result, echo)
+    if result.failed:
+        failed = BatchFailed(f"{result.failed} of {result.total} topics failed")
+        failed.shown = True  # the summary above already said so, ending with the report's path
+        raise failed
+    return result
+
+
+async def _follow(client: Client, batch_id: str, echo: Echo,
+                  worker_task: asyncio.Task[None] | None) -> BatchResult:
+    handle = client.get_workflow_handle(batch_id, result_type=BatchResult)
+    result_task = asyncio.create_task(handle.result())
+    start = time.monotonic()
+    last_line, last_time = "", 0.0
+    try:
+        while not result_task.done():
+            if worker_task is not None and worker_task.done() and worker_task.exception():
+                raise RunnerError(f"the in-process worker stopped: {worker_task.exception()}")
+            line = await _progress_line(client, batch_id)
+            now = time.monotonic()
+            if line and (line != last_line or now - last_time > QUIET_PROGRESS_EVERY_S):
+                echo(f"[{now - start:6.1f}s] {line}")
+                last_line, last_time = line, now
+            await asyncio.wait({result_task}, timeout=POLL_EVERY_S)
+        return result_task.result()
+    except WorkflowFailureError as exc:
+        raise RunnerError(f"batch {batch_id} failed: {exc.cause or exc}") from exc
+    finally:
+        result_task.cancel()
+
+
+async def _progress_line(client: Client, batch_id: str) -> str | None:
+    try:
+        progress = await client.get_workflow_handle(batch_id).query(
+            "progress", result_type=BatchProgress)
+    except Exception:  # no worker has answered yet; the next poll will tell
+        return None
+    done = progress.succeeded + progress.failed
+    parts = [f"{done}/{progress.total} done"]
+    if progress.failed:
+        parts[0] += f" ({progress.failed} failed)"
+    steps = []
+    for topic_id in progress.running[:6]:
+        try:
+            tp = await client.get_workflow_handle(child_id(batch_id, topic_id)).query(
+                "progress", result_type=TopicProgress)
+            steps.append(f"{topic_id} {tp.step or 'starting'} ({tp.steps_done}/{tp.steps_total})")
+        except Exception:
+            steps.append(f"{topic_id} starting")
+    if len(progress.running) > 6:
+        steps.append(f"+{len(progress.running) - 6} more")
+    if steps:
+        parts.append("running: " + ", ".join(steps))
+    if progress.finished or (done == progress.total and not progress.running):
+        parts.append("writing report")
+    return " | ".join(parts)
+
+
+def _summarise(result: BatchResult, echo: Echo) -> None:
+    import json
+
+    report = json.loads(Path(result.report_json).read_text(encoding="utf-8"))
+    for topic in report["topics"]:
+        if topic["status"] == "succeeded":
+            out = topic.get("outputs", {})
+            echo(f"  ok      {topic['id']}: {out.get('video') or out.get('output') or ''}")
+        else:
+            echo(f"  FAILED  {topic['id']}: at {topic.get('failed_step') or '?'}: "
+                 f"{(topic.get('error') or '').splitlines()[0] if topic.get('error') else ''}")
+    failed = f", {result.failed} FAILED" if result.failed else ""
+    echo(f"{result.succeeded}/{result.total} topics succeeded{failed} in {result.wall_s:.1f} s; "
+         f"report: {result.report_md}")
+    echo(result.report_json)

@@ -1,0 +1,52 @@
+"""Workflow side of a topic's end: write its result file, then succeed or fail the child workflow.
+
+Every job kind's child workflow ends through :func:`finish`, so results look the same for all kinds and
+the parent only ever keeps a small :class:`TopicOutcome`. Sandbox-safe.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+from runner.steps import DEFAULT_RETRY, StepLog, failure_message
+from runner.types import ResultWrite, TopicInput, TopicOutcome, TopicResult
+
+WRITE_RESULT_ACTIVITY = "runner.write_topic_result"
+RESULT_FILE = "result.json"
+
+
+def result_path(topic_dir: str) -> str:
+    """Where a topic's result file lives."""
+    return f"{topic_dir.rstrip('/')}/{RESULT_FILE}"
+
+
+async def finish(
+    inp: TopicInput, log: StepLog, outputs: dict[str, Any], error: BaseException | None = None
+) -> TopicOutcome:
+    """Write the topic's result and return its outcome.
+
+    Raises:
+        ApplicationError: (non-retryable) when ``error`` is given, after the result is written, so the
+            child workflow shows as failed in Temporal and the parent sees why.
+    """
+    failed_step = next((r.name for r in reversed(log.records) if r.status == "failed"), None)
+    message = failure_message(error) if error is not None else None
+    if error is not None and failed_step is None and log.records:
+        failed_step = log.records[-1].name
+    result = TopicResult(
+        id=inp.spec.id, topic=inp.spec.topic,
+        status="failed" if error is not None else "succeeded",
+        error=message, failed_step=failed_step, steps=log.records, outputs=outputs,
+    )
+    path = result_path(inp.topic_dir)
+    await workflow.execute_activity(
+        WRITE_RESULT_ACTIVITY, ResultWrite(path=path, result=result), task_queue=inp.task_queue,
+        start_to_close_timeout=timedelta(seconds=60), retry_policy=DEFAULT_RETRY,
+    )
+    if error is not None:
+        raise ApplicationError(f"{failed_step}: {message}", type="TopicFailed", non_retryable=True)
+    return TopicOutcome(id=inp.spec.id, status="succeeded", result_path=path)

@@ -1,0 +1,157 @@
+"""The contract between the engine, job kinds, workflows and activities.
+
+Everything that crosses Temporal is one of these pydantic models (serialised by
+``pydantic_data_converter``). Only small values travel: artifacts travel as paths, never bytes.
+This module is imported inside the workflow sandbox: keep it free of I/O and heavy imports.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+TopicStatus = Literal["succeeded", "failed"]
+StepStatusName = Literal["running", "succeeded", "failed"]
+
+
+class TopicSpec(BaseModel):
+    """One topic of a batch, with every default already applied."""
+
+    id: str
+    topic: str
+    models: dict[str, list[str]] = Field(description="model chain per LLM step (resolved)")
+    params: dict[str, Any] = Field(default_factory=dict, description="job-specific options")
+
+
+class BatchInput(BaseModel):
+    """Input of the parent :class:`runner.batch.BatchWorkflow`."""
+
+    batch_id: str
+    name: str
+    job: str
+    child_workflow: str
+    task_queue: str
+    output_dir: str
+    concurrency: int
+    manifest: str
+    topics: list[TopicSpec]
+
+
+class TopicInput(BaseModel):
+    """Input of a job kind's per-topic child workflow."""
+
+    batch_id: str
+    spec: TopicSpec
+    topic_dir: str = Field(description="where this topic's artifacts and result.json go")
+    output_dir: str = Field(description="the batch's output directory (final deliverables go here)")
+    task_queue: str
+
+
+class StepRecord(BaseModel):
+    """One pipeline step as it ran: what the report shows per step."""
+
+    name: str
+    status: StepStatusName
+    started_at: str
+    duration_s: float | None = None
+    attempts: int | None = Field(default=None, description="attempts of the activity that settled it")
+    model: str | None = Field(default=None, description="catalog name of the model that answered")
+    models_tried: list[ModelAttempt] = Field(default_factory=list)
+    error: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelAttempt(BaseModel):
+    """One model's share of an LLM step: how many attempts it got and how it ended."""
+
+    model: str
+    attempts: int | None
+    outcome: Literal["answered", "failed"]
+    error: str | None = None
+
+
+class TopicResult(BaseModel):
+    """Everything about one topic; written by the child to ``<topic_dir>/result.json``."""
+
+    id: str
+    topic: str
+    status: TopicStatus
+    error: str | None = None
+    failed_step: str | None = None
+    steps: list[StepRecord] = Field(default_factory=list)
+    outputs: dict[str, Any] = Field(default_factory=dict, description="job-specific: paths, checks")
+
+
+class ResultWrite(BaseModel):
+    """Input of the activity that writes a topic's result file."""
+
+    path: str
+    result: TopicResult
+
+
+class TopicOutcome(BaseModel):
+    """What the parent keeps per topic (small: the details live in the result file)."""
+
+    id: str
+    status: TopicStatus
+    error: str | None = None
+    result_path: str | None = None
+
+
+class TopicProgress(BaseModel):
+    """Answer of a child's ``progress`` query."""
+
+    id: str
+    step: str | None
+    steps_done: int
+    steps_total: int
+    detail: str = ""
+
+
+class BatchProgress(BaseModel):
+    """Answer of the parent's ``progress`` query."""
+
+    batch_id: str
+    total: int
+    succeeded: int
+    failed: int
+    running: list[str]
+    finished: bool
+
+
+class ReportInput(BaseModel):
+    """Input of the report activity."""
+
+    batch_id: str
+    name: str
+    job: str
+    manifest: str
+    output_dir: str
+    started_at: str
+    finished_at: str
+    outcomes: list[TopicOutcome]
+    topics: dict[str, str] = Field(description="topic id -> topic text")
+
+
+class ReportOutput(BaseModel):
+    report_json: str
+    report_md: str
+    total: int
+    succeeded: int
+    failed: int
+
+
+class BatchResult(BaseModel):
+    """Result of the parent workflow."""
+
+    batch_id: str
+    report_json: str
+    report_md: str
+    total: int
+    succeeded: int
+    failed: int
+    wall_s: float
+
+
+StepRecord.model_rebuild()

@@ -1,0 +1,160 @@
+"""The batch and explainer workflows on the real embedded Temporal server, with fake step activities
+registered under the real activity names (the engine's own report activities are real)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+
+from jobs.explainer.types import (
+    MERGE_ACTIVITY,
+    RENDER_ACTIVITY,
+    VALIDATE_ACTIVITY,
+    ClaimCheck,
+    MergeInput,
+    MergeOutput,
+    RenderInput,
+    RenderOutput,
+    SceneFile,
+    ValidateInput,
+    ValidateOutput,
+)
+from jobs.explainer.workflow import ExplainerWorkflow
+from runner.batch import BATCH_WORKFLOW, BatchWorkflow
+from runner.llm.types import LLM_ACTIVITY, LLMCall, LLMResponse
+from runner.report import EngineActivities
+from runner.types import BatchInput, BatchResult, TopicSpec
+
+PLAN = {"title": "T", "scenes": [{"id": "s1", "title": "a"}, {"id": "s2", "title": "b"}]}
+SCRIPT = {"scenes": [{"id": s, "class_name": f"C{s}", "code": "pass", "claims": ["1 == 1"]}
+                     for s in ("s1", "s2")]}
+
+
+class Fakes:
+    """Step activities that record what they saw."""
+
+    def __init__(self) -> None:
+        self.rendering = 0
+        self.max_rendering = 0
+        self.merge_calls: dict[str, int] = {}
+        self.llm_models: list[str] = []
+
+    @activity.defn(name=LLM_ACTIVITY)
+    async def llm(self, call: LLMCall) -> LLMResponse:
+        self.llm_models.append(call.model)
+        if call.model == "broken":
+            raise ApplicationError("401 invalid key", {"attempt": activity.info().attempt},
+                                   type="AuthError", non_retryable=True)
+        answer = PLAN if "decompose" in call.request.system else SCRIPT
+        return LLMResponse(text=json.dumps(answer), model=call.model, provider="fake",
+                           provider_model="fake-1", attempt=activity.info().attempt)
+
+    @activity.defn(name=VALIDATE_ACTIVITY)
+    async def validate(self, inp: ValidateInput) -> ValidateOutput:
+        wrong = "wrong" in inp.topic_dir
+        return ValidateOutput(
+            scenes=[SceneFile(id=s.id, path=f"{inp.topic_dir}/{s.id}.py", class_name=s.class_name)
+                    for s in inp.script.scenes],
+            claims=[ClaimCheck(claim="1 == 2" if wrong else "1 == 1", scene="s1",
+                               status="refuted" if wrong else "verified", detail="1 != 2")],
+            attempt=activity.info().attempt)
+
+    @activity.defn(name=RENDER_ACTIVITY)
+    async def render(self, inp: RenderInput) -> RenderOutput:
+        self.rendering += 1
+        self.max_rendering = max(self.max_rendering, self.rendering)
+        try:
+            await asyncio.sleep(0.3)
+            if "unrenderable" in inp.topic_dir:
+                raise ApplicationError("NameError: name 'ShowCreation' is not defined",
+                                       {"attempt": activity.info().attempt}, non_retryable=True)
+            return RenderOutput(videos=[f"{inp.topic_dir}/{s.id}.mp4" for s in inp.scenes],
+                                rendered=[s.id for s in inp.scenes], attempt=activity.info().attempt)
+        finally:
+            self.rendering -= 1
+
+    @activity.defn(name=MERGE_ACTIVITY)
+    async def merge(self, inp: MergeInput) -> MergeOutput:
+        n = self.merge_calls[inp.output] = self.merge_calls.get(inp.output, 0) + 1
+        if "flaky" in inp.output and n == 1:
+            raise RuntimeError("ffmpeg crashed")  # retryable: Temporal tries again
+        return MergeOutput(video=inp.output, duration_s=6.0, codec="h264", width=854, height=480,
+                           reencoded=False, attempt=activity.info().attempt)
+
+
+async def run_batch(client: Client, task_queue: str, tmp_path: Path, topics: list[TopicSpec],
+                    concurrency: int, fakes: Fakes) -> tuple[BatchResult, dict[str, Any]]:
+    engine = EngineActivities()
+    async with Worker(client, task_queue=task_queue, workflows=[BatchWorkflow, ExplainerWorkflow],
+                      activities=[fakes.llm, fakes.validate, fakes.render, fakes.merge,
+                                  *engine.activities()]):  # type: ignore[list-item]
+        result = await client.execute_workflow(
+            BATCH_WORKFLOW,
+            BatchInput(batch_id=f"b-{task_queue}", name="t", job="explainer",
+                       child_workflow="explainer.topic", task_queue=task_queue,
+                       output_dir=str(tmp_path), concurrency=concurrency, manifest="m.yaml",
+                       topics=topics),
+            id=f"b-{task_queue}", task_queue=task_queue, result_type=BatchResult)
+    report = json.loads(Path(result.report_json).read_text())
+    return result, report
+
+
+def spec(topic_id: str, chain: list[str] | None = None) -> TopicSpec:
+    chain = chain or ["offline"]
+    return TopicSpec(id=topic_id, topic=topic_id, models={"decompose": chain, "script": chain},
+                     params={"quality": "low"})
+
+
+async def test_fan_out_respects_concurrency_and_isolates_failures(
+        client: Client, task_queue: str, tmp_path: Path) -> None:
+    fakes = Fakes()
+    topics = [spec(f"t{i}") for i in range(4)] + [spec("unrenderable"), spec("wrong")]
+    result, report = await run_batch(client, task_queue, tmp_path, topics, 2, fakes)
+
+    assert (result.total, result.succeeded, result.failed) == (6, 4, 2)
+    assert fakes.max_rendering == 2
+    by_id = {t["id"]: t for t in report["topics"]}
+    assert [t["id"] for t in report["topics"]] == [t.id for t in topics]
+    ok = by_id["t0"]
+    assert ok["status"] == "succeeded"
+    assert [s["name"] for s in ok["steps"]] == ["decompose", "script", "validate", "render", "merge"]
+    assert all(s["status"] == "succeeded" and s["attempts"] == 1 for s in ok["steps"])
+    assert ok["steps"][0]["model"] == "offline"
+    assert ok["outputs"]["video"] == f"{tmp_path}/t0.mp4"
+    bad = by_id["unrenderable"]
+    assert (bad["status"], bad["failed_step"]) == ("failed", "render")
+    assert bad["error"] == "NameError: name 'ShowCreation' is not defined"
+    assert bad["steps"][-1]["attempts"] == 1  # non-retryable: tried once
+    refuted = by_id["wrong"]
+    assert (refuted["status"], refuted["failed_step"]) == ("failed", "validate")
+    assert "1 claim(s) refuted, e.g. 1 == 2 (1 != 2)" in refuted["error"]
+    assert [s["name"] for s in refuted["steps"]] == ["decompose", "script", "validate"]
+    md = Path(result.report_md).read_text()
+    assert "4/6 topics succeeded, 2 failed" in md and "**Failed at render:**" in md
+
+
+async def test_fallback_chain_and_retries_are_recorded(
+        client: Client, task_queue: str, tmp_path: Path) -> None:
+    fakes = Fakes()
+    result, report = await run_batch(
+        client, task_queue, tmp_path, [spec("flaky", ["broken", "offline"])], 1, fakes)
+
+    assert result.succeeded == 1
+    steps = {s["name"]: s for s in report["topics"][0]["steps"]}
+    decompose = steps["decompose"]
+    assert decompose["model"] == "offline"
+    assert decompose["models_tried"] == [
+        {"model": "broken", "attempts": 1, "outcome": "failed", "error": "401 invalid key"},
+        {"model": "offline", "attempts": 1, "outcome": "answered", "error": None},
+    ]
+    assert fakes.llm_models == ["broken", "offline", "broken", "offline"]
+    assert steps["merge"]["attempts"] == 2
+    assert report["models"]["broken"]["answered"] == 0
+    assert report["models"]["offline"]["answered"] == 2

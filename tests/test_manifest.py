@@ -1,0 +1,136 @@
+"""Manifest validation: every problem at once, with file, line and key path; defaults resolved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runner.catalog import BUILTIN, Catalog, ModelSpec, load_catalog
+from runner.errors import ManifestError
+from runner.manifest import load_manifest, slugify
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write(tmp_path: Path, text: str, name: str = "batch.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def problems(tmp_path: Path, text: str, catalog: Catalog = BUILTIN) -> list[str]:
+    path = write(tmp_path, text)
+    with pytest.raises(ManifestError) as info:
+        load_manifest(path, catalog, cwd=tmp_path)
+    return [str(p).replace(f"{tmp_path}/", "") for p in info.value.problems]
+
+
+def test_every_mistake_is_reported_with_its_line(tmp_path: Path) -> None:
+    text = """\
+name: Calculus Basics
+job: explainer
+concurency: 4
+quality: low
+models:
+  default: [offline, gpt-9]
+  render: [offline]
+topics:
+  - Derivative of x^2
+  - topic: Derivative of x^2
+  - topic: Limits
+    quality: ultra
+    colour: red
+  - id: no-topic
+"""
+    assert problems(tmp_path, text) == [
+        "batch.yaml:1: name: must be lowercase letters, digits and '-' (e.g. calculus-basics), "
+        "got 'Calculus Basics'",
+        "batch.yaml:3: concurency: unknown key (allowed: concurrency, job, models, name, output_dir, "
+        "quality, topics)",
+        "batch.yaml:6: models.default[1]: unknown model 'gpt-9' (catalog built-in has: offline)",
+        "batch.yaml:7: models.render: unknown step 'render' for job 'explainer' "
+        "(LLM steps: decompose, default, script)",
+        "batch.yaml:10: topics[1]: duplicate topic id 'derivative-of-x-2' (same as topics[0] on "
+        "line 9); give one of them an explicit `id:`",
+        "batch.yaml:12: topics[2].quality: must be one of low, medium, high",
+        "batch.yaml:13: topics[2].colour: unknown key (allowed: id, models, quality, topic)",
+        "batch.yaml:14: topics[3].topic: required key is missing",
+    ]
+
+
+def test_unknown_job_and_empty_topics(tmp_path: Path) -> None:
+    assert problems(tmp_path, "name: x\njob: nope\ntopics: []\n") == [
+        "batch.yaml:2: job: unknown job kind 'nope' (known: explainer)",
+        "batch.yaml:3: topics: must not be empty",
+    ]
+
+
+def test_yaml_syntax_error_and_duplicate_keys(tmp_path: Path) -> None:
+    assert problems(tmp_path, "name: x\n  job: [\n") == [
+        "batch.yaml:2: invalid YAML: mapping values are not allowed here"]
+    assert problems(tmp_path, "name: a\njob: explainer\nname: b\ntopics: [t]\n") == [
+        "batch.yaml:3: name: duplicate key (first defined on line 1)"]
+
+
+def test_not_a_mapping_and_unreadable(tmp_path: Path) -> None:
+    assert problems(tmp_path, "- just\n- a list\n") == [
+        "batch.yaml:1: a manifest must be a mapping, got a list"]
+    with pytest.raises(ManifestError) as info:
+        load_manifest(tmp_path / "missing.yaml", BUILTIN)
+    assert str(info.value) == f"{tmp_path}/missing.yaml: cannot read file: No such file or directory"
+
+
+def test_models_must_cover_every_llm_step(tmp_path: Path) -> None:
+    text = "name: x\njob: explainer\nmodels:\n  script: [offline]\n  decompose: []\ntopics: [t]\n"
+    assert problems(tmp_path, text) == [
+        "batch.yaml:5: models.decompose: must name at least one model"]
+    text = "name: x\njob: explainer\nmodels:\n  script: [offline]\ntopics: [t]\n"
+    assert problems(tmp_path, text) == [
+        "batch.yaml:3: models: no chain for step(s) decompose: name them or add `default:`"]
+
+
+def test_defaults_and_per_topic_overrides_are_resolved(tmp_path: Path) -> None:
+    catalog = Catalog(models={"offline": ModelSpec(provider="offline"),
+                              "other": ModelSpec(provider="offline")})
+    path = write(tmp_path, """\
+name: calculus-basics
+job: explainer
+quality: medium
+models:
+  default: [offline]
+  script: [other, offline]
+topics:
+  - Derivative of x^2
+  - topic: The Pythagorean theorem
+    id: pythagoras
+    quality: high
+    models: {decompose: [other]}
+""")
+    plan = load_manifest(path, catalog, cwd=tmp_path)
+    assert plan.output_dir == str(tmp_path / "out" / "calculus-basics")
+    assert plan.concurrency == 4
+    first, second = plan.topics
+    assert (first.id, first.params, first.models) == (
+        "derivative-of-x-2", {"quality": "medium"},
+        {"decompose": ["offline"], "script": ["other", "offline"]})
+    assert (second.id, second.params, second.models) == (
+        "pythagoras", {"quality": "high"}, {"decompose": ["other"], "script": ["other", "offline"]})
+
+
+def test_slugify() -> None:
+    assert slugify("Derivative of x^2") == "derivative-of-x-2"
+    assert slugify("  Ünïcode — topic!! ") == "unicode-topic"
+    assert slugify("∫∑") == "topic"
+    assert len(slugify("a" * 200)) == 64
+
+
+@pytest.mark.parametrize("manifest", sorted((REPO / "configs").rglob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_every_example_manifest_validates(manifest: Path) -> None:
+    catalog = load_catalog(REPO / "configs" / "models.yaml")
+    if manifest.name == "models.yaml":
+        assert "offline" in catalog.models
+        return
+    plan = load_manifest(manifest, catalog)
+    assert plan.topics
