@@ -181,8 +181,8 @@ class ExplainerActivities:
         argv = [sys.executable, "-m", "manim", "render", QUALITY_FLAGS[quality],
                 "--media_dir", str(media), "--progress_bar", "none", "-v", "WARNING",
                 "-o", scene.id, scene.path, scene.class_name]
-        code, _, err = await run_process(argv, label=f"render {scene.id}", cwd=target.parent, timeout=SCENE_TIMEOUT_S,
-                                         on_tick=lambda: _heartbeat(state))
+        code, _, err = await run_process(argv, label=f"render {scene.id}", cwd=target.parent,
+                                         timeout=SCENE_TIMEOUT_S, on_tick=lambda: _heartbeat(state))
         if code < 0:
             raise StepError(f"{scene.id}: manim was killed by signal {-code}")
         if code != 0:

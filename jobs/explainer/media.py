@@ -75,7 +75,8 @@ def merge_videos(parts: list[Path], output: Path) -> VideoInfo:
         else:
             first = infos[0]
             inputs = [ffmpeg.input(str(p)).video.filter("scale", first.width, first.height)
-                      .filter("fps", fps=first.fps).filter("format", "yuv420p") for p in parts]
+                      .filter("setsar", "1").filter("fps", fps=first.fps).filter("format", "yuv420p")
+                      for p in parts]
             stream = ffmpeg.concat(*inputs, v=1, a=0).output(
                 str(tmp), vcodec="libx264", pix_fmt="yuv420p", movflags="+faststart")
         stream.overwrite_output().run(quiet=True)

@@ -1,0 +1,72 @@
+"""The CLI as users meet it: help texts, validation exit codes, and submit starting nothing on bad
+input (checked on the real server)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from temporalio.client import Client
+
+from runner.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+COMMANDS = [[], ["submit"], ["validate"], ["worker"], ["jobs"], ["server"], ["server", "start"],
+            ["server", "stop"], ["server", "status"]]
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a) or "runner")
+def test_every_command_has_help(args: list[str]) -> None:
+    res = CliRunner().invoke(main, [*args, "--help"])
+    assert res.exit_code == 0
+    assert res.output.startswith("Usage: ")
+    assert len(res.output.splitlines()) > 5
+
+
+def test_validate_ok_and_bad(tmp_path: Path) -> None:
+    cli = CliRunner()
+    demo = REPO / "configs" / "examples" / "demo.yaml"
+    res = cli.invoke(main, ["validate", str(demo)])
+    assert res.exit_code == 0
+    assert res.output == (f"{demo}: ok: batch 'demo', job explainer, 3 topics, concurrency 3, "
+                          f"output {Path.cwd() / 'out' / 'demo'}\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: ok\njob: explainer\nquality: best\ntopics:\n  - a\n  - {topic: b, x: 1}\n")
+    res = cli.invoke(main, ["validate", str(bad)])
+    assert res.exit_code == 2
+    assert res.stderr == (
+        f"{bad}:3: quality: must be one of low, medium, high\n"
+        f"{bad}:6: topics[1].x: unknown key (allowed: id, models, quality, topic)\n"
+        "2 problems found; nothing was started.\n")
+
+
+async def test_submit_with_bad_manifest_starts_nothing(
+        tmp_path: Path, client: Client, cli_env: dict[str, str]) -> None:
+    before = [w.id async for w in client.list_workflows()]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad-batch\njob: explainer\nmodels: {default: [nope]}\ntopics: [a, a]\n")
+    res = CliRunner().invoke(main, ["submit", str(bad), "--wait"], env=cli_env)
+    assert res.exit_code == 2
+    assert "models.default[0]: unknown model 'nope'" in res.stderr
+    assert "topics[1]: duplicate topic id 'a'" in res.stderr
+    after = [w.id async for w in client.list_workflows()]
+    assert after == before
+
+
+async def test_submit_without_wait_prints_the_batch_id(
+        tmp_path: Path, client: Client, cli_env: dict[str, str], task_queue: str) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("name: nowait\njob: explainer\ntopics: [Derivative of x^3]\n")
+    # the CLI runs its own event loop: call it from a thread, as a separate process would
+    res = await asyncio.to_thread(CliRunner().invoke, main,
+                                  ["submit", str(manifest), "--task-queue", task_queue], env=cli_env)
+    assert res.exit_code == 0, res.output
+    batch_id = res.output.splitlines()[-1]
+    assert re.fullmatch(r"nowait-\d{8}-\d{6}-[0-9a-f]{4}", batch_id)
+    handle = client.get_workflow_handle(batch_id)
+    desc = await handle.describe()
+    assert (desc.workflow_type, desc.task_queue) == ("runner.batch", task_queue)
+    await handle.terminate("test done")
