@@ -26,23 +26,25 @@ class Price(BaseModel):
     """US dollars per million tokens."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    input_per_mtok: float = Field(ge=0)
-    output_per_mtok: float = Field(ge=0)
+    input_per_mtok: float = Field(ge=0, description="dollars per million input tokens")
+    output_per_mtok: float = Field(ge=0, description="dollars per million output tokens")
 
 
 class ModelSpec(BaseModel):
     """One model, named once; manifests refer to it by its catalog name."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    provider: Literal["offline", "anthropic", "litellm"]
+    provider: Literal["offline", "anthropic", "litellm"] = Field(
+        description="who serves it (only `offline` is callable in this version)")
     model: str = Field(default="", description="the provider's model id")
-    api_key_env: str | None = Field(default=None, description="environment variable holding the key")
-    base_url: str | None = None
-    rpm: int | None = Field(default=None, ge=1)
-    tpm: int | None = Field(default=None, ge=1)
-    max_concurrency: int = Field(default=8, ge=1)
-    context_window: int | None = Field(default=None, ge=1)
-    price: Price | None = None
+    api_key_env: str | None = Field(default=None, description="environment variable holding the key "
+                                    "(read by the worker; never sent through Temporal)")
+    base_url: str | None = Field(default=None, description="API base URL override")
+    rpm: int | None = Field(default=None, ge=1, description="requests per minute allowed")
+    tpm: int | None = Field(default=None, ge=1, description="tokens per minute allowed")
+    max_concurrency: int = Field(default=8, ge=1, description="calls in flight per worker")
+    context_window: int | None = Field(default=None, ge=1, description="tokens")
+    price: Price | None = Field(default=None, description="US dollars per million tokens")
 
 
 class Catalog(BaseModel):

@@ -8,6 +8,7 @@ allowed at the top level as defaults and on each topic as overrides. Problems ar
 from __future__ import annotations
 
 import re
+import typing
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -87,12 +88,12 @@ class BatchPlan(BaseModel):
 
 
 @cache
-def manifest_model(kind: JobKind | None) -> tuple[type[Manifest], type[TopicEntry]]:
+def manifest_model(kind: JobKind | None) -> tuple[type[BaseModel], type[BaseModel]]:
     """The manifest and topic models for a job kind (its options merged in)."""
     if kind is None:
         return Manifest, TopicEntry
     optional: dict[str, Any] = {
-        name: (f.annotation | None, Field(default=None, description=f.description))
+        name: (f.annotation | None, Field(default=None, description=f.description))  # type: ignore[operator]
         for name, f in kind.options.model_fields.items()
     }
     topic_model = create_model(f"{kind.name.title()}Topic", __base__=TopicEntry, **optional)
@@ -123,8 +124,8 @@ def plan_from_source(source: YamlSource, catalog: Catalog, *, manifest_path: Pat
     """Validate parsed YAML (see :func:`load_manifest`)."""
     data = source.data
     if not isinstance(data, dict):
-        found = "an empty file" if data is None else f"a {type(data).__name__}"
-        raise ManifestError([Problem(source.file, 1, "", f"a manifest must be a mapping, got {found}")])
+        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise ManifestError([Problem(source.file, 1, "", f"a manifest must be a mapping, got {got}")])
     data = dict(data)
     if isinstance(data.get("topics"), list):
         data["topics"] = [{"topic": t} if isinstance(t, str) else t for t in data["topics"]]
@@ -146,7 +147,7 @@ def plan_from_source(source: YamlSource, catalog: Catalog, *, manifest_path: Pat
 
     parsed: Manifest | None = None
     try:
-        parsed = batch_model.model_validate(data)
+        parsed = typing.cast(Manifest, batch_model.model_validate(data))
     except ValidationError as exc:
         found = problems_from(exc, source, allowed_keys=allowed)
         if kind is None:  # job-specific keys cannot be judged without a known job kind
@@ -206,7 +207,7 @@ def _check_ids(data: dict[str, Any], source: YamlSource) -> list[Problem]:
     for i, t in enumerate(topics):
         if not isinstance(t, dict) or not isinstance(t.get("topic"), str):
             continue
-        tid = t.get("id") if isinstance(t.get("id"), str) else slugify(t["topic"])
+        tid = str(t["id"]) if isinstance(t.get("id"), str) else slugify(t["topic"])
         if tid in seen:
             j = seen[tid]
             problems.append(source.problem(

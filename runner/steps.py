@@ -5,6 +5,7 @@ Imported inside the workflow sandbox: no I/O, no heavy imports.
 
 from __future__ import annotations
 
+import typing
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -106,7 +107,7 @@ class StepLog:
             raise
         record.attempts = getattr(out, "attempt", None) or None
         self.end(record)
-        return out
+        return typing.cast(T, out)
 
     def progress(self) -> TopicProgress:
         """Answer for the child's ``progress`` query."""

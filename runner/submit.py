@@ -107,7 +107,8 @@ async def _follow(client: Client, batch_id: str, echo: Echo,
                 echo(f"[{now - start:6.1f}s] {line}")
                 last_line, last_time = line, now
             await asyncio.wait({result_task}, timeout=POLL_EVERY_S)
-        return result_task.result()
+        result: BatchResult = result_task.result()
+        return result
     except WorkflowFailureError as exc:
         raise RunnerError(f"batch {batch_id} failed: {exc.cause or exc}") from exc
     finally:

@@ -41,6 +41,6 @@ def test_a_broken_part_fails_and_leaves_no_output(tmp_path: Path) -> None:
     good = clip(tmp_path / "a.mp4", "320x240", 1.0)
     broken = tmp_path / "b.mp4"
     broken.write_bytes(b"not a video")
-    with pytest.raises(PermanentStepError, match="b.mp4: ffprobe cannot read it"):
+    with pytest.raises(PermanentStepError, match=r"b\.mp4: ffprobe cannot read it"):
         merge_videos([good, broken], tmp_path / "out.mp4")
     assert not (tmp_path / "out.mp4").exists()

@@ -21,9 +21,10 @@ def _activities() -> Sequence[Callable[..., Any]]:
 
 
 def _offline(system: str, user: str) -> str | None:
-    from jobs.explainer import offline
+    from jobs.explainer.offline import respond
 
-    return offline.respond(system, user)
+    answer: str | None = respond(system, user)
+    return answer
 
 
 JOB = JobKind(

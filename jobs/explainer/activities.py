@@ -131,7 +131,7 @@ class ExplainerActivities:
             if code != 0:
                 raise StepError(f"the claim checker failed (exit {code}): {_tail(err, 5)}")
             results = json.loads(out)["results"]
-        checks = [ClaimCheck(scene=scene_id, **r)
+        checks = [ClaimCheck.model_validate({**r, "scene": scene_id})
                   for (scene_id, _), r in zip(claims, results, strict=True)]
         write_json_atomic(topic_dir / "validation.json", [c.model_dump() for c in checks])
         return ValidateOutput(scenes=files, claims=checks)

@@ -30,7 +30,7 @@ async def complete(
     record = log.begin(step)
     for name in chain:
         try:
-            answer = await workflow.execute_activity(
+            answer: LLMResponse = await workflow.execute_activity(
                 LLM_ACTIVITY,
                 LLMCall(model=name, request=request),
                 result_type=LLMResponse,
