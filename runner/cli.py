@@ -194,3 +194,32 @@ def jobs_command() -> None:
         click.echo(f"  steps: {' -> '.join(kind.steps)} (LLM steps: {', '.join(kind.llm_steps)})")
         for name, field in kind.options.model_fields.items():
             click.echo(f"  option {name}: {field.description or ''} (default {field.default!r})")
+
+
+def entry() -> None:
+    """Console-script entry point: run the CLI, then leave without interpreter teardown.
+
+    Temporal's core runs Tokio threads that can still touch the GIL while CPython finalizes, which
+    aborts the process (SIGABRT, "PyGILState_Release ... finalizing"; temporalio/sdk-python#300, seen
+    here after `runner submit --wait`). All work is done and flushed by then, so the exit skips the
+    teardown; the exit code is the command's.
+    """
+    import logging
+    import os
+
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)

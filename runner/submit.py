@@ -19,11 +19,12 @@ from runner.errors import BatchFailed, RunnerError
 from runner.manifest import BatchPlan
 from runner.registry import job_kinds
 from runner.types import BatchInput, BatchProgress, BatchResult, TopicProgress
-from runner.worker import build_worker, has_pollers, run_until
+from runner.worker import build_worker, has_pollers, run_until, transient_identity
 
 Echo = Callable[[str], None]
 POLL_EVERY_S = 1.0
 QUIET_PROGRESS_EVERY_S = 15.0
+NO_WORKER_WARNING_S = 30.0
 
 
 def new_batch_id(name: str) -> str:
@@ -75,7 +76,8 @@ async def submit(
     if worker:
         echo(f"running a worker in this process (task queue {task_queue!r})")
         worker_task = asyncio.create_task(
-            run_until(build_worker(client, task_queue=task_queue, catalog=catalog), stop))
+            run_until(build_worker(client, task_queue=task_queue, catalog=catalog,
+                                   identity=transient_identity()), stop))
     try:
         result = await _follow(client, handle.id, echo, worker_task)
     finally:
@@ -96,13 +98,19 @@ async def _follow(client: Client, batch_id: str, echo: Echo,
     handle = client.get_workflow_handle(batch_id, result_type=BatchResult)
     result_task = asyncio.create_task(handle.result())
     start = time.monotonic()
-    last_line, last_time = "", 0.0
+    last_line, last_time, answered, warned = "", 0.0, start, False
     try:
         while not result_task.done():
             if worker_task is not None and worker_task.done() and worker_task.exception():
                 raise RunnerError(f"the in-process worker stopped: {worker_task.exception()}")
             line = await _progress_line(client, batch_id)
             now = time.monotonic()
+            if line:
+                answered = now
+            elif now - answered > NO_WORKER_WARNING_S and not warned:
+                echo(f"warning: no worker has answered for {NO_WORKER_WARNING_S:.0f} s; is one running? "
+                     "(`runner worker`, or submit with --worker)")
+                warned = True
             if line and (line != last_line or now - last_time > QUIET_PROGRESS_EVERY_S):
                 echo(f"[{now - start:6.1f}s] {line}")
                 last_line, last_time = line, now

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -20,10 +22,18 @@ from runner.report import EngineActivities
 
 # A live idle worker re-polls at least every minute or so; a poll older than this means no worker.
 POLLER_FRESH = timedelta(seconds=75)
+# Workers that `runner submit --wait` runs in its own process for the duration. They end with the
+# command, so their recent polls do not mean that a worker will be there for the next batch.
+TRANSIENT_PREFIX = "runner-submit-"
+
+
+def transient_identity() -> str:
+    """Identity of an in-process worker of `runner submit --wait`."""
+    return f"{TRANSIENT_PREFIX}{os.getpid()}@{socket.gethostname()}"
 
 
 def build_worker(client: Client, *, task_queue: str, catalog: Catalog,
-                 kinds: Iterable[JobKind] | None = None) -> Worker:
+                 kinds: Iterable[JobKind] | None = None, identity: str | None = None) -> Worker:
     """A worker for the batch workflow, the given job kinds (default: all) and the LLM gateway."""
     kinds = list(kinds if kinds is not None else job_kinds().values())
     activities: list[object] = [*EngineActivities().activities(),
@@ -37,11 +47,13 @@ def build_worker(client: Client, *, task_queue: str, catalog: Catalog,
         activities=activities,  # type: ignore[arg-type]
         disable_eager_activity_execution=True,
         graceful_shutdown_timeout=timedelta(seconds=10),
+        identity=identity,
     )
 
 
 async def has_pollers(client: Client, task_queue: str) -> bool:
-    """Whether some worker has polled ``task_queue`` for workflow tasks recently."""
+    """Whether a long-lived worker (not another command's in-process one) polled ``task_queue``
+    for workflow tasks recently."""
     resp = await client.workflow_service.describe_task_queue(
         DescribeTaskQueueRequest(
             namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
@@ -49,7 +61,8 @@ async def has_pollers(client: Client, task_queue: str) -> bool:
         )
     )
     now = datetime.now(UTC)
-    return any(now - p.last_access_time.ToDatetime(tzinfo=UTC) < POLLER_FRESH for p in resp.pollers)
+    return any(now - p.last_access_time.ToDatetime(tzinfo=UTC) < POLLER_FRESH
+               and not p.identity.startswith(TRANSIENT_PREFIX) for p in resp.pollers)
 
 
 async def run_until(worker: Worker, stop: asyncio.Event) -> None:

@@ -1,0 +1,85 @@
+"""End to end, as a user runs it: the real `runner` CLI, the real embedded Temporal server, the
+offline model, real sympy, real manim and real ffmpeg."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jobs.explainer.media import probe
+
+RUNNER = str(Path(sys.executable).parent / "runner")
+
+
+def run_cli(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([RUNNER, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.mark.slow
+def test_submit_wait_renders_a_video_per_topic(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    (tmp_path / "batch.yaml").write_text("""\
+name: e2e-limits
+job: explainer
+concurrency: 2
+topics:
+  - Limit of sin(x)/x as x -> 0
+  - topic: Factor x^2 - 1
+    id: factor
+""")
+    res = run_cli(["submit", "batch.yaml", "--wait"], tmp_path, cli_env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    lines = res.stdout.splitlines()
+    report_path = tmp_path / "out" / "e2e-limits" / "report.json"
+    assert lines[-1] == str(report_path)
+    assert any("done | running:" in line for line in lines)  # progress was shown
+
+    report = json.loads(report_path.read_text())
+    assert report["totals"]["succeeded"] == 2 and report["totals"]["failed"] == 0
+    assert [t["id"] for t in report["topics"]] == ["limit-of-sin-x-x-as-x-0", "factor"]
+    for topic in report["topics"]:
+        steps = [(s["name"], s["status"]) for s in topic["steps"]]
+        assert steps == [(n, "succeeded") for n in ("decompose", "script", "validate", "render",
+                                                    "merge")]
+        assert topic["steps"][0]["model"] == "offline" and topic["steps"][1]["model"] == "offline"
+        claims = topic["outputs"]["claims"]
+        assert claims and all(c["status"] == "verified" for c in claims)
+
+        video = Path(topic["outputs"]["video"])
+        assert video == tmp_path / "out" / "e2e-limits" / f"{topic['id']}.mp4"
+        info = probe(video)
+        assert info.codec == "h264" and info.duration_s > 3
+        scenes = [probe(Path(p)) for p in topic["outputs"]["scene_videos"]]
+        assert len(scenes) >= 2
+        # the merged video is made of every scene
+        assert info.duration_s == pytest.approx(sum(s.duration_s for s in scenes), abs=0.5)
+    assert "2/2 topics succeeded" in (report_path.parent / "report.md").read_text()
+
+
+def test_failed_topic_exits_1_and_still_writes_the_report(
+        tmp_path: Path, cli_env: dict[str, str]) -> None:
+    # Also a regression check: this runs right after another `submit --wait`, whose in-process
+    # worker's recent polls must not be taken for a worker that will serve this batch.
+    (tmp_path / "models.yaml").write_text(
+        "models:\n  offline: {provider: offline}\n  claude: {provider: anthropic, model: x}\n")
+    (tmp_path / "batch.yaml").write_text("""\
+name: e2e-fail
+job: explainer
+models: {default: [claude]}
+topics: [Derivative of x^3]
+""")
+    res = run_cli(["submit", "batch.yaml", "--wait", "--catalog", "models.yaml"], tmp_path, cli_env)
+    assert res.returncode == 1, res.stdout + res.stderr
+    report_path = tmp_path / "out" / "e2e-fail" / "report.json"
+    assert res.stdout.splitlines()[-1] == str(report_path)
+    assert "0/1 topics succeeded, 1 FAILED" in res.stdout
+    topic = json.loads(report_path.read_text())["topics"][0]
+    assert (topic["status"], topic["failed_step"]) == ("failed", "decompose")
+    assert topic["steps"][0]["models_tried"] == [{
+        "model": "claude", "attempts": 1, "outcome": "failed",
+        "error": "model 'claude': provider 'anthropic' is not available in this version (only "
+                 "'offline' is)"}]
