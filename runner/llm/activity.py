@@ -6,6 +6,7 @@ travel through Temporal.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from runner.catalog import Catalog
@@ -31,7 +32,8 @@ class LLMActivities:
                 f"model {call.model!r} is not in this worker's catalog ({self.catalog.source})"
             )
         if spec.provider == "offline":
-            text, usage = offline_answer(call.request, self.responders)
+            # sympy work: keep it off the event loop that heartbeats for the other activities
+            text, usage = await asyncio.to_thread(offline_answer, call.request, self.responders)
             return LLMResponse(text=text, model=call.model, provider="offline",
                                provider_model=spec.model or "offline", usage=usage, cost_usd=0.0)
         raise PermanentStepError(
