@@ -72,15 +72,15 @@ def main(verbose: bool) -> None:
 @click.option("--wait/--no-wait", default=False, show_default=True,
               help="Follow the batch, showing progress, until its report is written.")
 @click.option("--worker/--no-worker", "worker", default=None,
-              help="With --wait: run a worker in this process. Default: only when the embedded "
-                   "server is used and no worker polls the task queue.")
+              help="With --wait: run a worker in this process for the duration. Default: only "
+                   "when the embedded server is used and no `runner worker` polls the task queue.")
 @click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), help=CATALOG_HELP)
 @click.option("--task-queue", default=DEFAULT_TASK_QUEUE, show_default=True,
               help="Task queue of the workflows and activities.")
 @reports_errors
 def submit(manifest: Path, wait: bool, worker: bool | None, catalog: Path | None,
            task_queue: str) -> None:
-    """Validate MANIFEST and start its batch.
+    """Validate MANIFEST and start its batch (output_dir is relative to the current directory).
 
     Without --wait, prints the batch id and returns. With --wait, shows progress, prints the
     report's path as its last line, and exits 0 only if every topic succeeded (1 if any failed).
