@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup system lint docs clean
+.PHONY: demo test setup system lint docs bench clean
 
 demo: setup
 	$(BIN)/runner submit configs/examples/demo.yaml --wait
@@ -30,6 +30,9 @@ $(STAMP): pyproject.toml
 lint: setup
 	$(BIN)/ruff check runner jobs tests bench
 	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python bench/embedded_server.py
 
 docs: setup
 	$(BIN)/python -m runner.docgen

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -116,12 +116,17 @@ def status(home: Path | None = None) -> ServerInfo | None:
     return info if _alive(info.pid) and _answers(info.port) else None
 
 
-def start(home: Path | None = None, *, port: int | None = None) -> tuple[ServerInfo, bool]:
+def start(
+    home: Path | None = None, *, port: int | None = None,
+    pragmas: Sequence[str] = SQLITE_PRAGMAS, persist: bool = True,
+) -> tuple[ServerInfo, bool]:
     """Start the embedded server, or reuse the one already running.
 
     Args:
         home: state directory (default :func:`runner_home`).
         port: gRPC port (default 7233, or a free one if 7233 is taken).
+        pragmas: SQLite pragmas (the default is what runner uses; benchmarks compare others).
+        persist: False for an in-memory server (benchmarks only: nothing survives a stop).
 
     Returns:
         The server, and whether this call started it.
@@ -149,10 +154,11 @@ def start(home: Path | None = None, *, port: int | None = None) -> tuple[ServerI
         info = ServerInfo(pid=0, port=port, ui_port=ui_port, db=str(home / "temporal.db"),
                           log=str(home / "server.log"))
         argv = [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1",
-                "--port", str(port), "--ui-port", str(ui_port), "--db-filename", info.db,
-                "--log-level", "warn"]
-        for pragma in SQLITE_PRAGMAS:
-            argv += ["--sqlite-pragma", pragma]
+                "--port", str(port), "--ui-port", str(ui_port), "--log-level", "warn"]
+        if persist:
+            argv += ["--db-filename", info.db]
+            for pragma in pragmas:
+                argv += ["--sqlite-pragma", pragma]
         with open(info.log, "ab") as log:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                     start_new_session=True, cwd=home)
