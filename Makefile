@@ -38,4 +38,5 @@ docs: setup
 	$(BIN)/python -m runner.docgen
 
 clean:
+	-test -x $(BIN)/runner && $(BIN)/runner server stop
 	rm -rf out .runner .pytest_cache .mypy_cache .ruff_cache

@@ -6,11 +6,13 @@ import asyncio
 import functools
 import signal
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from temporalio.service import RPCError
 
 from runner import __version__, logs, server
 from runner.catalog import CATALOG_ENV, load_catalog
@@ -25,8 +27,14 @@ CATALOG_HELP = (f"Model catalog YAML (default: ${CATALOG_ENV}, else ./configs/mo
                 "built-in catalog with only `offline`).")
 
 
+_verbose = False
+
+
 def reports_errors(fn: F) -> F:
-    """Turn runner's errors into a message on stderr and the error's exit code."""
+    """Turn every error into one message on stderr and an exit code (a traceback only with -v).
+
+    runner's own errors carry their exit code; Temporal's RPC errors and anything unexpected exit 1.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -35,10 +43,23 @@ def reports_errors(fn: F) -> F:
         except RunnerError as exc:
             if not exc.shown:
                 click.echo(f"error: {exc.format()}" if exc.exit_code != 2 else exc.format(), err=True)
-            sys.exit(exc.exit_code)
+            code = exc.exit_code
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
-            sys.exit(130)
+            code = 130
+        except RPCError as exc:
+            click.echo(f"error: Temporal refused the request ({exc.status.name}): {exc.message}",
+                       err=True)
+            code = 1
+        except Exception as exc:
+            click.echo(f"error: {type(exc).__name__}: {exc}" +
+                       ("" if _verbose else " (run with -v for the traceback)"), err=True)
+            code = 1
+        else:
+            return None
+        if _verbose and code not in (0, 2, 130):
+            traceback.print_exc()
+        sys.exit(code)
 
     return wrapper  # type: ignore[return-value]
 
@@ -49,7 +70,8 @@ def echo(line: str) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="runner")
-@click.option("-v", "--verbose", is_flag=True, help="Log more, with full tracebacks.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Log more, and show tracebacks of failures.")
 def main(verbose: bool) -> None:
     """runner: a durable batch runner for GenAI pipelines on Temporal.
 
@@ -64,6 +86,8 @@ def main(verbose: bool) -> None:
     \b
     Exit codes: 0 success, 1 failure (e.g. a topic failed), 2 bad input (nothing was started).
     """
+    global _verbose
+    _verbose = verbose
     logs.setup(verbose=verbose)
 
 

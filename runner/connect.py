@@ -9,7 +9,7 @@ Without one it starts or reuses the embedded dev server (:mod:`runner.server`).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio.client import Client
@@ -30,7 +30,7 @@ class Target:
     address: str
     namespace: str
     embedded: bool
-    options: dict[str, Any]
+    options: dict[str, Any] = field(repr=False)  # may hold an API key: never print it
 
     def describe(self) -> str:
         kind = "embedded dev server" if self.embedded else "configured Temporal"
@@ -50,21 +50,17 @@ def configured_target() -> Target | None:
                   embedded=False, options=options)
 
 
-def resolve_target(*, start_embedded: bool = True) -> Target:
-    """The configured endpoint, else the embedded server (started if ``start_embedded``).
+def resolve_target() -> Target:
+    """The configured endpoint, else the embedded server (started if it is not running).
 
     Raises:
         ServerError: the embedded server could not be started.
-        ConnectionFailed: no endpoint configured, none running and ``start_embedded`` is False.
     """
     configured = configured_target()
     if configured is not None:
         return configured
     info = server.status()
     if info is None:
-        if not start_embedded:
-            raise ConnectionFailed("no Temporal configured and the embedded server is not running "
-                                   "(start it with `runner server start`)")
         info, _ = server.start()
     return Target(address=info.address, namespace="default", embedded=True,
                   options={"target_host": info.address, "namespace": "default"})

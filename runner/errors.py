@@ -13,7 +13,7 @@
 
 Every error knows its exit code and how to show itself in one line, so the CLI only maps the tree to
 ``click`` exits. Errors inside activities are translated into Temporal ``ApplicationError`` s with their
-retry meaning by :func:`runner.steps.application_error`.
+retry meaning by :func:`runner.step_activity.to_application_error`.
 """
 
 from __future__ import annotations

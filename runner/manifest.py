@@ -164,7 +164,16 @@ def plan_from_source(source: YamlSource, catalog: Catalog, *, manifest_path: Pat
 
 def _check_models(data: dict[str, Any], source: YamlSource, catalog: Catalog,
                   kind: JobKind | None) -> list[Problem]:
-    """Model chains name catalog models and the job's LLM steps (checked wherever they appear)."""
+    """Model chains name catalog models and the job's LLM steps (checked wherever they appear,
+    including the default chain a manifest gets when it names none)."""
+    if "models" not in data:
+        default = Manifest.model_fields["models"].get_default(call_default_factory=True)
+        unknown = sorted({m for chain in default.values() for m in chain} - set(catalog.models))
+        if unknown:
+            return [Problem(source.file, None, "models",
+                            f"no `models:` given, and the default chain's model(s) "
+                            f"{', '.join(unknown)} are not in catalog {catalog.source} "
+                            f"(it has: {', '.join(sorted(catalog.models))}); add `models:`")]
     chains: list[tuple[PathKey, Any]] = [(("models",), data.get("models"))]
     topics = data.get("topics")
     if isinstance(topics, list):

@@ -27,8 +27,9 @@ class JobKind:
     Attributes:
         name: the value of ``job:`` in a manifest.
         summary: one line for ``runner jobs``.
-        workflow: the per-topic child workflow class; ``run(TopicInput) -> TopicResult``, with a
-            ``progress`` query answering :class:`runner.types.TopicProgress`.
+        workflow: the per-topic child workflow class; ``run(TopicInput) -> TopicOutcome`` (ending
+            through :func:`runner.topic.finish`), with a ``progress`` query answering
+            :class:`runner.types.TopicProgress`.
         activities: builds the job's activity callables for a worker.
         options: job-specific manifest keys, allowed at the top level (defaults) and per topic.
         steps: the pipeline's steps in order.

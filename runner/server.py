@@ -106,14 +106,18 @@ def _locked(home: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def status(home: Path | None = None) -> ServerInfo | None:
-    """The running embedded server of ``home``, or None."""
-    home = home or runner_home()
+def _read_state(home: Path) -> ServerInfo | None:
+    """The recorded server of ``home`` (running or not); None if there is no readable record."""
     try:
-        info = ServerInfo(**json.loads((home / STATE_FILE).read_text()))
+        return ServerInfo(**json.loads((home / STATE_FILE).read_text()))
     except (OSError, ValueError, TypeError):
         return None
-    return info if _alive(info.pid) and _answers(info.port) else None
+
+
+def status(home: Path | None = None) -> ServerInfo | None:
+    """The running embedded server of ``home``, or None."""
+    info = _read_state(home or runner_home())
+    return info if info is not None and _alive(info.pid) and _answers(info.port) else None
 
 
 def start(
@@ -139,13 +143,11 @@ def start(
         running = status(home)
         if running is not None:
             return running, False
-        stale = home / STATE_FILE
-        if stale.exists():
-            old = json.loads(stale.read_text() or "{}")
-            if isinstance(old.get("pid"), int) and _alive(old["pid"]):
-                _wait_ready(ServerInfo(**old), START_TIMEOUT_S)
-                return ServerInfo(**old), False
-            stale.unlink()
+        old = _read_state(home)
+        if old is not None and _alive(old.pid):  # still starting up
+            _wait_ready(old, START_TIMEOUT_S)
+            return old, False
+        (home / STATE_FILE).unlink(missing_ok=True)
         if port is None:
             port = DEFAULT_PORT if _port_free(DEFAULT_PORT) else _free_port()
         elif not _port_free(port):
@@ -194,21 +196,21 @@ def _log_tail(info: ServerInfo, lines: int = 15) -> str:
 
 
 def stop(home: Path | None = None, *, timeout: float = 15.0) -> ServerInfo | None:
-    """Stop the embedded server of ``home``; returns what was stopped, or None if nothing ran."""
+    """Stop the embedded server of ``home``; returns what was stopped, or None if nothing ran
+    (a stale record of a dead server is removed)."""
     home = home or runner_home()
     with _locked(home):
-        try:
-            info = ServerInfo(**json.loads((home / STATE_FILE).read_text()))
-        except (OSError, ValueError, TypeError):
+        info = _read_state(home)
+        if info is None or not _alive(info.pid):
+            (home / STATE_FILE).unlink(missing_ok=True)
             return None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(info.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(info.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
         if _alive(info.pid):
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(info.pid, signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while _alive(info.pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if _alive(info.pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(info.pid, signal.SIGKILL)
+                os.killpg(info.pid, signal.SIGKILL)
         (home / STATE_FILE).unlink(missing_ok=True)
         return info

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import secrets
 import time
 from collections.abc import Callable
@@ -15,9 +16,10 @@ from temporalio.client import Client, WorkflowFailureError
 from runner.batch import BATCH_WORKFLOW, child_id
 from runner.catalog import Catalog
 from runner.connect import Target
-from runner.errors import BatchFailed, RunnerError
+from runner.errors import BatchFailed, RunnerError, UsageError
 from runner.manifest import BatchPlan
 from runner.registry import job_kinds
+from runner.steps import failure_message
 from runner.types import BatchInput, BatchProgress, BatchResult, TopicProgress
 from runner.worker import build_worker, has_pollers, run_until, transient_identity
 
@@ -55,6 +57,8 @@ async def submit(
     Raises:
         BatchFailed: (with ``wait``) some topic failed; the report is written all the same.
     """
+    if target.embedded:  # the workers are local: catch an unwritable output_dir before starting
+        check_writable(Path(plan.output_dir))
     batch_id = new_batch_id(plan.name)
     handle = await client.start_workflow(
         BATCH_WORKFLOW, batch_input(plan, batch_id, task_queue), id=batch_id, task_queue=task_queue,
@@ -67,24 +71,32 @@ async def submit(
         echo(batch_id)
         return None
 
+    polled = await has_pollers(client, task_queue)
     if worker is None:
-        worker = target.embedded and not await has_pollers(client, task_queue)
-        if not worker and not await has_pollers(client, task_queue):
-            echo(f"warning: no worker polls task queue {task_queue!r}; start one with `runner worker`")
+        worker = target.embedded and not polled
+    if not worker and not polled:
+        echo(f"warning: no worker polls task queue {task_queue!r}; start one with `runner worker`")
     stop = asyncio.Event()
-    worker_task = None
-    if worker:
-        echo(f"running a worker in this process (task queue {task_queue!r})")
-        worker_task = asyncio.create_task(
+    tasks: list[asyncio.Task[None]] = []
+
+    def start_worker(reason: str) -> None:
+        echo(f"running a worker in this process ({reason}; task queue {task_queue!r})")
+        tasks.append(asyncio.create_task(
             run_until(build_worker(client, task_queue=task_queue, catalog=catalog,
-                                   identity=transient_identity()), stop))
+                                   identity=transient_identity()), stop)))
+
+    if worker:
+        start_worker("none was polling" if target.embedded and not polled else "asked to")
+    # On the embedded server, a worker that polled recently may have gone since: if nothing answers,
+    # serve the batch here rather than wait forever.
+    on_silence = (lambda: start_worker("no worker answered")) if target.embedded and not tasks else None
     try:
-        result = await _follow(client, handle.id, echo, worker_task)
+        result = await _follow(client, handle.id, echo, tasks, on_silence)
     finally:
         stop.set()
-        if worker_task is not None:
+        for task in tasks:
             with contextlib.suppress(Exception):
-                await worker_task
+                await task
     _summarise(result, echo)
     if result.failed:
         failed = BatchFailed(f"{result.failed} of {result.total} topics failed")
@@ -93,24 +105,40 @@ async def submit(
     return result
 
 
-async def _follow(client: Client, batch_id: str, echo: Echo,
-                  worker_task: asyncio.Task[None] | None) -> BatchResult:
+def check_writable(directory: Path) -> None:
+    """Raise UsageError unless ``directory`` can be created and written."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".runner-write-check-{secrets.token_hex(4)}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"output_dir {directory}: not writable ({exc.strerror or exc}); nothing was "
+                         "started") from exc
+
+
+async def _follow(client: Client, batch_id: str, echo: Echo, workers: list[asyncio.Task[None]],
+                  on_silence: Callable[[], None] | None) -> BatchResult:
     handle = client.get_workflow_handle(batch_id, result_type=BatchResult)
     result_task = asyncio.create_task(handle.result())
     start = time.monotonic()
     last_line, last_time, answered, warned = "", 0.0, start, False
     try:
         while not result_task.done():
-            if worker_task is not None and worker_task.done() and worker_task.exception():
-                raise RunnerError(f"the in-process worker stopped: {worker_task.exception()}")
+            for task in workers:
+                if task.done() and task.exception():
+                    raise RunnerError(f"the in-process worker stopped: {task.exception()}")
             line = await _progress_line(client, batch_id)
             now = time.monotonic()
             if line:
                 answered = now
             elif now - answered > NO_WORKER_WARNING_S and not warned:
-                echo(f"warning: no worker has answered for {NO_WORKER_WARNING_S:.0f} s; is one running? "
-                     "(`runner worker`, or submit with --worker)")
                 warned = True
+                if on_silence is not None and not workers:
+                    on_silence()
+                else:
+                    echo(f"warning: no worker has answered for {NO_WORKER_WARNING_S:.0f} s; is one "
+                         "running? (`runner worker`, or submit with --worker)")
             if line and (line != last_line or now - last_time > QUIET_PROGRESS_EVERY_S):
                 echo(f"[{now - start:6.1f}s] {line}")
                 last_line, last_time = line, now
@@ -118,7 +146,7 @@ async def _follow(client: Client, batch_id: str, echo: Echo,
         result: BatchResult = result_task.result()
         return result
     except WorkflowFailureError as exc:
-        raise RunnerError(f"batch {batch_id} failed: {exc.cause or exc}") from exc
+        raise RunnerError(f"batch {batch_id} failed: {failure_message(exc)}") from exc
     finally:
         result_task.cancel()
 
@@ -151,9 +179,10 @@ async def _progress_line(client: Client, batch_id: str) -> str | None:
 
 
 def _summarise(result: BatchResult, echo: Echo) -> None:
-    import json
-
-    report = json.loads(Path(result.report_json).read_text(encoding="utf-8"))
+    try:
+        report = json.loads(Path(result.report_json).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # written by a worker on another machine: counts only
+        report = {"topics": []}
     for topic in report["topics"]:
         if topic["status"] == "succeeded":
             out = topic.get("outputs", {})

@@ -106,7 +106,6 @@ class TopicProgress(BaseModel):
     step: str | None
     steps_done: int
     steps_total: int
-    detail: str = ""
 
 
 class BatchProgress(BaseModel):

@@ -10,8 +10,9 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from jobs.explainer.types import (
     MERGE_ACTIVITY,
@@ -27,7 +28,7 @@ from jobs.explainer.types import (
     ValidateOutput,
 )
 from jobs.explainer.workflow import ExplainerWorkflow
-from runner.batch import BATCH_WORKFLOW, BatchWorkflow
+from runner.batch import BATCH_WORKFLOW, BatchWorkflow, child_id
 from runner.llm.types import LLM_ACTIVITY, LLMCall, LLMResponse
 from runner.report import EngineActivities
 from runner.types import BatchInput, BatchResult, TopicSpec
@@ -103,7 +104,18 @@ async def run_batch(client: Client, task_queue: str, tmp_path: Path, topics: lis
                        topics=topics),
             id=f"b-{task_queue}", task_queue=task_queue, result_type=BatchResult)
     report = json.loads(Path(result.report_json).read_text())
+    await replay_batch(client, f"b-{task_queue}", [t.id for t in topics])
     return result, report
+
+
+async def replay_batch(client: Client, batch_id: str, topic_ids: list[str]) -> None:
+    """Replay the recorded histories of a batch and its children against the current workflow
+    code: a change that would break running workflows fails here."""
+    replayer = Replayer(workflows=[BatchWorkflow, ExplainerWorkflow],
+                        data_converter=pydantic_data_converter)
+    for workflow_id in [batch_id, *(child_id(batch_id, t) for t in topic_ids)]:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        await replayer.replay_workflow(history)
 
 
 def spec(topic_id: str, chain: list[str] | None = None) -> TopicSpec:

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from temporalio.client import Client
 
 from runner.cli import main
+from runner.server import ServerInfo
 
 REPO = Path(__file__).resolve().parent.parent
 COMMANDS = [[], ["submit"], ["validate"], ["worker"], ["jobs"], ["server"], ["server", "start"],
@@ -70,3 +71,26 @@ async def test_submit_without_wait_prints_the_batch_id(
     desc = await handle.describe()
     assert (desc.workflow_type, desc.task_queue) == ("runner.batch", task_queue)
     await handle.terminate("test done")
+
+
+async def test_temporal_errors_are_one_line(
+        tmp_path: Path, client: Client, cli_env: dict[str, str], temporal_server: ServerInfo) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("name: nsbatch\njob: explainer\ntopics: [t]\n")
+    env = {**cli_env, "TEMPORAL_ADDRESS": temporal_server.address, "TEMPORAL_NAMESPACE": "nope"}
+    res = await asyncio.to_thread(CliRunner().invoke, main, ["submit", str(manifest)], env=env)
+    assert res.exit_code == 1
+    assert res.stderr.startswith("error: Temporal refused the request (NOT_FOUND): ")
+    assert "Traceback" not in res.stderr
+
+
+async def test_unwritable_output_dir_starts_nothing(
+        tmp_path: Path, client: Client, cli_env: dict[str, str]) -> None:
+    before = [w.id async for w in client.list_workflows()]
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("name: ro\njob: explainer\noutput_dir: /proc/runner-out\ntopics: [t]\n")
+    res = await asyncio.to_thread(CliRunner().invoke, main, ["submit", str(manifest), "--wait"],
+                                  env=cli_env)
+    assert res.exit_code == 2
+    assert res.stderr.startswith("output_dir /proc/runner-out: not writable")
+    assert [w.id async for w in client.list_workflows()] == before

@@ -3,6 +3,7 @@ offline model, real sympy, real manim and real ffmpeg."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -51,19 +52,20 @@ topics:
 
         video = Path(topic["outputs"]["video"])
         assert video == tmp_path / "out" / "e2e-limits" / f"{topic['id']}.mp4"
-        info = probe(video)
+        info = asyncio.run(probe(video))
         assert info.codec == "h264" and info.duration_s > 3
-        scenes = [probe(Path(p)) for p in topic["outputs"]["scene_videos"]]
+        scenes = [asyncio.run(probe(Path(p))) for p in topic["outputs"]["scene_videos"]]
         assert len(scenes) >= 2
         # the merged video is made of every scene
         assert info.duration_s == pytest.approx(sum(s.duration_s for s in scenes), abs=0.5)
     assert "2/2 topics succeeded" in (report_path.parent / "report.md").read_text()
 
 
+@pytest.mark.parametrize("run", [1, 2])
 def test_failed_topic_exits_1_and_still_writes_the_report(
-        tmp_path: Path, cli_env: dict[str, str]) -> None:
-    # Also a regression check: this runs right after another `submit --wait`, whose in-process
-    # worker's recent polls must not be taken for a worker that will serve this batch.
+        run: int, tmp_path: Path, cli_env: dict[str, str]) -> None:
+    # Run twice: the second submit comes seconds after the first, whose in-process worker's recent
+    # polls must not be taken for a worker that will serve this batch (it used to hang).
     (tmp_path / "models.yaml").write_text(
         "models:\n  offline: {provider: offline}\n  claude: {provider: anthropic, model: x}\n")
     (tmp_path / "batch.yaml").write_text("""\

@@ -134,3 +134,10 @@ def test_every_example_manifest_validates(manifest: Path) -> None:
         return
     plan = load_manifest(manifest, catalog)
     assert plan.topics
+
+
+def test_the_default_model_chain_is_checked_against_the_catalog(tmp_path: Path) -> None:
+    catalog = Catalog(models={"claude": ModelSpec(provider="anthropic", model="m")}, source="cat.yaml")
+    assert problems(tmp_path, "name: x\njob: explainer\ntopics: [t]\n", catalog) == [
+        "batch.yaml: models: no `models:` given, and the default chain's model(s) offline are not in "
+        "catalog cat.yaml (it has: claude); add `models:`"]

@@ -20,27 +20,27 @@ def clip(path: Path, size: str, seconds: float, rate: int = 15) -> Path:
     return path
 
 
-def test_matching_parts_are_concatenated_without_reencoding(tmp_path: Path) -> None:
+async def test_matching_parts_are_concatenated_without_reencoding(tmp_path: Path) -> None:
     parts = [clip(tmp_path / "a.mp4", "320x240", 1.0), clip(tmp_path / "b.mp4", "320x240", 2.0)]
-    info = merge_videos(parts, tmp_path / "out.mp4")
+    info = await merge_videos(parts, tmp_path / "out.mp4")
     assert not info.reencoded
     assert (info.codec, info.width, info.height) == ("h264", 320, 240)
     assert info.duration_s == pytest.approx(3.0, abs=0.15)
-    assert probe(tmp_path / "out.mp4").duration_s == pytest.approx(3.0, abs=0.15)
+    assert (await probe(tmp_path / "out.mp4")).duration_s == pytest.approx(3.0, abs=0.15)
 
 
-def test_mismatched_parts_are_reencoded_to_the_first_format(tmp_path: Path) -> None:
+async def test_mismatched_parts_are_reencoded_to_the_first_format(tmp_path: Path) -> None:
     parts = [clip(tmp_path / "a.mp4", "320x240", 1.0), clip(tmp_path / "b.mp4", "640x360", 1.0, 30)]
-    info = merge_videos(parts, tmp_path / "out.mp4")
+    info = await merge_videos(parts, tmp_path / "out.mp4")
     assert info.reencoded
     assert (info.codec, info.width, info.height) == ("h264", 320, 240)
     assert info.duration_s == pytest.approx(2.0, abs=0.15)
 
 
-def test_a_broken_part_fails_and_leaves_no_output(tmp_path: Path) -> None:
+async def test_a_broken_part_fails_and_leaves_no_output(tmp_path: Path) -> None:
     good = clip(tmp_path / "a.mp4", "320x240", 1.0)
     broken = tmp_path / "b.mp4"
     broken.write_bytes(b"not a video")
     with pytest.raises(PermanentStepError, match=r"b\.mp4: ffprobe cannot read it"):
-        merge_videos([good, broken], tmp_path / "out.mp4")
+        await merge_videos([good, broken], tmp_path / "out.mp4")
     assert not (tmp_path / "out.mp4").exists()

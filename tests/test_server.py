@@ -51,3 +51,14 @@ async def test_workflows_survive_a_server_restart(tmp_path: Path) -> None:
         assert desc.status == WorkflowExecutionStatus.RUNNING
     finally:
         server.stop(tmp_path)
+
+
+def test_stale_or_corrupt_state_is_tolerated(tmp_path: Path) -> None:
+    (tmp_path / "server.json").write_text("{not json")
+    assert server.status(tmp_path) is None
+    assert server.stop(tmp_path) is None
+    (tmp_path / "server.json").write_text(
+        '{"pid": 999999, "port": 1, "ui_port": 2, "db": "x", "log": "y"}')
+    res = CliRunner().invoke(main, ["server", "stop"], env={"RUNNER_HOME": str(tmp_path)})
+    assert (res.exit_code, res.output) == (0, "no server was running\n")
+    assert not (tmp_path / "server.json").exists()

@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import json
 import os
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -34,72 +33,18 @@ from jobs.explainer.types import (
     ValidateOutput,
 )
 from runner.errors import PermanentStepError, StepError
+from runner.proc import run_process, tail
 from runner.report import write_json_atomic
 from runner.step_activity import step_activity
 
 CLAIM_TIMEOUT_S = 10.0
 SCENE_TIMEOUT_S = 900.0
 HEARTBEAT_EVERY_S = 5.0
-STDERR_TAIL = 25
-
-
-def subprocess_env() -> dict[str, str]:
-    """The environment of render and check subprocesses: no API keys, nothing inherited by accident."""
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TEXMFHOME", "TEXMFVAR")
-    env = {k: os.environ[k] for k in keep if k in os.environ}
-    env.setdefault("LANG", "C.UTF-8")
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
 
 
 def _heartbeat(details: Any) -> None:
     with contextlib.suppress(RuntimeError):  # outside an activity (direct calls in tests)
         activity.heartbeat(details)
-
-
-async def run_process(
-    argv: list[str], *, label: str, cwd: Path, timeout: float, stdin: bytes | None = None,
-    on_tick: Callable[[], None] | None = None,
-) -> tuple[int, bytes, bytes]:
-    """Run a subprocess in its own process group; kill the whole group on timeout or cancellation.
-
-    Returns:
-        exit code, stdout, stderr.
-
-    Raises:
-        StepError: (retryable) the process did not finish within ``timeout`` seconds.
-    """
-    proc = await asyncio.create_subprocess_exec(
-        *argv, cwd=cwd, env=subprocess_env(), start_new_session=True,
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    comm = asyncio.ensure_future(proc.communicate(stdin))
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    try:
-        while True:
-            left = deadline - loop.time()
-            if left <= 0:
-                raise StepError(f"{label}: timed out after {timeout:.0f} s")
-            done, _ = await asyncio.wait({comm}, timeout=min(HEARTBEAT_EVERY_S, left))
-            if done:
-                out, err = comm.result()
-                return proc.returncode or 0, out, err
-            if on_tick:
-                on_tick()
-    finally:
-        if proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(proc.wait(), 5)
-        comm.cancel()
-
-
-def _tail(data: bytes, lines: int = STDERR_TAIL) -> str:
-    text = data.decode("utf-8", "replace").strip().splitlines()
-    return "\n".join(text[-lines:])
 
 
 class ExplainerActivities:
@@ -129,7 +74,7 @@ class ExplainerActivities:
                 timeout=CLAIM_TIMEOUT_S * len(claims) + 60, stdin=json.dumps(request).encode(),
                 on_tick=lambda: _heartbeat("checking claims"))
             if code != 0:
-                raise StepError(f"the claim checker failed (exit {code}): {_tail(err, 5)}")
+                raise StepError(f"the claim checker failed (exit {code}): {tail(err, 5)}")
             results = json.loads(out)["results"]
         checks = [ClaimCheck.model_validate({**r, "scene": scene_id})
                   for (scene_id, _), r in zip(claims, results, strict=True)]
@@ -186,11 +131,11 @@ class ExplainerActivities:
         if code < 0:
             raise StepError(f"{scene.id}: manim was killed by signal {-code}")
         if code != 0:
-            raise PermanentStepError(f"{scene.id}: manim failed (exit {code}):\n{_tail(err)}")
+            raise PermanentStepError(f"{scene.id}: manim failed (exit {code}):\n{tail(err)}")
         made = sorted(media.glob(f"videos/{Path(scene.path).stem}/*/{scene.id}.mp4"),
                       key=lambda p: p.stat().st_mtime)
         if not made:
-            raise PermanentStepError(f"{scene.id}: manim exited 0 but wrote no video:\n{_tail(err)}")
+            raise PermanentStepError(f"{scene.id}: manim exited 0 but wrote no video:\n{tail(err)}")
         os.replace(made[-1], target)
 
     @step_activity(MERGE_ACTIVITY)
@@ -198,7 +143,7 @@ class ExplainerActivities:
         """Concatenate the scene videos into one mp4 (probing every part first)."""
         from jobs.explainer.media import merge_videos
 
-        info = await asyncio.to_thread(merge_videos, [Path(v) for v in inp.videos], Path(inp.output))
+        info = await merge_videos([Path(v) for v in inp.videos], Path(inp.output))
         return MergeOutput(video=inp.output, duration_s=info.duration_s, codec=info.codec,
                            width=info.width, height=info.height, reencoded=info.reencoded)
 

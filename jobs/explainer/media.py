@@ -1,4 +1,5 @@
-"""Probe and merge videos with ffmpeg (through ffmpeg-python).
+"""Probe and merge videos with ffmpeg (ffmpeg-python builds the command lines; the processes run
+through :func:`runner.proc.run_process`: own process group, timeout, killed on cancellation).
 
 ``ffmpeg -f concat -c copy`` exits 0 and writes a broken file when its parts differ in codec, size,
 frame rate or pixel format, so every part is probed first: parts that agree are copied, parts that do
@@ -7,6 +8,7 @@ not are re-encoded to one format. The result is probed too; a merge never leaves
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,10 @@ from pathlib import Path
 import ffmpeg
 
 from runner.errors import PermanentStepError, StepError
+from runner.proc import run_process, tail
+
+PROBE_TIMEOUT_S = 60.0
+MERGE_TIMEOUT_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,7 @@ class VideoInfo:
         return (self.codec, self.width, self.height, self.fps, self.pix_fmt)
 
 
-def probe(path: Path) -> VideoInfo:
+async def probe(path: Path) -> VideoInfo:
     """Describe a video file's first video stream.
 
     Raises:
@@ -39,11 +45,12 @@ def probe(path: Path) -> VideoInfo:
     """
     if not path.is_file():
         raise PermanentStepError(f"{path.name}: no such video")
-    try:
-        data = ffmpeg.probe(str(path))
-    except ffmpeg.Error as exc:
-        raise PermanentStepError(f"{path.name}: ffprobe cannot read it: "
-                                 f"{exc.stderr.decode(errors='replace')[-300:]}") from exc
+    code, out, err = await run_process(
+        ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
+        label=f"ffprobe {path.name}", cwd=path.parent, timeout=PROBE_TIMEOUT_S)
+    if code != 0:
+        raise PermanentStepError(f"{path.name}: ffprobe cannot read it: {tail(err, 5)}")
+    data = json.loads(out)
     video = next((s for s in data.get("streams", []) if s.get("codec_type") == "video"), None)
     if video is None:
         raise PermanentStepError(f"{path.name}: has no video stream")
@@ -53,7 +60,7 @@ def probe(path: Path) -> VideoInfo:
                      pix_fmt=video.get("pix_fmt", "?"), duration_s=duration)
 
 
-def merge_videos(parts: list[Path], output: Path) -> VideoInfo:
+async def merge_videos(parts: list[Path], output: Path) -> VideoInfo:
     """Concatenate ``parts`` into ``output`` (atomically) and describe the result.
 
     Raises:
@@ -62,31 +69,31 @@ def merge_videos(parts: list[Path], output: Path) -> VideoInfo:
     """
     if not parts:
         raise PermanentStepError("nothing to merge: no scene videos")
-    infos = [probe(p) for p in parts]
+    infos = [await probe(p) for p in parts]
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.stem}.partial{output.suffix}")
     same = all(i.format_key == infos[0].format_key for i in infos)
+    listing = output.with_name(f".{output.stem}.concat.txt")
+    if same:
+        listing.write_text("".join(f"file '{_quote(p)}'\n" for p in parts), encoding="utf-8")
+        stream = ffmpeg.input(str(listing), f="concat", safe=0).output(str(tmp), c="copy",
+                                                                      movflags="+faststart")
+    else:
+        first = infos[0]
+        inputs = [ffmpeg.input(str(p)).video.filter("scale", first.width, first.height)
+                  .filter("setsar", "1").filter("fps", fps=first.fps).filter("format", "yuv420p")
+                  for p in parts]
+        stream = ffmpeg.concat(*inputs, v=1, a=0).output(
+            str(tmp), vcodec="libx264", pix_fmt="yuv420p", movflags="+faststart")
     try:
-        if same:
-            listing = output.with_name(f".{output.stem}.concat.txt")
-            listing.write_text("".join(f"file '{_quote(p)}'\n" for p in parts), encoding="utf-8")
-            stream = ffmpeg.input(str(listing), f="concat", safe=0).output(str(tmp), c="copy",
-                                                                          movflags="+faststart")
-        else:
-            first = infos[0]
-            inputs = [ffmpeg.input(str(p)).video.filter("scale", first.width, first.height)
-                      .filter("setsar", "1").filter("fps", fps=first.fps).filter("format", "yuv420p")
-                      for p in parts]
-            stream = ffmpeg.concat(*inputs, v=1, a=0).output(
-                str(tmp), vcodec="libx264", pix_fmt="yuv420p", movflags="+faststart")
-        stream.overwrite_output().run(quiet=True)
-    except ffmpeg.Error as exc:
-        tmp.unlink(missing_ok=True)
-        raise StepError(f"ffmpeg failed: {exc.stderr.decode(errors='replace')[-400:]}") from exc
+        code, _, err = await run_process(["ffmpeg", "-v", "error", *stream.overwrite_output().compile()[1:]],
+                                         label="ffmpeg merge", cwd=output.parent, timeout=MERGE_TIMEOUT_S)
     finally:
-        if same:
-            output.with_name(f".{output.stem}.concat.txt").unlink(missing_ok=True)
-    result = probe(tmp)
+        listing.unlink(missing_ok=True)
+    if code != 0:
+        tmp.unlink(missing_ok=True)
+        raise StepError(f"ffmpeg failed (exit {code}): {tail(err, 8)}")
+    result = await probe(tmp)
     expected = sum(i.duration_s for i in infos)
     if result.duration_s <= 0 or result.duration_s < 0.9 * expected:
         tmp.unlink(missing_ok=True)

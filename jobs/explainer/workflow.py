@@ -62,10 +62,13 @@ class ExplainerWorkflow:
     @workflow.run
     async def run(self, inp: TopicInput) -> TopicOutcome:
         log = self.log = StepLog(inp.spec.id, list(STEPS))
-        options = ExplainerOptions.model_validate(inp.spec.params)
-        outputs: dict[str, Any] = {"quality": options.quality}
+        outputs: dict[str, Any] = {}
         queue = inp.task_queue
         try:
+            # Inside the try: an input this code cannot read fails the topic instead of retrying
+            # the workflow task forever.
+            options = self._options(inp)
+            outputs["quality"] = options.quality
             answer = await gateway.complete(log, "decompose", prompts.decompose_request(inp.spec.topic),
                                             inp.spec.models["decompose"], task_queue=queue)
             plan: Plan = self._checked(log, lambda: parse_answer(answer.text, Plan, "decompose"))
@@ -103,6 +106,19 @@ class ExplainerWorkflow:
         except (ActivityError, ApplicationError) as err:
             return await finish(inp, log, outputs, err)
         return await finish(inp, log, outputs)
+
+    @staticmethod
+    def _options(inp: TopicInput) -> ExplainerOptions:
+        try:
+            options = ExplainerOptions.model_validate(inp.spec.params)
+        except ValidationError as exc:
+            raise ApplicationError(f"bad topic options: {exc}", type="BadInput",
+                                   non_retryable=True) from exc
+        missing = [s for s in ("decompose", "script") if not inp.spec.models.get(s)]
+        if missing:
+            raise ApplicationError(f"no model chain for step(s) {', '.join(missing)}", type="BadInput",
+                                   non_retryable=True)
+        return options
 
     @staticmethod
     def _checked(log: StepLog, parse: Any) -> Any:
