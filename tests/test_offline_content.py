@@ -269,3 +269,26 @@ def test_offline_does_not_import_manim() -> None:
                           cwd=REPO, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("text", ["eval(x)", "exec(x)", "open(x)", "compile(x)", "vars(x)",
+                                  "globals(x)", "input(x)", "breakpoint(x)", "Symbol(x)", "Function(x)",
+                                  "x.real", "x . conjugate"])
+def test_callables_outside_the_allowlist_never_reach_the_parser(
+        text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # These pass the character filter, so only the identifier allowlist stands between them and
+    # sympy's parse_expr (which calls eval).
+    import sympy.parsing.sympy_parser as sympy_parser
+
+    calls: list[str] = []
+    real = sympy_parser.parse_expr
+
+    def spy(s: str, *args: object, **kwargs: object) -> object:
+        calls.append(s)
+        return real(s, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sympy_parser, "parse_expr", spy)
+    assert offline._parse("x^2 + 1") is not None and calls  # control: the spy sees real parses
+    calls.clear()
+    assert offline._parse(text) is None
+    assert calls == []
