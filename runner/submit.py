@@ -52,7 +52,8 @@ async def submit(
 
     Args:
         worker: run a worker in this process while waiting: True always, False never, None when the
-            embedded server is used and no worker polls the task queue.
+            embedded server is used and no `runner worker` polls the task queue (or, later, when no
+            worker answers for NO_WORKER_WARNING_S).
 
     Raises:
         BatchFailed: (with ``wait``) some topic failed; the report is written all the same.
@@ -72,6 +73,7 @@ async def submit(
         return None
 
     polled = await has_pollers(client, task_queue)
+    auto = worker is None
     if worker is None:
         worker = target.embedded and not polled
     if not worker and not polled:
@@ -88,8 +90,10 @@ async def submit(
     if worker:
         start_worker("none was polling" if target.embedded and not polled else "asked to")
     # On the embedded server, a worker that polled recently may have gone since: if nothing answers,
-    # serve the batch here rather than wait forever.
-    on_silence = (lambda: start_worker("no worker answered")) if target.embedded and not tasks else None
+    # serve the batch here rather than wait forever (unless told --no-worker).
+    on_silence = None
+    if auto and target.embedded and not tasks:
+        on_silence = lambda: start_worker("no worker answered")  # noqa: E731
     try:
         result = await _follow(client, handle.id, echo, tasks, on_silence)
     finally:
