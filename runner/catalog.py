@@ -35,7 +35,7 @@ class ModelSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     provider: Literal["offline", "anthropic", "litellm"] = Field(
-        description="who serves it (only `offline` is callable in this version)")
+        description="who serves it: offline (no network), anthropic (SDK) or litellm")
     model: str = Field(default="", description="the provider's model id")
     api_key_env: str | None = Field(default=None, description="environment variable holding the key "
                                     "(read by the worker; never sent through Temporal)")

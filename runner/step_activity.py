@@ -81,7 +81,10 @@ def step_activity(name: str) -> Callable[[StepMethod[A, R]], StepMethod[A, R]]:
             try:
                 out = await fn(self, arg)
             except Exception as exc:
-                raise to_application_error(exc) from exc
+                err = to_application_error(exc)
+                if err is exc:  # already translated: `from exc` would make it its own cause
+                    raise
+                raise err from exc
             if isinstance(out, StepOutput):
                 out.attempt = _attempt()
             return out

@@ -67,7 +67,8 @@ def test_failed_topic_exits_1_and_still_writes_the_report(
     # Run twice: the second submit comes seconds after the first, whose in-process worker's recent
     # polls must not be taken for a worker that will serve this batch (it used to hang).
     (tmp_path / "models.yaml").write_text(
-        "models:\n  offline: {provider: offline}\n  claude: {provider: anthropic, model: x}\n")
+        "models:\n  offline: {provider: offline}\n"
+        "  claude: {provider: anthropic, model: x, api_key_env: RUNNER_E2E_UNSET_KEY}\n")
     (tmp_path / "batch.yaml").write_text("""\
 name: e2e-fail
 job: explainer
@@ -83,5 +84,4 @@ topics: [Derivative of x^3]
     assert (topic["status"], topic["failed_step"]) == ("failed", "decompose")
     assert topic["steps"][0]["models_tried"] == [{
         "model": "claude", "attempts": 1, "outcome": "failed",
-        "error": "model 'claude': provider 'anthropic' is not available in this version (only "
-                 "'offline' is)"}]
+        "error": "model 'claude': $RUNNER_E2E_UNSET_KEY is not set on this worker"}]

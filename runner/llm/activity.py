@@ -7,11 +7,14 @@ travel through Temporal.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Sequence
 
 from runner.catalog import Catalog
 from runner.errors import PermanentStepError
+from runner.llm.errors import translate
 from runner.llm.offline import OfflineResponder, offline_answer
+from runner.llm.providers import Providers, cost_usd
 from runner.llm.types import LLM_ACTIVITY, LLMCall, LLMResponse
 from runner.step_activity import step_activity
 
@@ -22,6 +25,7 @@ class LLMActivities:
     def __init__(self, catalog: Catalog, responders: Sequence[OfflineResponder]) -> None:
         self.catalog = catalog
         self.responders = list(responders)
+        self.providers = Providers()
 
     @step_activity(LLM_ACTIVITY)
     async def complete(self, call: LLMCall) -> LLMResponse:
@@ -36,10 +40,19 @@ class LLMActivities:
             text, usage = await asyncio.to_thread(offline_answer, call.request, self.responders)
             return LLMResponse(text=text, model=call.model, provider="offline",
                                provider_model=spec.model or "offline", usage=usage, cost_usd=0.0)
-        raise PermanentStepError(
-            f"model {call.model!r}: provider {spec.provider!r} is not available in this version "
-            "(only 'offline' is)"
-        )
+        key = None
+        if spec.api_key_env:
+            key = os.environ.get(spec.api_key_env)
+            if not key:
+                raise PermanentStepError(f"model {call.model!r}: ${spec.api_key_env} is not set on "
+                                         "this worker")
+        try:
+            answer = await self.providers.complete(spec, call.request, key)
+        except Exception as exc:
+            raise translate(exc, model=call.model, secret=key) from None
+        return LLMResponse(text=answer.text, model=call.model, provider=spec.provider,
+                           provider_model=answer.provider_model, usage=answer.usage,
+                           cost_usd=cost_usd(spec, answer.usage))
 
     def activities(self) -> list[object]:
         """The activity callables to register on a worker."""

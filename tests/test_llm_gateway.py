@@ -1,0 +1,180 @@
+"""The LLM gateway through the real anthropic and litellm clients against the provider simulator, on
+the real Temporal server (render, validate and merge are fakes here: they are tested elsewhere)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from jobs.explainer.workflow import ExplainerWorkflow
+from runner.batch import BATCH_WORKFLOW, BatchWorkflow, child_id
+from runner.catalog import Catalog, ModelSpec
+from runner.llm.activity import LLMActivities
+from runner.llm.errors import retry_after
+from runner.registry import all_responders
+from runner.report import EngineActivities
+from runner.simulate import SimConfig, Simulator
+from runner.types import BatchInput, BatchResult, TopicSpec
+from tests.test_batch_workflow import Fakes
+
+KEY_ENV = "RUNNER_TEST_SIM_KEY"
+
+
+def test_retry_after_reads_every_header_form() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert retry_after({"retry-after-ms": "1500", "retry-after": "9"}, now) == 1.5
+    assert retry_after({"retry-after": "3"}, now) == 3.0
+    assert retry_after({"retry-after": "Thu, 01 Jan 2026 00:00:07 GMT"}, now) == 7.0
+    reset = (now + timedelta(seconds=12)).isoformat()
+    assert retry_after({"anthropic-ratelimit-tokens-remaining": "0",
+                        "anthropic-ratelimit-tokens-reset": reset,
+                        "anthropic-ratelimit-requests-remaining": "5",
+                        "anthropic-ratelimit-requests-reset": now.isoformat()}, now) == 12.0
+    assert retry_after({"x-ratelimit-remaining-requests": "0",
+                        "x-ratelimit-reset-requests": "6m0.5s"}, now) == 360.5
+    assert retry_after({}, now) is None
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch) -> str:
+    value = f"sk-sim-{secrets.token_hex(16)}"
+    monkeypatch.setenv(KEY_ENV, value)
+    return value
+
+
+def catalog_for(sim: Simulator) -> Catalog:
+    def model(provider: str, name: str) -> ModelSpec:
+        base = sim.base_url if provider == "anthropic" else f"{sim.base_url}/v1"
+        return ModelSpec(provider=provider, model=name, api_key_env=KEY_ENV,  # type: ignore[arg-type]
+                         base_url=base)
+    return Catalog(models={"claude": model("anthropic", "claude-sim"),
+                           "dead": model("anthropic", "claude-dead"),
+                           "free": model("litellm", "openai/free-sim")})
+
+
+@pytest.fixture
+def sim(request: pytest.FixtureRequest) -> Iterator[Simulator]:
+    simulator = Simulator(request.param, all_responders()).start()
+    yield simulator
+    simulator.stop()
+
+
+async def run(client: Client, task_queue: str, tmp_path: Path, sim: Simulator,
+              chains: list[list[str]]) -> tuple[BatchResult, dict[str, Any]]:
+    fakes = Fakes()
+    llm = LLMActivities(catalog_for(sim), all_responders())
+    batch_id = f"gw-{task_queue}"
+    topics = [TopicSpec(id=f"t{i}", topic=f"Derivative of x^{i + 2}",
+                        models={"decompose": c, "script": c}, params={"quality": "low"})
+              for i, c in enumerate(chains)]
+    async with Worker(client, task_queue=task_queue, workflows=[BatchWorkflow, ExplainerWorkflow],
+                      activities=[*llm.activities(), fakes.validate, fakes.render, fakes.merge,
+                                  *EngineActivities().activities()]):  # type: ignore[list-item]
+        result = await client.execute_workflow(
+            BATCH_WORKFLOW,
+            BatchInput(batch_id=batch_id, name="gw", job="explainer", child_workflow="explainer.topic",
+                       task_queue=task_queue, output_dir=str(tmp_path), concurrency=4,
+                       manifest="m.yaml", topics=topics),
+            id=batch_id, task_queue=task_queue, result_type=BatchResult)
+    return result, json.loads(Path(result.report_json).read_text())
+
+
+@pytest.mark.parametrize("sim", [SimConfig(rate_limit_first=1, retry_after_s=3)], indirect=True)
+async def test_a_429_is_retried_no_sooner_than_retry_after(
+        client: Client, task_queue: str, tmp_path: Path, sim: Simulator, key: str) -> None:
+    result, report = await run(client, task_queue, tmp_path, sim, [["claude"]])
+    assert result.succeeded == 1
+    first, second = sim.requests[0], sim.requests[1]
+    assert (first["status"], second["status"]) == (429, 200)
+    assert second["t"] - first["t"] >= 3.0
+    decompose = report["topics"][0]["steps"][0]
+    assert (decompose["model"], decompose["attempts"]) == ("claude", 2)
+
+
+@pytest.mark.parametrize("sim", [SimConfig(model_status={"claude-dead": 401})], indirect=True)
+async def test_a_401_falls_back_after_exactly_one_request_and_the_key_stays_secret(
+        client: Client, task_queue: str, tmp_path: Path, sim: Simulator, key: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    result, report = await run(client, task_queue, tmp_path, sim, [["dead", "free"]] * 3)
+
+    assert (result.succeeded, result.failed) == (3, 0)
+    dead = [r for r in sim.requests if r["model"] == "claude-dead"]
+    assert len(dead) == 6 and all(r["status"] == 401 for r in dead)  # one per LLM step per topic
+    for topic in report["topics"]:
+        for step in topic["steps"][:2]:
+            assert step["model"] == "free"
+            tried = step["models_tried"]
+            assert [(m["model"], m["attempts"], m["outcome"]) for m in tried] == [
+                ("dead", 1, "failed"), ("free", 1, "answered")]
+            assert "AuthenticationFailed" not in tried[0]["error"]
+            assert "HTTP 401" in tried[0]["error"]
+    assert report["models"]["free"]["answered"] == 6
+
+    # The key's value appears nowhere: not in any workflow history, report or log line,
+    # although the simulator echoed it in its 401 answers.
+    histories = [await client.get_workflow_handle(wid).fetch_history()
+                 for wid in [f"gw-{task_queue}", *(child_id(f"gw-{task_queue}", f"t{i}") for i in range(3))]]
+    assert all(key not in h.to_json() for h in histories)
+    assert any("key provided: ***" in h.to_json() for h in histories)  # echoed, then scrubbed
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert key not in path.read_text(errors="replace"), path
+    assert key not in caplog.text
+
+
+@pytest.mark.parametrize("sim", [SimConfig(model_status={"claude-dead": 404})], indirect=True)
+async def test_a_dead_primary_and_a_healthy_secondary_finish_the_batch(
+        client: Client, task_queue: str, tmp_path: Path, sim: Simulator, key: str) -> None:
+    result, report = await run(client, task_queue, tmp_path, sim, [["dead", "claude"]] * 4)
+    assert (result.succeeded, result.total) == (4, 4)
+    assert {s["model"] for t in report["topics"] for s in t["steps"][:2]} == {"claude"}
+    assert all(s["models_tried"][0]["error"].startswith("dead: NotFoundError (HTTP 404)")
+               for t in report["topics"] for s in t["steps"][:2])
+
+
+class FakeStatusError(Exception):
+    """Stands in for an SDK error that carries a status (the live paths are tested above)."""
+
+    def __init__(self, message: str, status: int, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status
+        self.response = type("R", (), {"headers": headers or {}, "status_code": status})()
+
+
+@pytest.mark.parametrize(("exc", "kind", "non_retryable"), [
+    (FakeStatusError("You exceeded your current quota", 429), "QuotaExhausted", True),
+    (FakeStatusError("rate limited", 429, {"retry-after": "2"}), "RateLimited", False),
+    (FakeStatusError("prompt is too long: 250000 tokens", 400), "ContextWindowExceeded", True),
+    (FakeStatusError("Overloaded", 529), "ProviderUnavailable", False),
+    (FakeStatusError("bad gateway", 502), "ProviderUnavailable", False),
+    (FakeStatusError("nope", 403), "PermissionDenied", True),
+    (FakeStatusError("too big", 413), "RequestTooLarge", True),
+    (TypeError("Could not resolve authentication method"), "ClientConfiguration", True),
+    (TimeoutError("read timed out"), "ProviderUnavailable", False),
+])
+def test_translation_table(exc: Exception, kind: str, non_retryable: bool) -> None:
+    from runner.llm.errors import translate
+
+    err = translate(exc, model="m", secret="sk-x")
+    assert (err.type, err.non_retryable) == (kind, non_retryable)
+    if kind == "RateLimited":
+        assert err.next_retry_delay is not None
+        assert 2.0 <= err.next_retry_delay.total_seconds() <= 2.2
+
+
+def test_the_secret_is_scrubbed_from_messages() -> None:
+    from runner.llm.errors import translate
+
+    err = translate(FakeStatusError("Incorrect API key provided: sk-live-123", 401), model="m",
+                    secret="sk-live-123")
+    assert "sk-live-123" not in err.message and "***" in err.message
