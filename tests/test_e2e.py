@@ -85,3 +85,47 @@ topics: [Derivative of x^3]
     assert topic["steps"][0]["models_tried"] == [{
         "model": "claude", "attempts": 1, "outcome": "failed",
         "error": "model 'claude': $RUNNER_E2E_UNSET_KEY is not set on this worker"}]
+
+
+@pytest.mark.slow
+def test_a_batch_through_the_provider_simulator(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    """`runner simulate` in its own process; the batch's LLM steps go through the real anthropic
+    (decompose) and litellm (script) clients to it; manim and ffmpeg make the video."""
+    from runner.server import _free_port
+
+    port = _free_port()
+    log = tmp_path / "requests.jsonl"
+    sim = subprocess.Popen([RUNNER, "simulate", "--port", str(port), "--rpm", "600",
+                            "--log", str(log)], env=cli_env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert sim.stdout is not None and "provider simulator on" in sim.stdout.readline()
+        (tmp_path / "models.yaml").write_text(f"""\
+models:
+  sim-claude: {{provider: anthropic, model: claude-sim, api_key_env: SIM_KEY,
+               base_url: "http://127.0.0.1:{port}"}}
+  sim-free:   {{provider: litellm, model: openai/free-sim, api_key_env: SIM_KEY,
+               base_url: "http://127.0.0.1:{port}/v1"}}
+""")
+        (tmp_path / "batch.yaml").write_text("""\
+name: e2e-sim
+job: explainer
+models: {decompose: [sim-claude], script: [sim-free]}
+topics: [Maclaurin series of cos(x)]
+""")
+        env = {**cli_env, "SIM_KEY": "sk-e2e-not-a-real-key"}
+        res = run_cli(["submit", "batch.yaml", "--wait", "--catalog", "models.yaml"], tmp_path, env)
+        assert res.returncode == 0, res.stdout + res.stderr
+    finally:
+        sim.terminate()
+        sim.wait(10)
+    report = json.loads((tmp_path / "out" / "e2e-sim" / "report.json").read_text())
+    topic = report["topics"][0]
+    steps = {s["name"]: s for s in topic["steps"]}
+    assert (steps["decompose"]["model"], steps["script"]["model"]) == ("sim-claude", "sim-free")
+    assert report["models"]["sim-claude"]["answered"] == 1
+    assert report["models"]["sim-free"]["answered"] == 1
+    requests = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["api"], r["model"], r["status"]) for r in requests] == [
+        ("anthropic", "claude-sim", 200), ("openai", "free-sim", 200)]
+    info = asyncio.run(probe(Path(topic["outputs"]["video"])))
+    assert info.codec == "h264" and info.duration_s > 3
