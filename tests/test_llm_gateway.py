@@ -178,3 +178,25 @@ def test_the_secret_is_scrubbed_from_messages() -> None:
     err = translate(FakeStatusError("Incorrect API key provided: sk-live-123", 401), model="m",
                     secret="sk-live-123")
     assert "sk-live-123" not in err.message and "***" in err.message
+
+
+@pytest.mark.parametrize("sim", [SimConfig(rate_limit_first=1, retry_after_s=200)], indirect=True)
+async def test_a_model_asking_to_wait_longer_than_max_wait_hands_over(
+        sim: Simulator, key: str) -> None:
+    from temporalio.exceptions import ApplicationError
+
+    from runner.llm.types import LLMCall, LLMRequest, Message
+
+    llm = LLMActivities(catalog_for(sim), all_responders())
+    call = LLMCall(model="claude", request=LLMRequest(messages=[Message(role="user", content="hi")]))
+    with pytest.raises(ApplicationError) as info:
+        await llm.complete(call)
+    assert (info.value.type, info.value.non_retryable) == ("WaitTooLong", True)
+    assert info.value.message.startswith("claude: asks to wait 2")
+    assert "more than max_wait 120 s" in info.value.message
+    # within max_wait the same answer is an ordinary, timed retry
+    call = call.model_copy(update={"max_wait_s": 300.0})
+    sim.count = 0
+    with pytest.raises(ApplicationError) as info:
+        await llm.complete(call)
+    assert (info.value.type, info.value.non_retryable) == ("RateLimited", False)

@@ -3,7 +3,8 @@
 ======================================  ====================================================
 what the provider said                  what Temporal does
 ======================================  ====================================================
-429 rate limited                        retry after exactly what the headers say (+ jitter)
+429 rate limited                        retry after exactly what the headers say (+ jitter);
+                                        longer than the call's max_wait: next model (activity)
 429/402 quota, credit or spend limit    ``QuotaExhausted``: not retried on this model
 529 overloaded, 5xx, timeout, dropped   retried with the step's backoff
 context window exceeded                 ``ContextWindowExceeded``: next model in the chain

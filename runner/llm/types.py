@@ -25,11 +25,16 @@ class LLMRequest(BaseModel):
     temperature: float = Field(default=0.2, ge=0, le=2)
 
 
+DEFAULT_MAX_WAIT_S = 120.0
+
+
 class LLMCall(BaseModel):
     """Input of the LLM activity: a catalog model name (never a key) and the request."""
 
     model: str
     request: LLMRequest
+    max_wait_s: float = Field(default=DEFAULT_MAX_WAIT_S, gt=0, description="a model that asks to "
+                              "wait longer than this (429 retry-after) hands the call to the next one")
 
 
 class Usage(BaseModel):
