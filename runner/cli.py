@@ -273,7 +273,8 @@ def jobs_command() -> None:
         click.echo(f"{kind.name}: {kind.summary}")
         click.echo(f"  steps: {' -> '.join(kind.steps)} (LLM steps: {', '.join(kind.llm_steps)})")
         for name, field in kind.options.model_fields.items():
-            click.echo(f"  option {name}: {field.description or ''} (default {field.default!r})")
+            default = "required" if field.is_required() else f"default {field.default!r}"
+            click.echo(f"  option {name}: {field.description or ''} ({default})")
 
 
 def entry() -> None:

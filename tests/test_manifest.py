@@ -61,7 +61,7 @@ topics:
 
 def test_unknown_job_and_empty_topics(tmp_path: Path) -> None:
     assert problems(tmp_path, "name: x\njob: nope\ntopics: []\n") == [
-        "batch.yaml:2: job: unknown job kind 'nope' (known: explainer)",
+        "batch.yaml:2: job: unknown job kind 'nope' (known: explainer, prompt)",
         "batch.yaml:3: topics: must not be empty",
     ]
 

@@ -1,0 +1,45 @@
+"""The prompt job's contract: manifest options and activity input/output (sandbox-safe)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from runner.step_activity import StepOutput
+
+STEPS = ("answer", "write")
+LLM_STEPS = ("answer",)
+WRITE_ACTIVITY = "prompt.write"
+MAX_REASKS = 2
+
+
+class PromptOptions(BaseModel):
+    """Manifest keys of the prompt job (top level = defaults; each topic may override them)."""
+
+    model_config = ConfigDict(extra="forbid")
+    prompt: str = Field(description="the prompt; `{topic}` is replaced by each topic")
+    system: str = Field(default="", description="system prompt")
+    max_tokens: int = Field(default=1024, ge=1, le=200_000, description="most tokens per answer")
+    temperature: float = Field(default=0.2, ge=0, le=2, description="sampling temperature")
+    output: Literal["text", "json"] = Field(
+        default="text", description="text: written as .md; json: parsed (an invalid answer is "
+        f"re-asked with the parse error, at most {MAX_REASKS} times) and written as .json")
+
+    @field_validator("prompt")
+    @classmethod
+    def _has_topic(cls, v: str) -> str:
+        if "{topic}" not in v:
+            raise ValueError("must contain {topic}, where each topic goes")
+        return v
+
+
+class WriteInput(BaseModel):
+    path: str
+    text: str | None = None
+    data: Any = None
+
+
+class WriteOutput(StepOutput):
+    path: str
+    bytes: int

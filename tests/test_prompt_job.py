@@ -1,0 +1,85 @@
+"""The prompt job kind: manifest checks, a JSON answer re-asked with its parse error, and a batch
+through the real CLI on the real server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from jobs.prompt.activities import PromptActivities
+from jobs.prompt.workflow import PromptWorkflow
+from runner.batch import BATCH_WORKFLOW, BatchWorkflow
+from runner.catalog import BUILTIN
+from runner.errors import ManifestError
+from runner.llm.types import LLM_ACTIVITY, LLMCall, LLMResponse
+from runner.manifest import load_manifest
+from runner.report import EngineActivities
+from runner.types import BatchInput, BatchResult, TopicSpec
+
+RUNNER = str(Path(sys.executable).parent / "runner")
+
+
+def test_prompt_must_be_given_and_hold_the_topic(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("name: p\njob: prompt\ntopics: [a]\n")
+    with pytest.raises(ManifestError) as info:
+        load_manifest(path, BUILTIN)
+    assert [str(p) for p in info.value.problems] == [f"{path}:1: prompt: required key is missing"]
+    path.write_text("name: p\njob: prompt\nprompt: Tell me a joke\noutput: xml\ntopics: [a]\n")
+    with pytest.raises(ManifestError) as info:
+        load_manifest(path, BUILTIN)
+    assert [str(p) for p in info.value.problems] == [
+        f"{path}:3: prompt: must contain {{topic}}, where each topic goes",
+        f"{path}:4: output: must be one of text, json"]
+
+
+async def test_an_invalid_json_answer_is_reasked_with_the_parse_error(
+        client: Client, task_queue: str, tmp_path: Path) -> None:
+    seen: list[list[str]] = []
+
+    @activity.defn(name=LLM_ACTIVITY)
+    async def llm(call: LLMCall) -> LLMResponse:
+        seen.append([m.content for m in call.request.messages])
+        text = "Sure! here it is" if len(seen) == 1 else '```json\n{"term": "x"}\n```'
+        return LLMResponse(text=text, model=call.model, provider="fake", provider_model="f",
+                           attempt=1)
+
+    async with Worker(client, task_queue=task_queue, workflows=[BatchWorkflow, PromptWorkflow],
+                      activities=[llm, *PromptActivities().activities(),
+                                  *EngineActivities().activities()]):  # type: ignore[list-item]
+        result = await client.execute_workflow(
+            BATCH_WORKFLOW,
+            BatchInput(batch_id=f"p-{task_queue}", name="p", job="prompt", child_workflow="prompt.topic",
+                       task_queue=task_queue, output_dir=str(tmp_path), concurrency=1, manifest="m",
+                       topics=[TopicSpec(id="x", topic="x", models={"answer": ["m"]},
+                                         params={"prompt": "Define {topic}", "output": "json"})]),
+            id=f"p-{task_queue}", task_queue=task_queue, result_type=BatchResult)
+    assert result.succeeded == 1
+    assert json.loads((tmp_path / "x.json").read_text()) == {"term": "x"}
+    assert seen[0] == ["Define x"]
+    assert seen[1][:2] == ["Define x", "Sure! here it is"]
+    assert seen[1][2].startswith("That is not valid JSON (Expecting value: line 1 column 1")
+    steps = json.loads(Path(result.report_json).read_text())["topics"][0]["steps"]
+    assert [(s["name"], s["status"]) for s in steps] == [
+        ("answer", "failed"), ("answer (re-ask 1)", "succeeded"), ("write", "succeeded")]
+
+
+def test_the_example_prompt_batch_runs_end_to_end(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    manifest = Path(__file__).resolve().parent.parent / "configs" / "examples" / "prompts.yaml"
+    res = subprocess.run([RUNNER, "submit", str(manifest), "--wait"], cwd=tmp_path, env=cli_env,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    out = tmp_path / "out" / "glossary"
+    assert res.stdout.splitlines()[-1] == str(out / "report.json")
+    assert json.loads((out / "derivative.json").read_text())["offline"] is True
+    assert (out / "limit.md").read_text().startswith("Offline answer to: Define \"limit of a function\"")
+    report = json.loads((out / "report.json").read_text())
+    assert [t["outputs"]["output"] for t in report["topics"]] == [
+        str(out / "derivative.json"), str(out / "integral.json"), str(out / "limit.md")]
