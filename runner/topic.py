@@ -7,13 +7,16 @@ the parent only ever keeps a small :class:`TopicOutcome`. Sandbox-safe.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from runner.steps import DEFAULT_RETRY, StepLog, failure_message
-from runner.types import ResultWrite, TopicInput, TopicOutcome, TopicResult
+from runner.types import ResultWrite, TopicInput, TopicOutcome, TopicProgress, TopicResult
+
+M = TypeVar("M", bound=BaseModel)
 
 WRITE_RESULT_ACTIVITY = "runner.write_topic_result"
 RESULT_FILE = "result.json"
@@ -50,3 +53,37 @@ async def finish(
     if error is not None:
         raise ApplicationError(f"{failed_step}: {message}", type="TopicFailed", non_retryable=True)
     return TopicOutcome(id=inp.spec.id, status="succeeded", result_path=path)
+
+
+class TopicWorkflow:
+    """Base of the job kinds' per-topic workflows: the step log and the ``progress`` query.
+
+    A subclass sets ``steps``, calls :meth:`start` first in its run method, reads its options with
+    :meth:`options`, and ends through :func:`finish`.
+    """
+
+    steps: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self) -> None:
+        self.log: StepLog | None = None
+
+    def start(self, inp: TopicInput) -> StepLog:
+        """Open this topic's step log."""
+        self.log = StepLog(inp.spec.id, list(self.steps))
+        return self.log
+
+    @staticmethod
+    def options(model: type[M], inp: TopicInput) -> M:
+        """The topic's job options; unreadable ones fail the topic (not retried forever)."""
+        try:
+            return model.model_validate(inp.spec.params)
+        except ValidationError as exc:
+            raise ApplicationError(f"bad topic options: {exc}", type="BadInput",
+                                   non_retryable=True) from exc
+
+    @workflow.query
+    def progress(self) -> TopicProgress:
+        """Current step of this topic."""
+        if self.log is None:
+            return TopicProgress(id="", step=None, steps_done=0, steps_total=len(self.steps))
+        return self.log.progress()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,9 @@ topics:
     report_path = tmp_path / "out" / "e2e-limits" / "report.json"
     assert lines[-1] == str(report_path)
     assert any("done | running:" in line for line in lines)  # progress was shown
+    # ... including each child's current step, which only its `progress` query can tell
+    assert any(re.search(r" (decompose|script|validate|render|merge) \([0-4]/5\)", line)
+               for line in lines), lines
 
     report = json.loads(report_path.read_text())
     assert report["totals"]["succeeded"] == 2 and report["totals"]["failed"] == 0

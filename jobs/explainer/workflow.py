@@ -5,7 +5,6 @@ Sandbox-safe: only the shared types are imported; activities are called by name.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -33,35 +32,30 @@ with workflow.unsafe.imports_passed_through():
     )
     from runner.llm import gateway
     from runner.steps import StepLog
-    from runner.topic import finish
-    from runner.types import TopicInput, TopicOutcome, TopicProgress
+    from runner.topic import TopicWorkflow, finish
+    from runner.types import TopicInput, TopicOutcome
 
 EXPLAINER_WORKFLOW = "explainer.topic"
 
 
 def parse_answer(text: str, model: type[BaseModel], what: str) -> Any:
-    """Parse an LLM's JSON answer (tolerating a ```json fence) into ``model``."""
-    body = text.strip()
-    if body.startswith("```"):
-        body = body.split("\n", 1)[1] if "\n" in body else ""
-        body = body.rsplit("```", 1)[0]
+    """Parse an LLM's JSON answer into ``model``; a bad one fails the step for good."""
     try:
-        return model.model_validate(json.loads(body))
-    except (json.JSONDecodeError, ValidationError) as exc:
+        return model.model_validate(gateway.json_answer(text))
+    except (ValueError, ValidationError) as exc:
         raise ApplicationError(f"the {what} answer is not valid: {str(exc)[:300]}",
                                type="InvalidModelOutput", non_retryable=True) from exc
 
 
 @workflow.defn(name=EXPLAINER_WORKFLOW)
-class ExplainerWorkflow:
+class ExplainerWorkflow(TopicWorkflow):
     """One topic in, one explainer video out."""
 
-    def __init__(self) -> None:
-        self.log: StepLog | None = None
+    steps = STEPS
 
     @workflow.run
     async def run(self, inp: TopicInput) -> TopicOutcome:
-        log = self.log = StepLog(inp.spec.id, list(STEPS))
+        log = self.start(inp)
         outputs: dict[str, Any] = {}
         queue = inp.task_queue
         try:
@@ -107,13 +101,9 @@ class ExplainerWorkflow:
             return await finish(inp, log, outputs, err)
         return await finish(inp, log, outputs)
 
-    @staticmethod
-    def _options(inp: TopicInput) -> ExplainerOptions:
-        try:
-            options = ExplainerOptions.model_validate(inp.spec.params)
-        except ValidationError as exc:
-            raise ApplicationError(f"bad topic options: {exc}", type="BadInput",
-                                   non_retryable=True) from exc
+    @classmethod
+    def _options(cls, inp: TopicInput) -> ExplainerOptions:
+        options = cls.options(ExplainerOptions, inp)
         missing = [s for s in ("decompose", "script") if not inp.spec.models.get(s)]
         if missing:
             raise ApplicationError(f"no model chain for step(s) {', '.join(missing)}", type="BadInput",
@@ -140,10 +130,3 @@ class ExplainerWorkflow:
             raise ApplicationError(f"the script answer has scenes {got}, the plan has {want}",
                                    type="InvalidModelOutput", non_retryable=True)
         return script
-
-    @workflow.query
-    def progress(self) -> TopicProgress:
-        """Current step of this topic."""
-        if self.log is None:
-            return TopicProgress(id="", step=None, steps_done=0, steps_total=len(STEPS))
-        return self.log.progress()

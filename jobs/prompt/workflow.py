@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -10,14 +9,11 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import ValidationError
-
     from jobs.prompt.types import MAX_REASKS, STEPS, WRITE_ACTIVITY, PromptOptions, WriteInput, WriteOutput
     from runner.llm import gateway
     from runner.llm.types import LLMRequest, Message
-    from runner.steps import StepLog
-    from runner.topic import finish
-    from runner.types import TopicInput, TopicOutcome, TopicProgress
+    from runner.topic import TopicWorkflow, finish
+    from runner.types import TopicInput, TopicOutcome
 
 PROMPT_WORKFLOW = "prompt.topic"
 TEXT_FORMAT = "prompt.text.v1"
@@ -25,32 +21,18 @@ JSON_FORMAT = "prompt.json.v1"
 JSON_INSTRUCTION = "Answer with one JSON value only: no prose, no code fence."
 
 
-def parse_json(text: str) -> Any:
-    """Parse a JSON answer, tolerating a ```json fence; raises ValueError with the reason."""
-    body = text.strip()
-    if body.startswith("```"):
-        body = body.split("\n", 1)[1] if "\n" in body else ""
-        body = body.rsplit("```", 1)[0]
-    return json.loads(body)
-
-
 @workflow.defn(name=PROMPT_WORKFLOW)
-class PromptWorkflow:
+class PromptWorkflow(TopicWorkflow):
     """One topic in, one answer file out."""
 
-    def __init__(self) -> None:
-        self.log: StepLog | None = None
+    steps = STEPS
 
     @workflow.run
     async def run(self, inp: TopicInput) -> TopicOutcome:
-        log = self.log = StepLog(inp.spec.id, list(STEPS))
+        log = self.start(inp)
         outputs: dict[str, Any] = {}
         try:
-            try:
-                opts = PromptOptions.model_validate(inp.spec.params)
-            except ValidationError as exc:
-                raise ApplicationError(f"bad topic options: {exc}", type="BadInput",
-                                       non_retryable=True) from exc
+            opts = self.options(PromptOptions, inp)
             wants_json = opts.output == "json"
             system = "\n\n".join(s for s in (
                 opts.system, JSON_INSTRUCTION if wants_json else "",
@@ -66,7 +48,7 @@ class PromptWorkflow:
                 if not wants_json:
                     break
                 try:
-                    data = parse_json(answer.text)
+                    data = gateway.json_answer(answer.text)
                     break
                 except ValueError as exc:
                     log.records[-1].status = "failed"
@@ -87,10 +69,3 @@ class PromptWorkflow:
         except (ActivityError, ApplicationError) as err:
             return await finish(inp, log, outputs, err)
         return await finish(inp, log, outputs)
-
-    @workflow.query
-    def progress(self) -> TopicProgress:
-        """Current step of this topic."""
-        if self.log is None:
-            return TopicProgress(id="", step=None, steps_done=0, steps_total=len(STEPS))
-        return self.log.progress()

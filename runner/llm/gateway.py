@@ -6,7 +6,9 @@ model took, goes into the step's record. Sandbox-safe.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -58,3 +60,16 @@ async def complete(
     )
     log.end(record, error=error)
     raise error
+
+
+def json_answer(text: str) -> Any:
+    """Parse an LLM's JSON answer, tolerating a Markdown code fence around it.
+
+    Raises:
+        ValueError: not JSON (``json.JSONDecodeError`` is one).
+    """
+    body = text.strip()
+    if body.startswith("```"):
+        body = body.split("\n", 1)[1] if "\n" in body else ""
+        body = body.rsplit("```", 1)[0]
+    return json.loads(body)
