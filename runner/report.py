@@ -56,7 +56,8 @@ def build_report(inp: ReportInput) -> dict[str, Any]:
         for step in result.steps:
             for tried in step.models_tried:
                 m = models.setdefault(tried.model, {"calls": 0, "answered": 0, "attempts": 0,
-                                                    "input_tokens": 0, "output_tokens": 0})
+                                                    "input_tokens": 0, "output_tokens": 0,
+                                                    "cost_usd": 0.0, "unpriced_calls": 0})
                 m["calls"] += 1
                 m["attempts"] += tried.attempts or 0
                 if tried.outcome == "answered":
@@ -64,6 +65,11 @@ def build_report(inp: ReportInput) -> dict[str, Any]:
                     usage = step.detail.get("usage") or {}
                     m["input_tokens"] += int(usage.get("input_tokens", 0))
                     m["output_tokens"] += int(usage.get("output_tokens", 0))
+                    cost = step.detail.get("cost_usd")
+                    if cost is None:  # neither the catalog nor litellm's cost map prices it
+                        m["unpriced_calls"] += 1
+                    else:
+                        m["cost_usd"] = round(m["cost_usd"] + float(cost), 6)
     succeeded = sum(1 for t in topics if t["status"] == "succeeded")
     wall = (datetime.fromisoformat(inp.finished_at) - datetime.fromisoformat(inp.started_at))
     return {
@@ -82,6 +88,8 @@ def build_report(inp: ReportInput) -> dict[str, Any]:
             "llm_calls": sum(m["calls"] for m in models.values()),
             "input_tokens": sum(m["input_tokens"] for m in models.values()),
             "output_tokens": sum(m["output_tokens"] for m in models.values()),
+            "cost_usd": round(sum(m["cost_usd"] for m in models.values()), 6),
+            "unpriced_calls": sum(m["unpriced_calls"] for m in models.values()),
         },
         "models": models,
         "topics": topics,
@@ -101,7 +109,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- job: `{report['job']}`, manifest: `{report['manifest']}`",
         f"- {t['succeeded']}/{t['topics']} topics succeeded, {t['failed']} failed; "
         f"wall time {report['wall_s']:.1f} s",
-        f"- LLM calls: {t['llm_calls']}, tokens in/out: {t['input_tokens']}/{t['output_tokens']}",
+        f"- LLM calls: {t['llm_calls']}, tokens in/out: {t['input_tokens']}/{t['output_tokens']}, "
+        f"cost ${t['cost_usd']:.4f}" + (f" (+{t['unpriced_calls']} unpriced calls)"
+                                        if t["unpriced_calls"] else ""),
         "",
         "| topic | status | output | steps |",
         "|---|---|---|---|",
@@ -121,11 +131,12 @@ def render_markdown(report: dict[str, Any]) -> str:
                          f"{s['attempts'] or '?'} | {s['model'] or ''} |")
         lines += _detail_lines(topic.get("outputs", {}))
     if report["models"]:
-        lines += ["", "## Models", "", "| model | calls | answered | attempts | tokens in | tokens out |",
-                  "|---|---|---|---|---|---|"]
+        lines += ["", "## Models", "",
+                  "| model | calls | answered | attempts | tokens in | tokens out | cost |",
+                  "|---|---|---|---|---|---|---|"]
         for name, m in sorted(report["models"].items()):
             lines.append(f"| {name} | {m['calls']} | {m['answered']} | {m['attempts']} | "
-                         f"{m['input_tokens']} | {m['output_tokens']} |")
+                         f"{m['input_tokens']} | {m['output_tokens']} | ${m['cost_usd']:.4f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -17,7 +17,7 @@ from temporalio.worker import Worker
 
 from jobs.explainer.workflow import ExplainerWorkflow
 from runner.batch import BATCH_WORKFLOW, BatchWorkflow, child_id
-from runner.catalog import Catalog, ModelSpec
+from runner.catalog import Catalog, ModelSpec, Price
 from runner.llm.activity import LLMActivities
 from runner.llm.errors import retry_after
 from runner.registry import all_responders
@@ -52,11 +52,12 @@ def key(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def catalog_for(sim: Simulator) -> Catalog:
-    def model(provider: str, name: str) -> ModelSpec:
+    def model(provider: str, name: str, price: Price | None = None) -> ModelSpec:
         base = sim.base_url if provider == "anthropic" else f"{sim.base_url}/v1"
         return ModelSpec(provider=provider, model=name, api_key_env=KEY_ENV,  # type: ignore[arg-type]
-                         base_url=base)
-    return Catalog(models={"claude": model("anthropic", "claude-sim"),
+                         base_url=base, price=price)
+    return Catalog(models={"claude": model("anthropic", "claude-sim",
+                                           Price(input_per_mtok=15, output_per_mtok=75)),
                            "dead": model("anthropic", "claude-dead"),
                            "free": model("litellm", "openai/free-sim")})
 
@@ -119,6 +120,8 @@ async def test_a_401_falls_back_after_exactly_one_request_and_the_key_stays_secr
             assert "AuthenticationFailed" not in tried[0]["error"]
             assert "HTTP 401" in tried[0]["error"]
     assert report["models"]["free"]["answered"] == 6
+    # litellm's cost map does not know this model and the catalog gives no price: unpriced, not free
+    assert (report["models"]["free"]["unpriced_calls"], report["totals"]["unpriced_calls"]) == (6, 6)
 
     # The key's value appears nowhere: not in any workflow history, report or log line,
     # although the simulator echoed it in its 401 answers.
@@ -138,6 +141,13 @@ async def test_a_dead_primary_and_a_healthy_secondary_finish_the_batch(
     result, report = await run(client, task_queue, tmp_path, sim, [["dead", "claude"]] * 4)
     assert (result.succeeded, result.total) == (4, 4)
     assert {s["model"] for t in report["topics"] for s in t["steps"][:2]} == {"claude"}
+    # cost from the catalog price, per step, per model and in the batch totals
+    steps = [s for t in report["topics"] for s in t["steps"][:2]]
+    expected = sum((s["detail"]["usage"]["input_tokens"] * 15
+                    + s["detail"]["usage"]["output_tokens"] * 75) / 1e6 for s in steps)
+    assert all(s["detail"]["cost_usd"] > 0 for s in steps)
+    assert report["models"]["claude"]["cost_usd"] == pytest.approx(expected, abs=1e-5)
+    assert report["totals"]["cost_usd"] == pytest.approx(expected, abs=1e-5)
     assert all(s["models_tried"][0]["error"].startswith("dead: NotFoundError (HTTP 404)")
                for t in report["topics"] for s in t["steps"][:2])
 

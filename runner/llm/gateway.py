@@ -50,6 +50,7 @@ async def complete(
         record.model = answer.model
         record.attempts = sum(m.attempts or 0 for m in record.models_tried) or None
         record.detail["usage"] = answer.usage.model_dump()
+        record.detail["cost_usd"] = answer.cost_usd
         log.end(record)
         return answer
     error = ApplicationError(
