@@ -212,13 +212,15 @@ def server_status() -> None:
 
 @main.command()
 @click.option("--port", type=int, default=8765, show_default=True, help="Port on 127.0.0.1.")
-@click.option("--rpm", type=int, default=None, help="Requests per minute allowed (token bucket).")
-@click.option("--tpm", type=int, default=None, help="Tokens per minute allowed (token bucket).")
-@click.option("--fail-rate", type=float, default=0.0, show_default=True,
+@click.option("--rpm", type=click.IntRange(1), default=None,
+              help="Requests per minute allowed (token bucket, 2 s burst).")
+@click.option("--tpm", type=click.IntRange(1), default=None,
+              help="Tokens per minute allowed (token bucket, 2 s burst).")
+@click.option("--fail-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of requests answered 529 (Anthropic API) or 503 (OpenAI API).")
 @click.option("--latency", type=float, default=0.0, show_default=True,
               help="Seconds added to every answer.")
-@click.option("--timeout-rate", type=float, default=0.0, show_default=True,
+@click.option("--timeout-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of requests that hang for --hang seconds before answering.")
 @click.option("--hang", type=float, default=300.0, show_default=True, help="See --timeout-rate.")
 @click.option("--rate-limit-first", type=int, default=0, show_default=True,

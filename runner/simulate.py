@@ -45,13 +45,18 @@ class SimConfig:
     seed: int = 0
 
 
+BURST_S = 2.0
+
+
 class TokenBucket:
-    """``per_minute`` units a minute, refilled continuously, at most a minute's worth banked."""
+    """``per_minute`` units a minute, refilled continuously, with a burst of ``BURST_S`` seconds'
+    worth (like a provider's continuous replenishment: a minute's limit is not available at once).
+    A request larger than the burst is admitted when the bucket is full and leaves it in debt."""
 
     def __init__(self, per_minute: int) -> None:
-        self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
-        self.level = float(per_minute)
+        self.capacity = max(1.0, self.rate * BURST_S)
+        self.level = self.capacity
         self.stamp = time.monotonic()
 
     def _refill(self) -> None:
@@ -67,7 +72,7 @@ class TokenBucket:
 
     def take(self, units: float) -> None:
         self._refill()
-        self.level -= min(units, self.capacity)
+        self.level -= units
 
     def remaining(self) -> int:
         self._refill()

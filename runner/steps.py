@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, RetryState
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, RetryState
 
 from runner.types import StepRecord, TopicProgress
 
@@ -26,14 +26,12 @@ DEFAULT_RETRY = RetryPolicy(
 
 
 def failure_message(err: BaseException) -> str:
-    """The innermost human-readable message of a Temporal failure chain."""
-    cause: BaseException | None = err
-    message = str(err)
-    while cause is not None:
-        if isinstance(cause, ApplicationError) or not isinstance(cause, ActivityError):
-            message = getattr(cause, "message", None) or str(cause) or message
+    """The message that says what went wrong: Temporal's wrappers (an activity or child workflow
+    failed) are looked through, down to the first error that carries its own message."""
+    cause: BaseException = err
+    while isinstance(cause, (ActivityError, ChildWorkflowError)) and cause.__cause__ is not None:
         cause = cause.__cause__
-    return message
+    return getattr(cause, "message", None) or str(cause)
 
 
 def failed_attempts(err: ActivityError, retry: RetryPolicy) -> int | None:

@@ -83,3 +83,36 @@ def test_the_example_prompt_batch_runs_end_to_end(tmp_path: Path, cli_env: dict[
     report = json.loads((out / "report.json").read_text())
     assert [t["outputs"]["output"] for t in report["topics"]] == [
         str(out / "derivative.json"), str(out / "integral.json"), str(out / "limit.md")]
+
+
+def test_json_answers_reject_constants_and_absurd_nesting() -> None:
+    from runner.llm.gateway import json_answer
+
+    assert json_answer('```json\n{"a": [1, 2]}\n```') == {"a": [1, 2]}
+    for bad in ("NaN", '{"x": Infinity}', "[" * 100_000):
+        with pytest.raises(ValueError):
+            json_answer(bad)
+
+
+async def test_a_topic_fails_when_no_answer_is_valid_json(
+        client: Client, task_queue: str, tmp_path: Path) -> None:
+    @activity.defn(name=LLM_ACTIVITY)
+    async def llm(call: LLMCall) -> LLMResponse:
+        return LLMResponse(text="no JSON here", model=call.model, provider="fake", provider_model="f",
+                           attempt=1)
+
+    async with Worker(client, task_queue=task_queue, workflows=[BatchWorkflow, PromptWorkflow],
+                      activities=[llm, *PromptActivities().activities(),
+                                  *EngineActivities().activities()]):  # type: ignore[list-item]
+        result = await client.execute_workflow(
+            BATCH_WORKFLOW,
+            BatchInput(batch_id=f"p-{task_queue}", name="p", job="prompt", child_workflow="prompt.topic",
+                       task_queue=task_queue, output_dir=str(tmp_path), concurrency=1, manifest="m",
+                       topics=[TopicSpec(id="x", topic="x", models={"answer": ["m"]},
+                                         params={"prompt": "Define {topic}", "output": "json"})]),
+            id=f"p-{task_queue}", task_queue=task_queue, result_type=BatchResult)
+    assert (result.succeeded, result.failed) == (0, 1)
+    topic = json.loads(Path(result.report_json).read_text())["topics"][0]
+    assert topic["error"].startswith("no valid JSON after 3 answers: Expecting value")
+    assert [s["name"] for s in topic["steps"]] == ["answer", "answer (re-ask 1)", "answer (re-ask 2)"]
+    assert not (tmp_path / "x.json").exists()

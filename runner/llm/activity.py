@@ -16,7 +16,7 @@ from runner.llm.errors import translate
 from runner.llm.offline import OfflineResponder, offline_answer
 from runner.llm.providers import Providers, cost_usd
 from runner.llm.types import LLM_ACTIVITY, LLMCall, LLMResponse
-from runner.step_activity import application_error, step_activity
+from runner.step_activity import step_activity
 
 
 class LLMActivities:
@@ -42,20 +42,17 @@ class LLMActivities:
                                provider_model=spec.model or "offline", usage=usage, cost_usd=0.0)
         key = None
         if spec.api_key_env:
-            key = os.environ.get(spec.api_key_env)
+            key = (os.environ.get(spec.api_key_env) or "").strip()  # secrets files end in newlines
             if not key:
                 raise PermanentStepError(f"model {call.model!r}: ${spec.api_key_env} is not set on "
                                          "this worker")
+            if not key.isprintable():
+                raise PermanentStepError(f"model {call.model!r}: ${spec.api_key_env} holds "
+                                         "non-printable characters")
         try:
             answer = await self.providers.complete(spec, call.request, key)
         except Exception as exc:
-            err = translate(exc, model=call.model, secret=key)
-            wait = err.next_retry_delay.total_seconds() if err.next_retry_delay else 0.0
-            if wait > call.max_wait_s:
-                raise application_error(
-                    f"{call.model}: asks to wait {wait:.0f} s, more than max_wait {call.max_wait_s:.0f} s",
-                    type="WaitTooLong", non_retryable=True) from None
-            raise err from None
+            raise translate(exc, model=call.model, secret=key, max_wait_s=call.max_wait_s) from None
         return LLMResponse(text=answer.text, model=call.model, provider=spec.provider,
                            provider_model=answer.provider_model, usage=answer.usage,
                            cost_usd=cost_usd(spec, answer.usage))

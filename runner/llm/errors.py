@@ -4,8 +4,8 @@
 what the provider said                  what Temporal does
 ======================================  ====================================================
 429 rate limited                        retry after exactly what the headers say (+ jitter);
-                                        longer than the call's max_wait: next model (activity)
-429/402 quota, credit or spend limit    ``QuotaExhausted``: not retried on this model
+                                        longer than the call's max_wait: next model
+402, quota/spend/credit codes           ``QuotaExhausted``: not retried on this model
 529 overloaded, 5xx, timeout, dropped   retried with the step's backoff
 context window exceeded                 ``ContextWindowExceeded``: next model in the chain
 400, 401, 403, 404, 413, 422            not retried on this model
@@ -17,6 +17,7 @@ anything else                           retried with the step's backoff
 from __future__ import annotations
 
 import email.utils
+import os
 import random
 import re
 from collections.abc import Mapping
@@ -28,8 +29,13 @@ from runner.step_activity import application_error
 
 DEFAULT_RATE_LIMIT_WAIT_S = 10.0
 JITTER = 0.1
-QUOTA_WORDS = ("quota", "credit balance", "spend limit", "billing", "insufficient_quota",
-               "budget exceeded")
+# Quota / spend exhaustion, recognised by providers' structured codes (anthropic ``error_code``,
+# OpenAI-style ``code``) or their exact tokens in the text; never by the bare word "quota", which
+# ordinary per-minute throttling messages contain too (Azure, Vertex).
+QUOTA_CODES = ("insufficient_quota", "enforced_spend_limit_reached", "spend_limit_reached",
+               "budget_exceeded", "billing_hard_limit_reached")
+QUOTA_PHRASES = ("credit balance is too low", "insufficient_quota", "exceeded your current quota")
+SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)$")
 CONTEXT_WORDS = ("context window", "context length", "context_length_exceeded", "too many tokens",
                  "prompt is too long", "maximum context")
 NOT_RETRIED = {400: "BadRequest", 401: "AuthenticationFailed", 403: "PermissionDenied",
@@ -61,8 +67,15 @@ def _duration(text: str) -> float | None:
 
 def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
     """Seconds the provider asks us to wait, from ``retry-after-ms``, ``retry-after`` or the
-    rate-limit reset headers (Anthropic RFC 3339 times, OpenAI durations); None if none says."""
-    now = now or datetime.now(UTC)
+    rate-limit reset headers (Anthropic RFC 3339 times, OpenAI durations); None if none says, or
+    if what it says cannot be read."""
+    try:
+        return _retry_after(headers, now or datetime.now(UTC))
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def _retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
     if "retry-after-ms" in headers:
         try:
             return max(0.0, float(headers["retry-after-ms"]) / 1000)
@@ -75,6 +88,7 @@ def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> floa
         except ValueError:
             when = email.utils.parsedate_to_datetime(value) if value else None
             if when is not None:
+                when = when if when.tzinfo else when.replace(tzinfo=UTC)
                 return max(0.0, (when - now).total_seconds())
     waits = []
     for kind in ("requests", "tokens", "input-tokens", "output-tokens"):
@@ -93,27 +107,49 @@ def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> floa
     return max(0.0, max(waits)) if waits else None
 
 
-def translate(exc: BaseException, *, model: str, secret: str | None = None) -> ApplicationError:
+def environment_secrets() -> list[str]:
+    """Values of environment variables named like secrets (..._KEY, ..._TOKEN, ...): SDKs read some
+    of them by themselves (ANTHROPIC_API_KEY, OPENAI_API_KEY), so they are scrubbed too."""
+    return [v.strip() for k, v in os.environ.items()
+            if SECRET_NAME.search(k.upper()) and len(v.strip()) >= 8]
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret replaced by ``***`` (longest first)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def translate(exc: BaseException, *, model: str, secret: str | None = None,
+              max_wait_s: float | None = None) -> ApplicationError:
     """Translate a provider SDK exception into an ``ApplicationError`` (see the module table).
+    Never raises.
 
     Args:
         exc: what the SDK raised.
         model: the catalog name, for the message.
-        secret: the API key in use: scrubbed from the message, whatever the provider echoed.
+        secret: the API key in use; it and every secret-named environment variable's value are
+            scrubbed from the message, whatever the provider echoed.
+        max_wait_s: a rate limit asking for a longer wait (before jitter) hands the call to the next
+            model (``WaitTooLong``, not retried on this one).
     """
     status, headers = status_and_headers(exc)
     name = type(exc).__name__
-    text = str(exc)
-    if secret:
-        text = text.replace(secret, "***")
+    text = scrub(str(exc), [*([secret.strip()] if secret else []), *environment_secrets()])
     lowered = text.lower()
     message = f"{model}: {name}" + (f" (HTTP {status})" if status else "") + f": {text[:500]}"
+    codes = {str(getattr(exc, attr, "") or "").lower() for attr in ("error_code", "code", "type")}
 
-    if (status in (402, 429) and any(w in lowered for w in QUOTA_WORDS)) or "BudgetExceeded" in name:
+    if (status == 402 or codes & set(QUOTA_CODES) or any(p in lowered for p in QUOTA_PHRASES)
+            or any(w in name for w in ("SpendLimit", "BudgetExceeded", "PaymentRequired"))):
         return application_error(message, type="QuotaExhausted", non_retryable=True)
     if status == 429 or name == "RateLimitError":
-        wait = retry_after(headers)
-        wait = DEFAULT_RATE_LIMIT_WAIT_S if wait is None else wait
+        asked = retry_after(headers)
+        wait = DEFAULT_RATE_LIMIT_WAIT_S if asked is None else asked
+        if max_wait_s is not None and wait > max_wait_s:
+            return application_error(f"{model}: asks to wait {wait:.0f} s, more than max_wait "
+                                     f"{max_wait_s:.0f} s", type="WaitTooLong", non_retryable=True)
         wait *= 1 + random.uniform(0, JITTER)
         return application_error(message, type="RateLimited",
                                  next_retry_delay=timedelta(seconds=max(wait, 0.05)))

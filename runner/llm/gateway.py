@@ -73,4 +73,11 @@ def json_answer(text: str) -> Any:
     if body.startswith("```"):
         body = body.split("\n", 1)[1] if "\n" in body else ""
         body = body.rsplit("```", 1)[0]
-    return json.loads(body)
+    try:
+        return json.loads(body, parse_constant=_no_constants)
+    except RecursionError as exc:  # absurdly deep nesting: invalid for our purposes, not a crash
+        raise ValueError("JSON nested too deeply") from exc
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
