@@ -26,6 +26,21 @@ from runner.types import BatchInput, BatchResult, TopicSpec
 RUNNER = str(Path(sys.executable).parent / "runner")
 
 
+async def run_one_json_topic(client: Client, task_queue: str, tmp_path: Path,
+                             llm: object) -> BatchResult:
+    """A one-topic JSON prompt batch on the real server, with ``llm`` as the LLM activity."""
+    async with Worker(client, task_queue=task_queue, workflows=[BatchWorkflow, PromptWorkflow],
+                      activities=[llm, *PromptActivities().activities(),  # type: ignore[list-item]
+                                  *EngineActivities().activities()]):
+        return await client.execute_workflow(
+            BATCH_WORKFLOW,
+            BatchInput(batch_id=f"p-{task_queue}", name="p", job="prompt", child_workflow="prompt.topic",
+                       task_queue=task_queue, output_dir=str(tmp_path), concurrency=1, manifest="m",
+                       topics=[TopicSpec(id="x", topic="x", models={"answer": ["m"]},
+                                         params={"prompt": "Define {topic}", "output": "json"})]),
+            id=f"p-{task_queue}", task_queue=task_queue, result_type=BatchResult)
+
+
 def test_prompt_must_be_given_and_hold_the_topic(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text("name: p\njob: prompt\ntopics: [a]\n")
@@ -51,16 +66,7 @@ async def test_an_invalid_json_answer_is_reasked_with_the_parse_error(
         return LLMResponse(text=text, model=call.model, provider="fake", provider_model="f",
                            attempt=1)
 
-    async with Worker(client, task_queue=task_queue, workflows=[BatchWorkflow, PromptWorkflow],
-                      activities=[llm, *PromptActivities().activities(),
-                                  *EngineActivities().activities()]):  # type: ignore[list-item]
-        result = await client.execute_workflow(
-            BATCH_WORKFLOW,
-            BatchInput(batch_id=f"p-{task_queue}", name="p", job="prompt", child_workflow="prompt.topic",
-                       task_queue=task_queue, output_dir=str(tmp_path), concurrency=1, manifest="m",
-                       topics=[TopicSpec(id="x", topic="x", models={"answer": ["m"]},
-                                         params={"prompt": "Define {topic}", "output": "json"})]),
-            id=f"p-{task_queue}", task_queue=task_queue, result_type=BatchResult)
+    result = await run_one_json_topic(client, task_queue, tmp_path, llm)
     assert result.succeeded == 1
     assert json.loads((tmp_path / "x.json").read_text()) == {"term": "x"}
     assert seen[0] == ["Define x"]
@@ -101,16 +107,7 @@ async def test_a_topic_fails_when_no_answer_is_valid_json(
         return LLMResponse(text="no JSON here", model=call.model, provider="fake", provider_model="f",
                            attempt=1)
 
-    async with Worker(client, task_queue=task_queue, workflows=[BatchWorkflow, PromptWorkflow],
-                      activities=[llm, *PromptActivities().activities(),
-                                  *EngineActivities().activities()]):  # type: ignore[list-item]
-        result = await client.execute_workflow(
-            BATCH_WORKFLOW,
-            BatchInput(batch_id=f"p-{task_queue}", name="p", job="prompt", child_workflow="prompt.topic",
-                       task_queue=task_queue, output_dir=str(tmp_path), concurrency=1, manifest="m",
-                       topics=[TopicSpec(id="x", topic="x", models={"answer": ["m"]},
-                                         params={"prompt": "Define {topic}", "output": "json"})]),
-            id=f"p-{task_queue}", task_queue=task_queue, result_type=BatchResult)
+    result = await run_one_json_topic(client, task_queue, tmp_path, llm)
     assert (result.succeeded, result.failed) == (0, 1)
     topic = json.loads(Path(result.report_json).read_text())["topics"][0]
     assert topic["error"].startswith("no valid JSON after 3 answers: Expecting value")
