@@ -58,11 +58,12 @@ async def finish(
 class TopicWorkflow:
     """Base of the job kinds' per-topic workflows: the step log and the ``progress`` query.
 
-    A subclass sets ``steps``, calls :meth:`start` first in its run method, reads its options with
-    :meth:`options`, and ends through :func:`finish`.
+    A subclass sets ``steps`` and ``llm_steps``, calls :meth:`start` first in its run method, reads
+    its options with :meth:`options` (inside its try), and ends through :func:`finish`.
     """
 
     steps: ClassVar[tuple[str, ...]] = ()
+    llm_steps: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         self.log: StepLog | None = None
@@ -72,14 +73,19 @@ class TopicWorkflow:
         self.log = StepLog(inp.spec.id, list(self.steps))
         return self.log
 
-    @staticmethod
-    def options(model: type[M], inp: TopicInput) -> M:
-        """The topic's job options; unreadable ones fail the topic (not retried forever)."""
+    def options(self, model: type[M], inp: TopicInput) -> M:
+        """The topic's job options, checked with its model chains: input this code cannot use
+        fails the topic instead of failing the workflow task (which Temporal retries forever)."""
         try:
-            return model.model_validate(inp.spec.params)
+            options = model.model_validate(inp.spec.params)
         except ValidationError as exc:
             raise ApplicationError(f"bad topic options: {exc}", type="BadInput",
                                    non_retryable=True) from exc
+        missing = [s for s in self.llm_steps if not inp.spec.models.get(s)]
+        if missing:
+            raise ApplicationError(f"no model chain for step(s) {', '.join(missing)}", type="BadInput",
+                                   non_retryable=True)
+        return options
 
     @workflow.query
     def progress(self) -> TopicProgress:

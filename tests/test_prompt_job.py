@@ -3,6 +3,7 @@ through the real CLI on the real server."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -26,8 +27,8 @@ from runner.types import BatchInput, BatchResult, TopicSpec
 RUNNER = str(Path(sys.executable).parent / "runner")
 
 
-async def run_one_json_topic(client: Client, task_queue: str, tmp_path: Path,
-                             llm: object) -> BatchResult:
+async def run_one_json_topic(client: Client, task_queue: str, tmp_path: Path, llm: object,
+                             models: dict[str, list[str]] | None = None) -> BatchResult:
     """A one-topic JSON prompt batch on the real server, with ``llm`` as the LLM activity."""
     async with Worker(client, task_queue=task_queue, workflows=[BatchWorkflow, PromptWorkflow],
                       activities=[llm, *PromptActivities().activities(),  # type: ignore[list-item]
@@ -36,7 +37,8 @@ async def run_one_json_topic(client: Client, task_queue: str, tmp_path: Path,
             BATCH_WORKFLOW,
             BatchInput(batch_id=f"p-{task_queue}", name="p", job="prompt", child_workflow="prompt.topic",
                        task_queue=task_queue, output_dir=str(tmp_path), concurrency=1, manifest="m",
-                       topics=[TopicSpec(id="x", topic="x", models={"answer": ["m"]},
+                       topics=[TopicSpec(id="x", topic="x",
+                                         models={"answer": ["m"]} if models is None else models,
                                          params={"prompt": "Define {topic}", "output": "json"})]),
             id=f"p-{task_queue}", task_queue=task_queue, result_type=BatchResult)
 
@@ -113,3 +115,15 @@ async def test_a_topic_fails_when_no_answer_is_valid_json(
     assert topic["error"].startswith("no valid JSON after 3 answers: Expecting value")
     assert [s["name"] for s in topic["steps"]] == ["answer", "answer (re-ask 1)", "answer (re-ask 2)"]
     assert not (tmp_path / "x.json").exists()
+
+
+async def test_a_topic_without_a_model_chain_fails_instead_of_retrying_forever(
+        client: Client, task_queue: str, tmp_path: Path) -> None:
+    @activity.defn(name=LLM_ACTIVITY)
+    async def llm(call: LLMCall) -> LLMResponse:
+        raise AssertionError("no model should be called")
+
+    result = await asyncio.wait_for(run_one_json_topic(client, task_queue, tmp_path, llm, models={}), 60)
+    assert (result.succeeded, result.failed) == (0, 1)
+    topic = json.loads(Path(result.report_json).read_text())["topics"][0]
+    assert topic["error"] == "no model chain for step(s) answer"

@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
 
     from jobs.explainer import prompts
     from jobs.explainer.types import (
+        LLM_STEPS,
         MERGE_ACTIVITY,
         RENDER_ACTIVITY,
         STEPS,
@@ -52,6 +53,7 @@ class ExplainerWorkflow(TopicWorkflow):
     """One topic in, one explainer video out."""
 
     steps = STEPS
+    llm_steps = LLM_STEPS
 
     @workflow.run
     async def run(self, inp: TopicInput) -> TopicOutcome:
@@ -61,7 +63,7 @@ class ExplainerWorkflow(TopicWorkflow):
         try:
             # Inside the try: an input this code cannot read fails the topic instead of retrying
             # the workflow task forever.
-            options = self._options(inp)
+            options = self.options(ExplainerOptions, inp)
             outputs["quality"] = options.quality
             answer = await gateway.complete(log, "decompose", prompts.decompose_request(inp.spec.topic),
                                             inp.spec.models["decompose"], task_queue=queue)
@@ -100,15 +102,6 @@ class ExplainerWorkflow(TopicWorkflow):
         except (ActivityError, ApplicationError) as err:
             return await finish(inp, log, outputs, err)
         return await finish(inp, log, outputs)
-
-    @classmethod
-    def _options(cls, inp: TopicInput) -> ExplainerOptions:
-        options = cls.options(ExplainerOptions, inp)
-        missing = [s for s in ("decompose", "script") if not inp.spec.models.get(s)]
-        if missing:
-            raise ApplicationError(f"no model chain for step(s) {', '.join(missing)}", type="BadInput",
-                                   non_retryable=True)
-        return options
 
     @staticmethod
     def _checked(log: StepLog, parse: Any) -> Any:

@@ -9,7 +9,15 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from jobs.prompt.types import MAX_REASKS, STEPS, WRITE_ACTIVITY, PromptOptions, WriteInput, WriteOutput
+    from jobs.prompt.types import (
+        LLM_STEPS,
+        MAX_REASKS,
+        STEPS,
+        WRITE_ACTIVITY,
+        PromptOptions,
+        WriteInput,
+        WriteOutput,
+    )
     from runner.llm import gateway
     from runner.llm.types import LLMRequest, Message
     from runner.topic import TopicWorkflow, finish
@@ -26,6 +34,7 @@ class PromptWorkflow(TopicWorkflow):
     """One topic in, one answer file out."""
 
     steps = STEPS
+    llm_steps = LLM_STEPS
 
     @workflow.run
     async def run(self, inp: TopicInput) -> TopicOutcome:
