@@ -33,6 +33,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/embedded_server.py
+	$(BIN)/python bench/ratelimit.py
 
 docs: setup
 	$(BIN)/python -m runner.docgen

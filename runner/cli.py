@@ -164,6 +164,9 @@ def worker(catalog: Path | None, task_queue: str) -> None:
             loop.add_signal_handler(sig, stop.set)
         click.echo(f"worker polling task queue {task_queue!r} on {target.describe()}; "
                    f"jobs: {', '.join(sorted(job_kinds()))}; Ctrl-C to stop")
+        click.echo(f"models ({cat.source}): " + ", ".join(
+            f"{name} ({spec.rpm or 'unlimited'} rpm, {spec.tpm or 'unlimited'} tpm, "
+            f"{spec.max_concurrency} at once)" for name, spec in cat.models.items()))
         await run_until(w, stop)
         click.echo("worker stopped")
 

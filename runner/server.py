@@ -157,6 +157,11 @@ def start(
                           log=str(home / "server.log"))
         argv = [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1",
                 "--port", str(port), "--ui-port", str(ui_port), "--log-level", "warn"]
+        # One partition per task queue: a queue's dispatch rate limit (a model's rpm) is split
+        # evenly among its partitions, so with several, the tail of a batch (tasks left in only
+        # some partitions) is dispatched at a fraction of the limit. One node needs no more.
+        for setting in ("matching.numTaskqueueReadPartitions=1", "matching.numTaskqueueWritePartitions=1"):
+            argv += ["--dynamic-config-value", setting]
         if persist:
             argv += ["--db-filename", info.db]
             for pragma in pragmas:

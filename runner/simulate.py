@@ -146,7 +146,7 @@ class Simulator:
             return self._send(h, 404, {"error": {"type": "not_found_error", "message": "no such path"}})
         model = str(body.get("model", ""))
         request = _request_from(body, flavour)
-        input_tokens = max(1, len(request.system + "".join(m.content for m in request.messages)) // 4)
+        input_tokens = input_tokens_of(request)
         entry = {"t": started, "api": flavour, "model": model, "input_tokens": input_tokens}
         key = h.headers.get("x-api-key") or (h.headers.get("authorization") or "").removeprefix("Bearer ")
 
@@ -216,6 +216,11 @@ class Simulator:
             h.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
             pass
+
+
+def input_tokens_of(request: LLMRequest) -> int:
+    """The simulator's count of a request's input tokens (four characters a token)."""
+    return max(1, len(request.system + "".join(m.content for m in request.messages)) // 4)
 
 
 def _request_from(body: dict[str, Any], flavour: str) -> LLMRequest:

@@ -1,11 +1,18 @@
-"""Worker assembly: one worker runs the batch workflow and every registered job kind."""
+"""Worker assembly: the batch workflow, every registered job kind, and the LLM gateway.
+
+A ``runner worker`` is a :class:`WorkerSet`: one Temporal worker on the batch task queue (workflows and
+step activities) and one per catalog model on that model's own task queue, whose dispatch rate the
+server enforces across every worker (derived from the model's ``rpm``) and whose calls in flight are
+capped per worker (``max_concurrency``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from temporalio.api.enums.v1 import TaskQueueType
@@ -17,6 +24,8 @@ from temporalio.worker import Worker
 from runner.batch import BatchWorkflow
 from runner.catalog import Catalog
 from runner.llm.activity import LLMActivities
+from runner.llm.pacing import Pacer, dispatch_rate
+from runner.llm.types import llm_task_queue
 from runner.registry import JobKind, all_responders, job_kinds
 from runner.report import EngineActivities
 
@@ -32,40 +41,121 @@ def transient_identity() -> str:
     return f"{TRANSIENT_PREFIX}{os.getpid()}@{socket.gethostname()}"
 
 
+SHUTDOWN = timedelta(seconds=10)
+# How often a worker counts the workers sharing a token-limited model.
+SHARE_REFRESH_S = 30.0
+
+
+class WorkerSet:
+    """Temporal workers that run together: ``async with`` it, or :func:`run_until` it."""
+
+    def __init__(self, client: Client, main: Worker, models: list[Worker],
+                 pacers: dict[str, tuple[str, Pacer]] | None = None,
+                 prepare: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.client = client
+        self.workers = [main, *models]  # started in this order
+        self.prepare = prepare  # awaited before any worker starts
+        self.pacers = pacers or {}  # model -> (its task queue, this worker's pacer)
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._sharing: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> WorkerSet:
+        if self.prepare is not None:
+            await self.prepare()
+        async with contextlib.AsyncExitStack() as stack:
+            for worker in self.workers:
+                await stack.enter_async_context(worker)
+            self._stack = stack.pop_all()
+        if self.pacers:
+            self._sharing = asyncio.create_task(self._share_tokens())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._sharing is not None:
+            self._sharing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sharing
+        if self._stack is not None:
+            await self._stack.aclose()
+
+    async def _share_tokens(self) -> None:
+        """Keep each token-limited model's budget split among the workers polling its queue."""
+        delay = 3.0  # long enough for this worker's own pollers to show
+        while True:
+            await asyncio.sleep(delay)
+            delay = SHARE_REFRESH_S
+            for queue, pacer in self.pacers.values():
+                with contextlib.suppress(Exception):  # the next round will tell
+                    pacer.share(await count_pollers(self.client, queue,
+                                                    TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY))
+
+
+def model_workers(client: Client, *, task_queue: str, catalog: Catalog, activity: Callable[..., object],
+                  identity: str | None = None) -> list[Worker]:
+    """One worker per catalog model, on the model's task queue, running ``activity`` (the LLM call)
+    at the model's dispatch rate and concurrency."""
+    return [
+        Worker(
+            client,
+            task_queue=llm_task_queue(task_queue, name),
+            activities=[activity],
+            max_concurrent_activities=spec.max_concurrency,
+            max_task_queue_activities_per_second=dispatch_rate(spec),
+            disable_eager_activity_execution=True,  # eager activities would bypass the rate limit
+            graceful_shutdown_timeout=SHUTDOWN,
+            identity=identity,
+        )
+        for name, spec in catalog.models.items()
+    ]
+
+
 def build_worker(client: Client, *, task_queue: str, catalog: Catalog,
-                 kinds: Iterable[JobKind] | None = None, identity: str | None = None) -> Worker:
-    """A worker for the batch workflow, the given job kinds (default: all) and the LLM gateway."""
+                 kinds: Iterable[JobKind] | None = None, identity: str | None = None) -> WorkerSet:
+    """Workers for the batch workflow, the given job kinds (default: all) and every catalog model."""
     kinds = list(kinds if kinds is not None else job_kinds().values())
-    activities: list[object] = [*EngineActivities().activities(),
-                                *LLMActivities(catalog, all_responders()).activities()]
+    activities: list[object] = [*EngineActivities().activities()]
     for kind in kinds:
         activities.extend(kind.activities())
-    return Worker(
+    llm = LLMActivities(catalog, all_responders())
+    main = Worker(
         client,
         task_queue=task_queue,
         workflows=[BatchWorkflow, *(k.workflow for k in kinds)],
         activities=activities,  # type: ignore[arg-type]
         disable_eager_activity_execution=True,
-        graceful_shutdown_timeout=timedelta(seconds=10),
+        graceful_shutdown_timeout=SHUTDOWN,
         identity=identity,
     )
+    return WorkerSet(
+        client, main,
+        model_workers(client, task_queue=task_queue, catalog=catalog, activity=llm.complete,
+                      identity=identity),
+        {name: (llm_task_queue(task_queue, name), pacer) for name, pacer in llm.pacers.items()},
+        prepare=llm.prepare,
+    )
+
+
+async def count_pollers(client: Client, task_queue: str, kind: TaskQueueType.ValueType,
+                        *, include_transient: bool = True) -> int:
+    """How many workers polled ``task_queue`` for ``kind`` tasks recently."""
+    resp = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
+                                 task_queue_type=kind)
+    )
+    now = datetime.now(UTC)
+    return len({p.identity for p in resp.pollers
+                if now - p.last_access_time.ToDatetime(tzinfo=UTC) < POLLER_FRESH
+                and (include_transient or not p.identity.startswith(TRANSIENT_PREFIX))})
 
 
 async def has_pollers(client: Client, task_queue: str) -> bool:
     """Whether a long-lived worker (not another command's in-process one) polled ``task_queue``
     for workflow tasks recently."""
-    resp = await client.workflow_service.describe_task_queue(
-        DescribeTaskQueueRequest(
-            namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        )
-    )
-    now = datetime.now(UTC)
-    return any(now - p.last_access_time.ToDatetime(tzinfo=UTC) < POLLER_FRESH
-               and not p.identity.startswith(TRANSIENT_PREFIX) for p in resp.pollers)
+    return await count_pollers(client, task_queue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                               include_transient=False) > 0
 
 
-async def run_until(worker: Worker, stop: asyncio.Event) -> None:
+async def run_until(worker: WorkerSet, stop: asyncio.Event) -> None:
     """Run ``worker`` until ``stop`` is set, then shut it down gracefully."""
     async with worker:
         await stop.wait()

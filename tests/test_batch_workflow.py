@@ -12,7 +12,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Replayer
 
 from jobs.explainer.types import (
     MERGE_ACTIVITY,
@@ -32,8 +32,10 @@ from runner.batch import BATCH_WORKFLOW, BatchWorkflow, child_id
 from runner.llm.types import LLM_ACTIVITY, LLMCall, LLMResponse
 from runner.report import EngineActivities
 from runner.types import BatchInput, BatchResult, TopicSpec
+from tests.workers import workers_with
 
 PLAN = {"title": "T", "scenes": [{"id": "s1", "title": "a"}, {"id": "s2", "title": "b"}]}
+MODELS = ["offline", "broken"]
 SCRIPT = {"scenes": [{"id": s, "class_name": f"C{s}", "code": "pass", "claims": ["1 == 1"]}
                      for s in ("s1", "s2")]}
 
@@ -93,9 +95,9 @@ class Fakes:
 async def run_batch(client: Client, task_queue: str, tmp_path: Path, topics: list[TopicSpec],
                     concurrency: int, fakes: Fakes) -> tuple[BatchResult, dict[str, Any]]:
     engine = EngineActivities()
-    async with Worker(client, task_queue=task_queue, workflows=[BatchWorkflow, ExplainerWorkflow],
-                      activities=[fakes.llm, fakes.validate, fakes.render, fakes.merge,
-                                  *engine.activities()]):  # type: ignore[list-item]
+    async with workers_with(client, task_queue, workflows=[BatchWorkflow, ExplainerWorkflow],
+                            activities=[fakes.validate, fakes.render, fakes.merge, *engine.activities()],
+                            llm=fakes.llm, models=MODELS):
         result = await client.execute_workflow(
             BATCH_WORKFLOW,
             BatchInput(batch_id=f"b-{task_queue}", name="t", job="explainer",

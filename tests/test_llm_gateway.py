@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from jobs.explainer.workflow import ExplainerWorkflow
 from runner.batch import BATCH_WORKFLOW, BatchWorkflow, child_id
@@ -25,6 +24,7 @@ from runner.report import EngineActivities
 from runner.simulate import SimConfig, Simulator
 from runner.types import BatchInput, BatchResult, TopicSpec
 from tests.test_batch_workflow import Fakes
+from tests.workers import workers_with
 
 KEY_ENV = "RUNNER_TEST_SIM_KEY"
 
@@ -77,9 +77,10 @@ async def run(client: Client, task_queue: str, tmp_path: Path, sim: Simulator,
     topics = [TopicSpec(id=f"t{i}", topic=f"Derivative of x^{i + 2}",
                         models={"decompose": c, "script": c}, params={"quality": "low"})
               for i, c in enumerate(chains)]
-    async with Worker(client, task_queue=task_queue, workflows=[BatchWorkflow, ExplainerWorkflow],
-                      activities=[*llm.activities(), fakes.validate, fakes.render, fakes.merge,
-                                  *EngineActivities().activities()]):  # type: ignore[list-item]
+    async with workers_with(client, task_queue, workflows=[BatchWorkflow, ExplainerWorkflow],
+                            activities=[fakes.validate, fakes.render, fakes.merge,
+                                        *EngineActivities().activities()],
+                            llm=llm.complete, models=llm.catalog):
         result = await client.execute_workflow(
             BATCH_WORKFLOW,
             BatchInput(batch_id=batch_id, name="gw", job="explainer", child_workflow="explainer.topic",

@@ -7,12 +7,12 @@ import asyncio
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from jobs.prompt.activities import PromptActivities
 from jobs.prompt.workflow import PromptWorkflow
@@ -23,22 +23,25 @@ from runner.llm.types import LLM_ACTIVITY, LLMCall, LLMResponse
 from runner.manifest import load_manifest
 from runner.report import EngineActivities
 from runner.types import BatchInput, BatchResult, TopicSpec
+from tests.workers import workers_with
 
 RUNNER = str(Path(sys.executable).parent / "runner")
 
 
-async def run_one_json_topic(client: Client, task_queue: str, tmp_path: Path, llm: object,
+async def run_one_json_topic(client: Client, task_queue: str, tmp_path: Path,
+                             llm: Callable[..., object],
                              models: dict[str, list[str]] | None = None) -> BatchResult:
     """A one-topic JSON prompt batch on the real server, with ``llm`` as the LLM activity."""
-    async with Worker(client, task_queue=task_queue, workflows=[BatchWorkflow, PromptWorkflow],
-                      activities=[llm, *PromptActivities().activities(),  # type: ignore[list-item]
-                                  *EngineActivities().activities()]):
+    chains = {"answer": ["m"]} if models is None else models
+    async with workers_with(client, task_queue, workflows=[BatchWorkflow, PromptWorkflow],
+                            activities=[*PromptActivities().activities(), *EngineActivities().activities()],
+                            llm=llm, models=sorted({m for chain in chains.values() for m in chain})):
         return await client.execute_workflow(
             BATCH_WORKFLOW,
             BatchInput(batch_id=f"p-{task_queue}", name="p", job="prompt", child_workflow="prompt.topic",
                        task_queue=task_queue, output_dir=str(tmp_path), concurrency=1, manifest="m",
                        topics=[TopicSpec(id="x", topic="x",
-                                         models={"answer": ["m"]} if models is None else models,
+                                         models=chains,
                                          params={"prompt": "Define {topic}", "output": "json"})]),
             id=f"p-{task_queue}", task_queue=task_queue, result_type=BatchResult)
 

@@ -29,6 +29,16 @@ JSON_FORMAT = "prompt.json.v1"
 JSON_INSTRUCTION = "Answer with one JSON value only: no prose, no code fence."
 
 
+def first_request(opts: PromptOptions, topic: str) -> LLMRequest:
+    """The request a topic's first answer is asked with."""
+    wants_json = opts.output == "json"
+    system = "\n\n".join(s for s in (
+        opts.system, JSON_INSTRUCTION if wants_json else "",
+        f"FORMAT: {JSON_FORMAT if wants_json else TEXT_FORMAT}") if s)
+    return LLMRequest(system=system, messages=[Message(role="user", content=opts.prompt.replace(
+        "{topic}", topic))], max_tokens=opts.max_tokens, temperature=opts.temperature)
+
+
 @workflow.defn(name=PROMPT_WORKFLOW)
 class PromptWorkflow(TopicWorkflow):
     """One topic in, one answer file out."""
@@ -43,16 +53,13 @@ class PromptWorkflow(TopicWorkflow):
         try:
             opts = self.options(PromptOptions, inp)
             wants_json = opts.output == "json"
-            system = "\n\n".join(s for s in (
-                opts.system, JSON_INSTRUCTION if wants_json else "",
-                f"FORMAT: {JSON_FORMAT if wants_json else TEXT_FORMAT}") if s)
-            messages = [Message(role="user", content=opts.prompt.replace("{topic}", inp.spec.topic))]
+            request = first_request(opts, inp.spec.topic)
+            messages = request.messages
             data: Any = None
             for ask in range(MAX_REASKS + 1):
                 name = "answer" if ask == 0 else f"answer (re-ask {ask})"
                 answer = await gateway.complete(
-                    log, name, LLMRequest(system=system, messages=messages,
-                                          max_tokens=opts.max_tokens, temperature=opts.temperature),
+                    log, name, request.model_copy(update={"messages": messages}),
                     inp.spec.models["answer"], task_queue=inp.task_queue)
                 if not wants_json:
                     break

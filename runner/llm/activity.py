@@ -14,6 +14,7 @@ from runner.catalog import Catalog
 from runner.errors import PermanentStepError
 from runner.llm.errors import translate
 from runner.llm.offline import OfflineResponder, offline_answer
+from runner.llm.pacing import Pacer
 from runner.llm.providers import Providers, cost_usd
 from runner.llm.types import LLM_ACTIVITY, LLMCall, LLMResponse
 from runner.step_activity import step_activity
@@ -26,6 +27,12 @@ class LLMActivities:
         self.catalog = catalog
         self.responders = list(responders)
         self.providers = Providers()
+        self.pacers = {name: Pacer(spec.rpm, spec.tpm) for name, spec in catalog.models.items()
+                       if (spec.rpm or spec.tpm) and spec.provider != "offline"}
+
+    async def prepare(self) -> None:
+        """Import the providers' SDKs before the first call (see :meth:`Providers.preload`)."""
+        await asyncio.to_thread(Providers.preload, self.catalog.models.values())
 
     @step_activity(LLM_ACTIVITY)
     async def complete(self, call: LLMCall) -> LLMResponse:
@@ -49,10 +56,16 @@ class LLMActivities:
             if not key.isprintable():
                 raise PermanentStepError(f"model {call.model!r}: ${spec.api_key_env} holds "
                                          "non-printable characters")
+        pacer = self.pacers.get(call.model)
+        reserved = await pacer.admit(call.request) if pacer else 0
         try:
             answer = await self.providers.complete(spec, call.request, key)
         except Exception as exc:
+            if pacer:
+                pacer.refund(reserved)
             raise translate(exc, model=call.model, secret=key, max_wait_s=call.max_wait_s) from None
+        if pacer:
+            pacer.settle(reserved, answer.usage.input_tokens, answer.usage.output_tokens)
         return LLMResponse(text=answer.text, model=call.model, provider=spec.provider,
                            provider_model=answer.provider_model, usage=answer.usage,
                            cost_usd=cost_usd(spec, answer.usage))

@@ -13,7 +13,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from runner.llm.types import LLM_ACTIVITY, LLMCall, LLMRequest, LLMResponse
+from runner.llm.types import LLM_ACTIVITY, LLMCall, LLMRequest, LLMResponse, llm_task_queue
 from runner.steps import DEFAULT_RETRY, StepLog, failed_attempts, failure_message
 from runner.types import ModelAttempt
 
@@ -36,7 +36,7 @@ async def complete(
                 LLM_ACTIVITY,
                 LLMCall(model=name, request=request),
                 result_type=LLMResponse,
-                task_queue=task_queue,
+                task_queue=llm_task_queue(task_queue, name),
                 start_to_close_timeout=LLM_TIMEOUT,
                 retry_policy=DEFAULT_RETRY,
             )

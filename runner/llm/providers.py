@@ -4,6 +4,7 @@ Temporal owns every attempt. Activity-side only (never imported by workflow code
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,16 @@ class Providers:
 
     def __init__(self) -> None:
         self._anthropic: dict[tuple[str | None, str], Any] = {}
+
+    @staticmethod
+    def preload(specs: Iterable[ModelSpec]) -> None:
+        """Import the SDKs that ``specs`` will need (seconds for litellm): done at worker start, in
+        a thread, so that no first call blocks the worker's event loop with an import."""
+        specs = list(specs)
+        if any(s.provider == "anthropic" for s in specs):
+            import anthropic  # noqa: F401
+        if any(s.provider == "litellm" or (s.provider != "offline" and s.price is None) for s in specs):
+            import litellm  # noqa: F401  (calls, and the cost map for unpriced models)
 
     async def complete(self, spec: ModelSpec, request: LLMRequest, key: str | None) -> ProviderAnswer:
         """Call ``spec``'s provider. SDK exceptions propagate (see :mod:`runner.llm.errors`)."""
@@ -87,6 +98,7 @@ def cost_usd(spec: ModelSpec, usage: Usage) -> float | None:
     try:
         import litellm
 
+        litellm.suppress_debug_info = True  # else an unknown model prints a banner to stdout
         prompt, completion = litellm.cost_per_token(
             model=spec.model, prompt_tokens=usage.input_tokens,
             completion_tokens=usage.output_tokens)

@@ -51,3 +51,9 @@ class LLMResponse(StepOutput):
     provider_model: str
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float | None = None
+
+
+def llm_task_queue(task_queue: str, model: str) -> str:
+    """The task queue of ``model``'s calls for workers of ``task_queue``: one per model, so that the
+    Temporal server can hold each model's dispatch rate for all workers together."""
+    return f"{task_queue}.llm.{model}"

@@ -1,0 +1,23 @@
+"""Workers for tests that swap some activities for fakes: the same task queues as the real workers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from runner.catalog import Catalog, ModelSpec
+from runner.worker import WorkerSet, model_workers
+
+
+def workers_with(client: Client, task_queue: str, *, workflows: Sequence[type], activities: Sequence[object],
+                 llm: Callable[..., object], models: Catalog | Sequence[str]) -> WorkerSet:
+    """A main worker (``workflows`` and ``activities``) and one worker per model running ``llm``;
+    ``models`` is a catalog or just model names (served without limits)."""
+    catalog = models if isinstance(models, Catalog) else Catalog(
+        models={name: ModelSpec(provider="offline") for name in models})
+    main = Worker(client, task_queue=task_queue, workflows=list(workflows),
+                  activities=list(activities), disable_eager_activity_execution=True)  # type: ignore[arg-type]
+    return WorkerSet(client, main, model_workers(client, task_queue=task_queue, catalog=catalog,
+                                                activity=llm))
