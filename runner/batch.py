@@ -14,6 +14,7 @@ from temporalio import workflow
 from temporalio.exceptions import ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
+    from runner.llm.gateway import MODEL_OUT_SIGNAL
     from runner.steps import DEFAULT_RETRY, failure_message
     from runner.topic import result_path
     from runner.types import (
@@ -46,12 +47,15 @@ class BatchWorkflow:
         self.outcomes: dict[str, TopicOutcome] = {}
         self.running: list[str] = []
         self.finished = False
+        self.models_out: list[str] = []
+        self.telling: list[asyncio.Task[None]] = []
 
     @workflow.run
     async def run(self, inp: BatchInput) -> BatchResult:
         started = workflow.now()
         window = asyncio.Semaphore(inp.concurrency)
         await asyncio.gather(*(self._run_topic(spec, window) for spec in inp.topics))
+        await asyncio.gather(*self.telling)
         finished = workflow.now()
         report = await workflow.execute_activity(
             WRITE_REPORT_ACTIVITY,
@@ -60,7 +64,7 @@ class BatchWorkflow:
                 output_dir=inp.output_dir, started_at=started.isoformat(),
                 finished_at=finished.isoformat(),
                 outcomes=[self.outcomes[t.id] for t in inp.topics],
-                topics={t.id: t.topic for t in inp.topics},
+                topics={t.id: t.topic for t in inp.topics}, models_out=self.models_out,
             ),
             result_type=ReportOutput,
             task_queue=inp.task_queue,
@@ -82,7 +86,8 @@ class BatchWorkflow:
                 outcome = await workflow.execute_child_workflow(
                     self.inp.child_workflow,
                     TopicInput(batch_id=self.inp.batch_id, spec=spec, topic_dir=topic_dir,
-                               output_dir=self.inp.output_dir, task_queue=self.inp.task_queue),
+                               output_dir=self.inp.output_dir, task_queue=self.inp.task_queue,
+                               models_out=list(self.models_out)),
                     id=child_id(self.inp.batch_id, spec.id),
                     task_queue=self.inp.task_queue,
                     result_type=TopicOutcome,
@@ -93,6 +98,23 @@ class BatchWorkflow:
             finally:
                 self.running.remove(spec.id)
         self.outcomes[spec.id] = outcome
+
+    @workflow.signal(name=MODEL_OUT_SIGNAL)
+    def model_out(self, model: str) -> None:
+        """A topic found ``model``'s quota exhausted: tell the running topics, and the ones to come."""
+        if model in self.models_out:
+            return
+        self.models_out.append(model)
+        for topic_id in self.running:
+            workflow.logger.info("model %s is out of quota: telling topic %s", model, topic_id)
+            self.telling.append(asyncio.create_task(self._tell(child_id(self.inp.batch_id, topic_id),
+                                                               model)))
+
+    async def _tell(self, workflow_id: str, model: str) -> None:
+        try:
+            await workflow.get_external_workflow_handle(workflow_id).signal(MODEL_OUT_SIGNAL, model)
+        except Exception:  # it finished meanwhile: nothing left to tell
+            pass
 
     @workflow.query
     def progress(self) -> BatchProgress:

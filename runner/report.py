@@ -56,8 +56,12 @@ def build_report(inp: ReportInput) -> dict[str, Any]:
         for step in result.steps:
             for tried in step.models_tried:
                 m = models.setdefault(tried.model, {"calls": 0, "answered": 0, "attempts": 0,
-                                                    "input_tokens": 0, "output_tokens": 0,
-                                                    "cost_usd": 0.0, "unpriced_calls": 0})
+                                                    "skipped": 0, "input_tokens": 0,
+                                                    "output_tokens": 0, "cost_usd": 0.0,
+                                                    "unpriced_calls": 0})
+                if tried.outcome == "skipped":  # out of quota: not called
+                    m["skipped"] += 1
+                    continue
                 m["calls"] += 1
                 m["attempts"] += tried.attempts or 0
                 if tried.outcome == "answered":
@@ -92,6 +96,7 @@ def build_report(inp: ReportInput) -> dict[str, Any]:
             "unpriced_calls": sum(m["unpriced_calls"] for m in models.values()),
         },
         "models": models,
+        "models_out": inp.models_out,
         "topics": topics,
     }
 
@@ -112,6 +117,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- LLM calls: {t['llm_calls']}, tokens in/out: {t['input_tokens']}/{t['output_tokens']}, "
         f"cost ${t['cost_usd']:.4f}" + (f" (+{t['unpriced_calls']} unpriced calls)"
                                         if t["unpriced_calls"] else ""),
+        *([f"- out of quota during the batch (skipped afterwards): {', '.join(gone)}"]
+          if (gone := report.get("models_out")) else []),
         "",
         "| topic | status | output | steps |",
         "|---|---|---|---|",
@@ -132,11 +139,12 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += _detail_lines(topic.get("outputs", {}))
     if report["models"]:
         lines += ["", "## Models", "",
-                  "| model | calls | answered | attempts | tokens in | tokens out | cost |",
-                  "|---|---|---|---|---|---|---|"]
+                  "| model | calls | answered | attempts | skipped | tokens in | tokens out | cost |",
+                  "|---|---|---|---|---|---|---|---|"]
         for name, m in sorted(report["models"].items()):
             lines.append(f"| {name} | {m['calls']} | {m['answered']} | {m['attempts']} | "
-                         f"{m['input_tokens']} | {m['output_tokens']} | ${m['cost_usd']:.4f} |")
+                         f"{m['skipped']} | {m['input_tokens']} | {m['output_tokens']} | "
+                         f"${m['cost_usd']:.4f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+from runner.llm.gateway import MODEL_OUT_SIGNAL, ModelsOut
 from runner.steps import DEFAULT_RETRY, StepLog, failure_message
 from runner.types import ResultWrite, TopicInput, TopicOutcome, TopicProgress, TopicResult
 
@@ -59,7 +60,8 @@ class TopicWorkflow:
     """Base of the job kinds' per-topic workflows: the step log and the ``progress`` query.
 
     A subclass sets ``steps`` and ``llm_steps``, calls :meth:`start` first in its run method, reads
-    its options with :meth:`options` (inside its try), and ends through :func:`finish`.
+    its options with :meth:`options` (inside its try), passes ``self.models_out`` to
+    ``gateway.complete``, and ends through :func:`finish`.
     """
 
     steps: ClassVar[tuple[str, ...]] = ()
@@ -67,11 +69,18 @@ class TopicWorkflow:
 
     def __init__(self) -> None:
         self.log: StepLog | None = None
+        self.models_out = ModelsOut()  # pass to gateway.complete
 
     def start(self, inp: TopicInput) -> StepLog:
         """Open this topic's step log."""
         self.log = StepLog(inp.spec.id, list(self.steps))
+        self.models_out.names.update(inp.models_out)
         return self.log
+
+    @workflow.signal(name=MODEL_OUT_SIGNAL)
+    def model_out(self, model: str) -> None:
+        """Another topic of the batch found ``model``'s quota exhausted: do not call it."""
+        self.models_out.names.add(model)
 
     def options(self, model: type[M], inp: TopicInput) -> M:
         """The topic's job options, checked with its model chains: input this code cannot use

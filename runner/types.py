@@ -46,6 +46,8 @@ class TopicInput(BaseModel):
     topic_dir: str = Field(description="where this topic's artifacts and result.json go")
     output_dir: str = Field(description="the batch's output directory (final deliverables go here)")
     task_queue: str
+    models_out: list[str] = Field(default_factory=list, description="models out of quota earlier in "
+                                  "this batch: not called")
 
 
 class StepRecord(BaseModel):
@@ -67,7 +69,7 @@ class ModelAttempt(BaseModel):
 
     model: str
     attempts: int | None
-    outcome: Literal["answered", "failed"]
+    outcome: Literal["answered", "failed", "skipped"]
     error: str | None = None
 
 
@@ -131,6 +133,7 @@ class ReportInput(BaseModel):
     finished_at: str
     outcomes: list[TopicOutcome]
     topics: dict[str, str] = Field(description="topic id -> topic text")
+    models_out: list[str] = Field(default_factory=list, description="models whose quota ran out")
 
 
 class ReportOutput(BaseModel):

@@ -29,13 +29,13 @@ from jobs.explainer.types import (
 )
 from jobs.explainer.workflow import ExplainerWorkflow
 from runner.batch import BATCH_WORKFLOW, BatchWorkflow, child_id
-from runner.llm.types import LLM_ACTIVITY, LLMCall, LLMResponse
+from runner.llm.types import LLM_ACTIVITY, QUOTA_EXHAUSTED, LLMCall, LLMResponse
 from runner.report import EngineActivities
 from runner.types import BatchInput, BatchResult, TopicSpec
 from tests.workers import workers_with
 
 PLAN = {"title": "T", "scenes": [{"id": "s1", "title": "a"}, {"id": "s2", "title": "b"}]}
-MODELS = ["offline", "broken"]
+MODELS = ["offline", "broken", "quota", "slow"]
 SCRIPT = {"scenes": [{"id": s, "class_name": f"C{s}", "code": "pass", "claims": ["1 == 1"]}
                      for s in ("s1", "s2")]}
 
@@ -48,6 +48,7 @@ class Fakes:
         self.max_rendering = 0
         self.merge_calls: dict[str, int] = {}
         self.llm_models: list[str] = []
+        self.quota_gone = asyncio.Event()
 
     @activity.defn(name=LLM_ACTIVITY)
     async def llm(self, call: LLMCall) -> LLMResponse:
@@ -55,6 +56,13 @@ class Fakes:
         if call.model == "broken":
             raise ApplicationError("401 invalid key", {"attempt": activity.info().attempt},
                                    type="AuthError", non_retryable=True)
+        if call.model == "quota":
+            self.quota_gone.set()
+            raise ApplicationError("credit balance is too low", {"attempt": activity.info().attempt},
+                                   type=QUOTA_EXHAUSTED, non_retryable=True)
+        if call.model == "slow":  # answers once another topic has used up "quota", and a moment later
+            await self.quota_gone.wait()
+            await asyncio.sleep(1.0)
         answer = PLAN if "decompose" in call.request.system else SCRIPT
         return LLMResponse(text=json.dumps(answer), model=call.model, provider="fake",
                            provider_model="fake-1", attempt=activity.info().attempt)
@@ -172,3 +180,29 @@ async def test_fallback_chain_and_retries_are_recorded(
     assert steps["merge"]["attempts"] == 2
     assert report["models"]["broken"]["answered"] == 0
     assert report["models"]["offline"]["answered"] == 2
+
+
+async def test_a_model_out_of_quota_is_skipped_by_the_other_topics_too(
+        client: Client, task_queue: str, tmp_path: Path) -> None:
+    """Topic a finds "quota" exhausted while topic b is running, and c starts later: neither calls
+    it (the running one is told through the parent, the later one gets it in its input)."""
+    fakes = Fakes()
+    a = spec("a", ["quota", "offline"])
+    b = TopicSpec(id="b", topic="b", models={"decompose": ["slow"], "script": ["quota", "offline"]},
+                  params={"quality": "low"})
+    c = spec("c", ["quota", "offline"])
+    result, report = await run_batch(client, task_queue, tmp_path, [a, b, c], 2, fakes)
+
+    assert result.succeeded == 3
+    assert fakes.llm_models.count("quota") == 1
+    steps = {t["id"]: {s["name"]: s for s in t["steps"]} for t in report["topics"]}
+    assert steps["a"]["decompose"]["models_tried"][0]["outcome"] == "failed"
+    skipped = {"model": "quota", "attempts": 0, "outcome": "skipped",
+               "error": "quota ran out earlier in this batch"}
+    assert steps["b"]["script"]["models_tried"][0] == skipped
+    assert steps["c"]["decompose"]["models_tried"][0] == skipped
+    assert steps["c"]["script"]["models_tried"][0] == skipped
+    assert report["models_out"] == ["quota"]
+    assert steps["a"]["script"]["models_tried"][0] == skipped
+    assert (report["models"]["quota"]["calls"], report["models"]["quota"]["skipped"]) == (1, 4)
+    assert "out of quota during the batch (skipped afterwards): quota" in Path(result.report_md).read_text()

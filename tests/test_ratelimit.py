@@ -1,8 +1,10 @@
-"""Rate limits shared by workers: the model's own task queue (dispatch rate held by the Temporal
-server) and each worker's pacing, against the provider simulator through the real anthropic client."""
+"""Provider limits: rate limits shared by workers (the model's own task queue, whose dispatch rate the
+Temporal server holds, and each worker's pacing) and quotas shared by the topics of a batch, against
+the provider simulator through the real anthropic client."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,17 +77,19 @@ def sim(request: pytest.FixtureRequest) -> Iterator[Simulator]:
 
 
 def catalog(sim: Simulator, **limits: int) -> Catalog:
-    return Catalog(models={"claude": ModelSpec(provider="anthropic", model="claude-sim",
-                                               api_key_env=KEY_ENV, base_url=sim.base_url,
-                                               max_concurrency=16, **limits)})  # type: ignore[arg-type]
+    def spec(model: str) -> ModelSpec:
+        return ModelSpec(provider="anthropic", model=model, api_key_env=KEY_ENV, base_url=sim.base_url,
+                         max_concurrency=16, **limits)  # type: ignore[arg-type]
+    return Catalog(models={"claude": spec("claude-sim"), "spent": spec("claude-spent")})
 
 
-def prompt_batch(task_queue: str, out: Path, n: int) -> BatchInput:
+def prompt_batch(task_queue: str, out: Path, n: int, chain: tuple[str, ...] = ("claude",),
+                 concurrency: int | None = None) -> BatchInput:
     kind = job_kinds()["prompt"]
     return BatchInput(
         batch_id=f"rl-{task_queue}", name="rl", job="prompt", child_workflow=kind.workflow_name,
-        task_queue=task_queue, output_dir=str(out), concurrency=n, manifest="m.yaml",
-        topics=[TopicSpec(id=f"t{i}", topic=f"topic {i}", models={"answer": ["claude"]},
+        task_queue=task_queue, output_dir=str(out), concurrency=concurrency or n, manifest="m.yaml",
+        topics=[TopicSpec(id=f"t{i}", topic=f"topic {i}", models={"answer": list(chain)},
                           params={"prompt": "Say something about {topic}.", "max_tokens": 64})
                 for i in range(n)])
 
@@ -107,10 +111,10 @@ async def test_two_workers_share_one_models_request_rate(
     assert result.succeeded == n
     assert [r["status"] for r in sim.requests] == [200] * n
     times = sorted(r["t"] for r in sim.requests)
-    # 2 a second at most (times HEADROOM), after a burst of one second's worth at most: the two
-    # workers did not each send at the full rate
+    # 2 a second together (times HEADROOM) after a start of up to a second's worth per worker; each
+    # worker at the full rate would have taken half as long
     rate = 2 * HEADROOM
-    assert times[-1] - times[0] >= (n - 1 - rate) / rate - 0.2
+    assert times[-1] - times[0] >= (n - 1 - 2 * rate) / rate - 0.2
     served_by = set()
     for topic in batch.topics:
         history = await client.get_workflow_handle(child_id(batch.batch_id, topic.id)).fetch_history()
@@ -135,3 +139,20 @@ async def test_a_token_limited_model_is_paced_not_rate_limited(
     before_last = sum(r["input_tokens"] + r["output_tokens"] for r in requests[:-1])
     rate = 2400 * HEADROOM / 60  # tokens a second; one second's worth may go at once
     assert requests[-1]["t"] - requests[0]["t"] >= (before_last - rate) / rate - 0.5
+
+
+@pytest.mark.parametrize("sim", [SimConfig(model_status={"claude-spent": 402})], indirect=True)
+async def test_a_model_whose_quota_ran_out_is_not_called_again_in_the_batch(
+        client: Client, task_queue: str, tmp_path: Path, sim: Simulator, key: str) -> None:
+    async with build_worker(client, task_queue=task_queue, catalog=catalog(sim)):
+        batch = prompt_batch(task_queue, tmp_path, 3, chain=("spent", "claude"), concurrency=1)
+        result = await client.execute_workflow(BATCH_WORKFLOW, batch, id=batch.batch_id,
+                                               task_queue=task_queue, result_type=BatchResult)
+    assert result.succeeded == 3
+    assert [(r["model"], r["status"]) for r in sim.requests] == [
+        ("claude-spent", 402), ("claude-sim", 200), ("claude-sim", 200), ("claude-sim", 200)]
+    report = json.loads(Path(result.report_json).read_text())
+    assert report["models_out"] == ["spent"]
+    first, *later = [t["steps"][0]["models_tried"] for t in report["topics"]]
+    assert (first[0]["outcome"], first[1]["outcome"]) == ("failed", "answered")
+    assert all(tried[0]["outcome"] == "skipped" for tried in later)

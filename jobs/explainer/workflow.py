@@ -66,13 +66,15 @@ class ExplainerWorkflow(TopicWorkflow):
             options = self.options(ExplainerOptions, inp)
             outputs["quality"] = options.quality
             answer = await gateway.complete(log, "decompose", prompts.decompose_request(inp.spec.topic),
-                                            inp.spec.models["decompose"], task_queue=queue)
+                                            inp.spec.models["decompose"], task_queue=queue,
+                                            models_out=self.models_out)
             plan: Plan = self._checked(log, lambda: parse_answer(answer.text, Plan, "decompose"))
             outputs["title"] = plan.title
             outputs["scenes"] = [s.title for s in plan.scenes]
 
             answer = await gateway.complete(log, "script", prompts.script_request(inp.spec.topic, plan),
-                                            inp.spec.models["script"], task_queue=queue)
+                                            inp.spec.models["script"], task_queue=queue,
+                                            models_out=self.models_out)
             script: Script = self._checked(log, lambda: self._script(answer.text, plan))
 
             checked = await log.run(

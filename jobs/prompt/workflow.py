@@ -60,7 +60,7 @@ class PromptWorkflow(TopicWorkflow):
                 name = "answer" if ask == 0 else f"answer (re-ask {ask})"
                 answer = await gateway.complete(
                     log, name, request.model_copy(update={"messages": messages}),
-                    inp.spec.models["answer"], task_queue=inp.task_queue)
+                    inp.spec.models["answer"], task_queue=inp.task_queue, models_out=self.models_out)
                 if not wants_json:
                     break
                 try:

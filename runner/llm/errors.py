@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from temporalio.exceptions import ApplicationError
 
+from runner.llm.types import QUOTA_EXHAUSTED
 from runner.step_activity import application_error
 
 DEFAULT_RATE_LIMIT_WAIT_S = 10.0
@@ -143,7 +144,7 @@ def translate(exc: BaseException, *, model: str, secret: str | None = None,
 
     if (status == 402 or codes & set(QUOTA_CODES) or any(p in lowered for p in QUOTA_PHRASES)
             or any(w in name for w in ("SpendLimit", "BudgetExceeded", "PaymentRequired"))):
-        return application_error(message, type="QuotaExhausted", non_retryable=True)
+        return application_error(message, type=QUOTA_EXHAUSTED, non_retryable=True)
     if status == 429 or name == "RateLimitError":
         asked = retry_after(headers)
         wait = DEFAULT_RATE_LIMIT_WAIT_S if asked is None else asked

@@ -13,17 +13,45 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from runner.llm.types import LLM_ACTIVITY, LLMCall, LLMRequest, LLMResponse, llm_task_queue
+from runner.llm.types import (
+    LLM_ACTIVITY,
+    QUOTA_EXHAUSTED,
+    LLMCall,
+    LLMRequest,
+    LLMResponse,
+    llm_task_queue,
+)
 from runner.steps import DEFAULT_RETRY, StepLog, failed_attempts, failure_message
 from runner.types import ModelAttempt
 
 LLM_TIMEOUT = timedelta(minutes=5)
+MODEL_OUT_SIGNAL = "model_out"
+
+
+class ModelsOut:
+    """Models whose quota or spend limit ran out: not called again in this batch. A topic that finds
+    one tells the parent (signal ``model_out``), which tells the topics running and hands the list to
+    those it starts later."""
+
+    def __init__(self, names: list[str] | None = None) -> None:
+        self.names: set[str] = set(names or ())
+
+    async def mark(self, name: str) -> None:
+        """``name`` is out: remember it, and tell the parent workflow (if any)."""
+        if name in self.names:
+            return
+        self.names.add(name)
+        parent = workflow.info().parent
+        if parent is not None:
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal(MODEL_OUT_SIGNAL, name)
 
 
 async def complete(
-    log: StepLog, step: str, request: LLMRequest, chain: list[str], *, task_queue: str
+    log: StepLog, step: str, request: LLMRequest, chain: list[str], *, task_queue: str,
+    models_out: ModelsOut | None = None,
 ) -> LLMResponse:
-    """Run LLM step ``step``: try each model of ``chain`` in order until one answers.
+    """Run LLM step ``step``: try each model of ``chain`` in order until one answers. Models in
+    ``models_out`` are skipped; a model whose quota runs out is added to it.
 
     Raises:
         ApplicationError: every model of the chain failed (non-retryable: each already had its retries).
@@ -31,6 +59,10 @@ async def complete(
 
     record = log.begin(step)
     for name in chain:
+        if models_out is not None and name in models_out.names:
+            record.models_tried.append(ModelAttempt(model=name, attempts=0, outcome="skipped",
+                                                    error="quota ran out earlier in this batch"))
+            continue
         try:
             answer: LLMResponse = await workflow.execute_activity(
                 LLM_ACTIVITY,
@@ -45,6 +77,8 @@ async def complete(
                 ModelAttempt(model=name, attempts=failed_attempts(err, DEFAULT_RETRY),
                              outcome="failed", error=failure_message(err))
             )
+            if models_out is not None and _error_type(err) == QUOTA_EXHAUSTED:
+                await models_out.mark(name)
             continue
         record.models_tried.append(ModelAttempt(model=name, attempts=answer.attempt, outcome="answered"))
         record.model = answer.model
@@ -61,6 +95,10 @@ async def complete(
     )
     log.end(record, error=error)
     raise error
+
+
+def _error_type(err: ActivityError) -> str | None:
+    return err.cause.type if isinstance(err.cause, ApplicationError) else None
 
 
 def json_answer(text: str) -> Any:

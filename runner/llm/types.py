@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 from runner.step_activity import StepOutput
 
 LLM_ACTIVITY = "runner.llm.complete"
+# The error type of a model whose quota or spend limit ran out: it is out for the rest of the batch.
+QUOTA_EXHAUSTED = "QuotaExhausted"
 
 
 class Message(BaseModel):
