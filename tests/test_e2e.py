@@ -8,11 +8,13 @@ import json
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
 from jobs.explainer.media import probe
+from tests.conftest import REPO
 
 RUNNER = str(Path(sys.executable).parent / "runner")
 
@@ -92,44 +94,59 @@ topics: [Derivative of x^3]
 
 
 @pytest.mark.slow
-def test_a_batch_through_the_provider_simulator(tmp_path: Path, cli_env: dict[str, str]) -> None:
-    """`runner simulate` in its own process; the batch's LLM steps go through the real anthropic
-    (decompose) and litellm (script) clients to it; manim and ffmpeg make the video."""
-    from runner.server import _free_port
+def test_the_simulated_example_falls_back_from_a_dead_model_and_keeps_the_key_secret(
+        tmp_path: Path, cli_env: dict[str, str]) -> None:
+    """The documented example (configs/examples/simulated.yaml, configs/models.simulated.yaml) against `runner
+    simulate` in its own process, whose primary model answers 401 and echoes the key it was sent:
+    every LLM step falls back to the next model through the real anthropic client, manim and ffmpeg
+    make the videos, and the key's value appears in no workflow history (`temporal workflow show`),
+    report or output of the command (its in-process worker's logs included)."""
+    from runner.server import _free_port, temporal_binary
 
     port = _free_port()
     log = tmp_path / "requests.jsonl"
+    catalog = (REPO / "configs" / "models.simulated.yaml").read_text()
+    (tmp_path / "models.yaml").write_text(catalog.replace("127.0.0.1:8765", f"127.0.0.1:{port}"))
+    (tmp_path / "batch.yaml").write_text((REPO / "configs" / "examples" / "simulated.yaml").read_text())
+    key = f"sk-e2e-{uuid.uuid4().hex}"
     sim = subprocess.Popen([RUNNER, "simulate", "--port", str(port), "--rpm", "600",
-                            "--log", str(log)], env=cli_env, stdout=subprocess.PIPE, text=True)
+                            "--model-status", "claude-opus-sim=401", "--log", str(log)],
+                           env=cli_env, stdout=subprocess.PIPE, text=True)
     try:
         assert sim.stdout is not None and "provider simulator on" in sim.stdout.readline()
-        (tmp_path / "models.yaml").write_text(f"""\
-models:
-  sim-claude: {{provider: anthropic, model: claude-sim, api_key_env: SIM_KEY,
-               base_url: "http://127.0.0.1:{port}"}}
-  sim-free:   {{provider: litellm, model: openai/free-sim, api_key_env: SIM_KEY,
-               base_url: "http://127.0.0.1:{port}/v1"}}
-""")
-        (tmp_path / "batch.yaml").write_text("""\
-name: e2e-sim
-job: explainer
-models: {decompose: [sim-claude], script: [sim-free]}
-topics: [Maclaurin series of cos(x)]
-""")
-        env = {**cli_env, "SIM_KEY": "sk-e2e-not-a-real-key"}
+        env = {**cli_env, "RUNNER_SIM_KEY": key}
         res = run_cli(["submit", "batch.yaml", "--wait", "--catalog", "models.yaml"], tmp_path, env)
         assert res.returncode == 0, res.stdout + res.stderr
     finally:
         sim.terminate()
         sim.wait(10)
-    report = json.loads((tmp_path / "out" / "e2e-sim" / "report.json").read_text())
-    topic = report["topics"][0]
-    steps = {s["name"]: s for s in topic["steps"]}
-    assert (steps["decompose"]["model"], steps["script"]["model"]) == ("sim-claude", "sim-free")
-    assert report["models"]["sim-claude"]["answered"] == 1
-    assert report["models"]["sim-free"]["answered"] == 1
+    out = tmp_path / "out" / "simulated"
+    report = json.loads((out / "report.json").read_text())
+    assert report["totals"]["succeeded"] == 2
+    for topic in report["topics"]:
+        steps = {s["name"]: s for s in topic["steps"]}
+        for name in ("decompose", "script"):
+            assert steps[name]["model"] == "sim-sonnet"
+            assert [m["model"] for m in steps[name]["models_tried"]] == ["sim-opus", "sim-sonnet"]
+            assert "key provided: ***" in steps[name]["models_tried"][0]["error"]
+        info = asyncio.run(probe(Path(topic["outputs"]["video"])))
+        assert info.codec == "h264" and info.duration_s > 3
     requests = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [(r["api"], r["model"], r["status"]) for r in requests] == [
-        ("anthropic", "claude-sim", 200), ("openai", "free-sim", 200)]
-    info = asyncio.run(probe(Path(topic["outputs"]["video"])))
-    assert info.codec == "h264" and info.duration_s > 3
+    assert sorted({(r["model"], r["status"]) for r in requests}) == [
+        ("claude-opus-sim", 401), ("claude-sonnet-sim", 200)]
+    assert report["models"]["sim-opus"]["attempts"] == 4  # one per step: a 401 is not retried
+
+    address = json.loads((Path(cli_env["RUNNER_HOME"]) / "server.json").read_text())
+    shown = ""
+    for workflow_id in [report["batch_id"], *(f"{report['batch_id']}/{t['id']}" for t in report["topics"])]:
+        show = subprocess.run([temporal_binary(), "workflow", "show", "--address",
+                               f"127.0.0.1:{address['port']}", "-w", workflow_id, "-o", "json"],
+                              capture_output=True, text=True, timeout=60)
+        assert show.returncode == 0, show.stderr
+        shown += show.stdout
+    assert "key provided: ***" in shown  # the provider's echo of the key reached the history scrubbed
+    assert key not in shown
+    assert key not in res.stdout + res.stderr
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".md", ".py", ".txt", ".log"):
+            assert key not in path.read_text(errors="replace"), path
