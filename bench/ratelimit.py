@@ -51,11 +51,12 @@ from runner import server
 from runner.catalog import load_catalog
 from runner.connect import Target
 from runner.llm.offline import offline_answer
+from runner.llm.pacing import estimate_input_tokens
 from runner.llm.types import LLMRequest
 from runner.manifest import load_manifest
 from runner.registry import all_responders
 from runner.server import _free_port
-from runner.simulate import SimConfig, input_tokens_of
+from runner.simulate import SimConfig
 from runner.steps import DEFAULT_RETRY
 from runner.submit import submit
 
@@ -231,7 +232,7 @@ async def main() -> None:
 
     # The batch's tokens, for the tpm variant, as the simulator counts them.
     responders = all_responders()
-    total_tokens = sum(input_tokens_of(request_for(n)) + offline_answer(request_for(n), responders)[1]
+    total_tokens = sum(estimate_input_tokens(request_for(n)) + offline_answer(request_for(n), responders)[1]
                        .output_tokens for n in names)
     tpm = int(total_tokens / ideal * 60)
 

@@ -148,7 +148,10 @@ def worker(catalog: Path | None, task_queue: str) -> None:
     """Run a worker for the batch workflow and every job kind until Ctrl-C or SIGTERM.
 
     Uses the configured Temporal, else the embedded server (started if needed). The worker reads
-    the model catalog and the providers' API keys from its own environment.
+    the model catalog and the providers' API keys from its own environment. Each catalog model's
+    calls are served on their own task queue (TASK_QUEUE.llm.MODEL): the Temporal server holds the
+    model's rpm for all workers of that queue together, each worker runs at most max_concurrency
+    calls at once and paces tokens against the model's tpm (shared among the workers).
     """
     from runner.worker import build_worker, run_until
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.llm.offline import OfflineResponder, offline_answer
+from runner.llm.pacing import TokenBucket, estimate_input_tokens
 from runner.llm.types import LLMRequest, Message
 
 ANTHROPIC_PATH = "/v1/messages"
@@ -45,38 +46,9 @@ class SimConfig:
     seed: int = 0
 
 
+# Seconds' worth of requests or tokens the simulated provider lets through at once (like a provider's
+# continuous replenishment: a minute's limit is not available at once).
 BURST_S = 2.0
-
-
-class TokenBucket:
-    """``per_minute`` units a minute, refilled continuously, with a burst of ``BURST_S`` seconds'
-    worth (like a provider's continuous replenishment: a minute's limit is not available at once).
-    A request larger than the burst is admitted when the bucket is full and leaves it in debt."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.rate = per_minute / 60.0
-        self.capacity = max(1.0, self.rate * BURST_S)
-        self.level = self.capacity
-        self.stamp = time.monotonic()
-
-    def _refill(self) -> None:
-        now = time.monotonic()
-        self.level = min(self.capacity, self.level + (now - self.stamp) * self.rate)
-        self.stamp = now
-
-    def wait_for(self, units: float) -> float:
-        """Seconds until ``units`` are available (0: available now)."""
-        self._refill()
-        need = min(units, self.capacity) - self.level
-        return 0.0 if need <= 0 else need / self.rate
-
-    def take(self, units: float) -> None:
-        self._refill()
-        self.level -= units
-
-    def remaining(self) -> int:
-        self._refill()
-        return max(0, int(self.level))
 
 
 class Simulator:
@@ -92,8 +64,8 @@ class Simulator:
         self.responders = responders
         self.lock = threading.Lock()
         self.rng = random.Random(config.seed)
-        self.rpm = TokenBucket(config.rpm) if config.rpm else None
-        self.tpm = TokenBucket(config.tpm) if config.tpm else None
+        self.rpm = TokenBucket(config.rpm, BURST_S) if config.rpm else None
+        self.tpm = TokenBucket(config.tpm, BURST_S) if config.tpm else None
         self.count = 0
         self.requests: list[dict[str, Any]] = []
         self.server = ThreadingHTTPServer((host, port), self._handler())
@@ -146,7 +118,7 @@ class Simulator:
             return self._send(h, 404, {"error": {"type": "not_found_error", "message": "no such path"}})
         model = str(body.get("model", ""))
         request = _request_from(body, flavour)
-        input_tokens = input_tokens_of(request)
+        input_tokens = estimate_input_tokens(request)  # four characters a token
         entry = {"t": started, "api": flavour, "model": model, "input_tokens": input_tokens}
         key = h.headers.get("x-api-key") or (h.headers.get("authorization") or "").removeprefix("Bearer ")
 
@@ -216,11 +188,6 @@ class Simulator:
             h.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
             pass
-
-
-def input_tokens_of(request: LLMRequest) -> int:
-    """The simulator's count of a request's input tokens (four characters a token)."""
-    return max(1, len(request.system + "".join(m.content for m in request.messages)) // 4)
 
 
 def _request_from(body: dict[str, Any], flavour: str) -> LLMRequest:

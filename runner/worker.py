@@ -55,7 +55,7 @@ class WorkerSet:
         self.client = client
         self.workers = [main, *models]  # started in this order
         self.prepare = prepare  # awaited before any worker starts
-        self.pacers = pacers or {}  # model -> (its task queue, this worker's pacer)
+        self.pacers = pacers or {}  # token-limited model -> (its task queue, this worker's pacer)
         self._stack: contextlib.AsyncExitStack | None = None
         self._sharing: asyncio.Task[None] | None = None
 
@@ -130,7 +130,8 @@ def build_worker(client: Client, *, task_queue: str, catalog: Catalog,
         client, main,
         model_workers(client, task_queue=task_queue, catalog=catalog, activity=llm.complete,
                       identity=identity),
-        {name: (llm_task_queue(task_queue, name), pacer) for name, pacer in llm.pacers.items()},
+        {name: (llm_task_queue(task_queue, name), pacer) for name, pacer in llm.pacers.items()
+         if pacer.tokens is not None},  # only token budgets are split among workers
         prepare=llm.prepare,
     )
 

@@ -16,7 +16,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from runner.batch import BATCH_WORKFLOW, child_id
 from runner.catalog import Catalog, ModelSpec
-from runner.llm.pacing import HEADROOM, Bucket, Pacer
+from runner.llm.pacing import BURST_S, HEADROOM, Pacer, TokenBucket
 from runner.llm.types import LLMRequest, Message
 from runner.registry import job_kinds
 from runner.server import ServerInfo
@@ -33,19 +33,21 @@ class Clock:
         monkeypatch.setattr("runner.llm.pacing.time.monotonic", lambda: self.now)
 
 
-def test_a_bucket_refills_at_its_rate_holds_one_second_and_splits_among_workers(
+def test_a_bucket_refills_at_its_rate_holds_its_burst_and_splits_among_workers(
         monkeypatch: pytest.MonkeyPatch) -> None:
     clock = Clock(monkeypatch)
-    bucket = Bucket(per_minute=600)  # 10 a second, times HEADROOM
+    bucket = TokenBucket(per_minute=600 * HEADROOM, burst_s=BURST_S)  # as a pacer's: 10 a second
     rate = 10 * HEADROOM
     assert bucket.wait_for(rate) == 0  # starts full: one second's worth
-    bucket.put(-rate)
+    bucket.take(rate)
     assert bucket.wait_for(1) == pytest.approx(1 / rate)
     clock.now += 0.5
     assert bucket.wait_for(rate) == pytest.approx(0.5)
     clock.now += 100  # never more than one second's worth
     assert bucket.wait_for(rate) == 0 and bucket.wait_for(rate + 5) == 0
-    bucket.put(-3 * rate)  # a take larger than the bucket leaves it in debt
+    bucket.give(rate)
+    assert bucket.remaining() == int(rate)
+    bucket.take(3 * rate)  # a take larger than the bucket leaves it in debt
     assert bucket.wait_for(1) == pytest.approx(2 + 1 / rate)
     bucket.split(2)  # two workers share the budget: each gets half the rate
     assert bucket.rate == pytest.approx(rate / 2)

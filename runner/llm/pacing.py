@@ -19,7 +19,7 @@ from runner.llm.types import LLMRequest
 # Use this fraction of a model's rpm / tpm: a little below the limit keeps clocks, network jitter and
 # the provider's own accounting from turning into 429s.
 HEADROOM = 0.98
-# How many seconds' worth of tokens a pacer lets through at once.
+# How many seconds' worth of requests or tokens a pacer lets through at once.
 BURST_S = 1.0
 CHARS_PER_TOKEN = 4
 
@@ -35,13 +35,14 @@ def estimate_input_tokens(request: LLMRequest) -> int:
     return max(1, chars // CHARS_PER_TOKEN)
 
 
-class Bucket:
-    """A token bucket of ``per_minute`` units a minute (times HEADROOM, split among ``workers``),
-    refilled continuously and holding at most BURST_S seconds' worth. A take larger than the bucket
-    waits for a full bucket and leaves it in debt."""
+class TokenBucket:
+    """``per_minute`` units a minute (split among ``workers``), refilled continuously, holding at most
+    ``burst_s`` seconds' worth. A take larger than the bucket waits for a full bucket and leaves it in
+    debt. The pacers use it, and so does the provider simulator."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: float, burst_s: float) -> None:
         self.per_minute = per_minute
+        self.burst_s = burst_s
         self.workers = 1
         self.level = self.capacity
         self.stamp = time.monotonic()
@@ -49,23 +50,33 @@ class Bucket:
     @property
     def rate(self) -> float:
         """Units a second."""
-        return self.per_minute * HEADROOM / 60.0 / self.workers
+        return self.per_minute / 60.0 / self.workers
 
     @property
     def capacity(self) -> float:
-        return max(1.0, self.rate * BURST_S)
+        return max(1.0, self.rate * self.burst_s)
 
     def wait_for(self, units: float) -> float:
         """Seconds until ``units`` may be taken (0: now)."""
         self._refill()
         return max(0.0, min(units, self.capacity) - self.level) / self.rate
 
-    def put(self, units: float) -> None:
-        """Add (or, negative, remove) ``units``."""
+    def take(self, units: float) -> None:
+        """Spend ``units`` (the level may go below zero: a debt)."""
+        self._refill()
+        self.level -= units
+
+    def give(self, units: float) -> None:
+        """Give back ``units`` (never above the capacity)."""
         self._refill()
         self.level = min(self.capacity, self.level + units)
 
+    def remaining(self) -> int:
+        self._refill()
+        return max(0, int(self.level))
+
     def split(self, workers: int) -> None:
+        """Share the rate among ``workers``."""
         self._refill()
         self.workers = max(1, workers)
         self.level = min(self.level, self.capacity)
@@ -88,8 +99,8 @@ class Pacer:
     """
 
     def __init__(self, rpm: int | None, tpm: int | None) -> None:
-        self.requests = Bucket(rpm) if rpm else None
-        self.tokens = Bucket(tpm) if tpm else None
+        self.requests = TokenBucket(rpm * HEADROOM, BURST_S) if rpm else None
+        self.tokens = TokenBucket(tpm * HEADROOM, BURST_S) if tpm else None
         self.lock = asyncio.Lock()
         self.output_estimate: float | None = None  # learned from answers; None until the first
 
@@ -118,19 +129,18 @@ class Pacer:
         """Correct a reservation with what the provider reported, and learn the output size."""
         if self.tokens is None:
             return
-        self.tokens.put(reserved - (input_tokens + output_tokens))
+        self.tokens.give(reserved - (input_tokens + output_tokens))
         self.output_estimate = (output_tokens if self.output_estimate is None
                                 else 0.8 * self.output_estimate + 0.2 * output_tokens)
 
     def refund(self, reserved: int) -> None:
         """Give back a reservation for a call that was not served (refused, failed, rate-limited)."""
         if self.tokens is not None:
-            self.tokens.put(reserved)
+            self.tokens.give(reserved)
 
 
-async def _take(bucket: Bucket, units: Callable[[], int]) -> int:
-    while (pause := bucket.wait_for(units())) > 0:
+async def _take(bucket: TokenBucket, units: Callable[[], int]) -> int:
+    while (pause := bucket.wait_for(n := units())) > 0:
         await asyncio.sleep(pause)
-    taken = units()
-    bucket.put(-taken)
-    return taken
+    bucket.take(n)
+    return n
