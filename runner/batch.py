@@ -15,7 +15,7 @@ from temporalio.exceptions import ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from runner.llm.gateway import MODEL_OUT_SIGNAL
-    from runner.steps import DEFAULT_RETRY, failure_message
+    from runner.steps import DEFAULT_RETRY, failure_message, is_cancellation
     from runner.topic import result_path
     from runner.types import (
         BatchInput,
@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         TopicInput,
         TopicOutcome,
         TopicSpec,
+        TopicStatus,
     )
 
 BATCH_WORKFLOW = "runner.batch"
@@ -39,12 +40,16 @@ def child_id(batch_id: str, topic_id: str) -> str:
 
 @workflow.defn(name=BATCH_WORKFLOW)
 class BatchWorkflow:
-    """Runs a batch: one child workflow per topic, then the report."""
+    """Runs a batch: one child workflow per topic, then the report.
+
+    Cancelling it (``runner cancel``) cancels the running topics (their steps stop, their result
+    files say cancelled) and the topics not started yet, writes the report, and ends cancelled.
+    """
 
     @workflow.init
     def __init__(self, inp: BatchInput) -> None:
         self.inp = inp
-        self.outcomes: dict[str, TopicOutcome] = {}
+        self.outcomes: dict[str, TopicOutcome] = {o.id: o for o in inp.carried}
         self.running: list[str] = []
         self.finished = False
         self.models_out: list[str] = []
@@ -54,16 +59,24 @@ class BatchWorkflow:
     async def run(self, inp: BatchInput) -> BatchResult:
         started = workflow.now()
         window = asyncio.Semaphore(inp.concurrency)
-        await asyncio.gather(*(self._run_topic(spec, window) for spec in inp.topics))
+        topics = [asyncio.create_task(self._run_topic(spec, window)) for spec in inp.topics]
+        cancel: asyncio.CancelledError | None = None
+        try:
+            await asyncio.gather(*topics)
+        except asyncio.CancelledError as err:
+            cancel = err
+            workflow.logger.info("batch cancelled: cancelling its topics")
+            await asyncio.wait(topics)  # each records its topic as cancelled
         await asyncio.gather(*self.telling)
         finished = workflow.now()
+        order = [o.id for o in inp.carried] + [t.id for t in inp.topics]
         report = await workflow.execute_activity(
             WRITE_REPORT_ACTIVITY,
             ReportInput(
                 batch_id=inp.batch_id, name=inp.name, job=inp.job, manifest=inp.manifest,
                 output_dir=inp.output_dir, started_at=started.isoformat(),
-                finished_at=finished.isoformat(),
-                outcomes=[self.outcomes[t.id] for t in inp.topics],
+                finished_at=finished.isoformat(), run_id=workflow.info().run_id,
+                outcomes=[self.outcomes[i] for i in order], cancelled=cancel is not None,
                 topics={t.id: t.topic for t in inp.topics}, models_out=self.models_out,
             ),
             result_type=ReportOutput,
@@ -72,31 +85,42 @@ class BatchWorkflow:
             retry_policy=DEFAULT_RETRY,
         )
         self.finished = True
+        if cancel is not None:
+            raise cancel
         return BatchResult(
             batch_id=inp.batch_id, report_json=report.report_json, report_md=report.report_md,
             total=report.total, succeeded=report.succeeded, failed=report.failed,
-            wall_s=round((finished - started).total_seconds(), 3),
+            cancelled=report.cancelled, wall_s=round((finished - started).total_seconds(), 3),
         )
 
     async def _run_topic(self, spec: TopicSpec, window: asyncio.Semaphore) -> None:
         topic_dir = f"{self.inp.output_dir}/topics/{spec.id}"
-        async with window:
-            self.running.append(spec.id)
-            try:
-                outcome = await workflow.execute_child_workflow(
-                    self.inp.child_workflow,
-                    TopicInput(batch_id=self.inp.batch_id, spec=spec, topic_dir=topic_dir,
-                               output_dir=self.inp.output_dir, task_queue=self.inp.task_queue,
-                               models_out=list(self.models_out)),
-                    id=child_id(self.inp.batch_id, spec.id),
-                    task_queue=self.inp.task_queue,
-                    result_type=TopicOutcome,
-                )
-            except ChildWorkflowError as err:
-                outcome = TopicOutcome(id=spec.id, status="failed", error=failure_message(err),
-                                       result_path=result_path(topic_dir))
-            finally:
-                self.running.remove(spec.id)
+        path = result_path(topic_dir)
+        try:
+            async with window:
+                self.running.append(spec.id)
+                try:
+                    outcome = await workflow.execute_child_workflow(
+                        self.inp.child_workflow,
+                        TopicInput(batch_id=self.inp.batch_id, spec=spec, topic_dir=topic_dir,
+                                   output_dir=self.inp.output_dir, task_queue=self.inp.task_queue,
+                                   models_out=list(self.models_out),
+                                   resume_from=self.inp.resume_from.get(spec.id)),
+                        id=child_id(self.inp.batch_id, spec.id),
+                        task_queue=self.inp.task_queue,
+                        result_type=TopicOutcome,
+                    )
+                finally:
+                    self.running.remove(spec.id)
+        except ChildWorkflowError as err:
+            status: TopicStatus = "cancelled" if is_cancellation(err) else "failed"
+            outcome = TopicOutcome(id=spec.id, status=status, error=failure_message(err),
+                                   result_path=path)
+        except asyncio.CancelledError:
+            outcome = TopicOutcome(id=spec.id, status="cancelled", error="cancelled",
+                                   result_path=path)
+            self.outcomes[spec.id] = outcome
+            raise
         self.outcomes[spec.id] = outcome
 
     @workflow.signal(name=MODEL_OUT_SIGNAL)
@@ -121,8 +145,18 @@ class BatchWorkflow:
         """Counts and the topics in flight (for ``runner submit --wait``)."""
         done = list(self.outcomes.values())
         return BatchProgress(
-            batch_id=self.inp.batch_id, total=len(self.inp.topics),
+            batch_id=self.inp.batch_id, total=len(self.inp.topics) + len(self.inp.carried),
             succeeded=sum(1 for o in done if o.status == "succeeded"),
             failed=sum(1 for o in done if o.status == "failed"),
-            running=list(self.running), finished=self.finished,
+            cancelled=sum(1 for o in done if o.status == "cancelled"),
+            carried=len(self.inp.carried), running=list(self.running), finished=self.finished,
         )
+
+    @workflow.query
+    def topics(self) -> BatchProgress:
+        """:meth:`progress` with every topic's state (for ``runner status``)."""
+        states: dict[str, str] = {o.id: o.status for o in self.inp.carried}
+        states.update({t.id: "pending" for t in self.inp.topics})
+        states.update({i: o.status for i, o in self.outcomes.items()})
+        states.update({i: "running" for i in self.running})
+        return self.progress().model_copy(update={"topics": states})

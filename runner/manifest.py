@@ -18,8 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from runner.catalog import Catalog
 from runner.errors import ManifestError, Problem
+from runner.policy import RetryEntry, StepEntry, apply, conflicts
 from runner.registry import JobKind, job_kinds
-from runner.types import TopicSpec
+from runner.types import StepPolicy, TopicSpec
 from runner.validation import problems_from
 from runner.yamlsource import PathKey, YamlSource, load_yaml
 
@@ -49,6 +50,8 @@ class TopicEntry(BaseModel):
     id: str | None = Field(default=None, description="stable id; default: a slug of the topic")
     models: dict[str, list[str]] | None = Field(
         default=None, description="model chains overriding the batch's, per step")
+    steps: dict[str, StepEntry] | None = Field(
+        default=None, description="step policies overriding the batch's, per step")
 
     @field_validator("id")
     @classmethod
@@ -68,6 +71,9 @@ class Manifest(BaseModel):
     models: dict[str, list[str]] = Field(
         default_factory=lambda: {"default": ["offline"]},
         description="model chain per LLM step, first is primary; `default` covers steps not named")
+    steps: dict[str, StepEntry] = Field(
+        default_factory=dict, description="per step: timeout, heartbeat, retry (see the job's "
+        "defaults with `runner jobs`)")
     topics: list[TopicEntry] = Field(min_length=1, description="the topics, one child workflow each")
 
     @field_validator("name")
@@ -143,6 +149,11 @@ def plan_from_source(source: YamlSource, catalog: Catalog, *, manifest_path: Pat
             return list(batch_model.model_fields)
         if len(loc) == 2 and loc[0] == "topics":
             return list(topic_model.model_fields)
+        tail = loc[2:] if loc[:1] == ("topics",) else loc
+        if len(tail) == 2 and tail[0] == "steps":
+            return list(StepEntry.model_fields)
+        if len(tail) == 3 and tail[0] == "steps" and tail[2] == "retry":
+            return list(RetryEntry.model_fields)
         return None
 
     parsed: Manifest | None = None
@@ -156,10 +167,62 @@ def plan_from_source(source: YamlSource, catalog: Catalog, *, manifest_path: Pat
 
     problems.extend(_check_models(data, source, catalog, kind))
     problems.extend(_check_ids(data, source))
+    problems.extend(_check_steps(data, source, kind))
+    policies: list[dict[str, StepPolicy]] = []
+    if parsed is not None and kind is not None and not problems:
+        policies = _resolve_steps(parsed, kind, source, problems)
     if problems or parsed is None or kind is None:
         problems.sort(key=lambda p: (p.line or 0, p.path))
         raise ManifestError(problems)
-    return _resolve(parsed, kind, manifest_path, cwd)
+    return _resolve(parsed, kind, manifest_path, cwd, policies)
+
+
+def _check_steps(data: dict[str, Any], source: YamlSource, kind: JobKind | None) -> list[Problem]:
+    """``steps:`` names the job's steps, and sets ``heartbeat`` only on steps that heartbeat."""
+    if kind is None:
+        return []
+    places: list[tuple[PathKey, Any]] = [(("steps",), data.get("steps"))]
+    topics = data.get("topics")
+    if isinstance(topics, list):
+        places += [(("topics", i, "steps"), t.get("steps"))
+                   for i, t in enumerate(topics) if isinstance(t, dict)]
+    beating = [s for s in kind.steps if kind.policy(s).heartbeat_s]
+    problems = []
+    for base, steps in places:
+        if not isinstance(steps, dict):
+            continue
+        for step, entry in steps.items():
+            if step not in kind.steps:
+                problems.append(source.problem((*base, step), f"unknown step {step!r} for job "
+                                               f"{kind.name!r} (steps: {', '.join(kind.steps)})"))
+            elif isinstance(entry, dict) and "heartbeat" in entry and step not in beating:
+                problems.append(source.problem(
+                    (*base, step, "heartbeat"), f"step {step!r} does not heartbeat (steps that do: "
+                    f"{', '.join(beating) or 'none'})"))
+    return problems
+
+
+def _resolve_steps(parsed: Manifest, kind: JobKind, source: YamlSource,
+                   problems: list[Problem]) -> list[dict[str, StepPolicy]]:
+    """Each topic's policy per step: the job's default, then the batch's ``steps:``, then the
+    topic's; a combination that does not hold together is a problem where the last layer set it."""
+    out = []
+    for i, entry in enumerate(parsed.topics):
+        policies = {}
+        for step in kind.steps:
+            policy = kind.policy(step)
+            where: PathKey = ()
+            for base, layer in ((("steps",), parsed.steps), (("topics", i, "steps"), entry.steps or {})):
+                if step in layer:
+                    policy = apply(policy, layer[step])
+                    where = (*base, step)
+            for message in conflicts(policy):
+                problem = source.problem(where or ("steps",), message)
+                if problem not in problems:
+                    problems.append(problem)
+            policies[step] = policy
+        out.append(policies)
+    return out
 
 
 def _check_models(data: dict[str, Any], source: YamlSource, catalog: Catalog,
@@ -227,18 +290,19 @@ def _check_ids(data: dict[str, Any], source: YamlSource) -> list[Problem]:
     return problems
 
 
-def _resolve(parsed: Manifest, kind: JobKind, manifest_path: Path, cwd: Path) -> BatchPlan:
+def _resolve(parsed: Manifest, kind: JobKind, manifest_path: Path, cwd: Path,
+             policies: list[dict[str, StepPolicy]]) -> BatchPlan:
     option_names = list(kind.options.model_fields)
     defaults = {k: getattr(parsed, k) for k in option_names}
     topics = []
-    for entry in parsed.topics:
+    for entry, steps in zip(parsed.topics, policies, strict=True):
         chains = dict(parsed.models)
         chains.update(entry.models or {})
         resolved = {step: chains.get(step) or chains["default"] for step in kind.llm_steps}
         overrides = {k: getattr(entry, k) for k in option_names if getattr(entry, k) is not None}
         params = kind.options.model_validate({**defaults, **overrides}).model_dump(mode="json")
         topics.append(TopicSpec(id=entry.id or slugify(entry.topic), topic=entry.topic,
-                                models=resolved, params=params))
+                                models=resolved, params=params, steps=steps))
     out = Path(parsed.output_dir) if parsed.output_dir else Path("out") / parsed.name
     return BatchPlan(
         name=parsed.name, job=parsed.job, manifest=str(manifest_path.resolve()),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import signal
 from collections.abc import Callable
@@ -12,8 +13,14 @@ from pathlib import Path
 
 from runner.errors import StepError
 
-TICK_S = 5.0
+TICK_S = 2.0  # how often on_tick (a heartbeat) runs
 ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TEXMFHOME", "TEXMFVAR")
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    # PR_SET_PDEATHSIG: a worker killed with -9 takes its manim or ffmpeg with it, instead of leaving
+    # it to render on for nobody (and race the retry's render of the same scene).
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
 
 
 def clean_env() -> dict[str, str]:
@@ -31,7 +38,7 @@ async def run_process(
     """Run ``argv`` and collect its output; ``on_tick`` runs every few seconds while it runs.
 
     The process gets its own session; on timeout, on cancellation of the calling activity, or on
-    any error, its whole process group is killed.
+    any error, its whole process group is killed; if the worker process dies, the kernel kills it.
 
     Returns:
         exit code (negative: killed by that signal), stdout, stderr.
@@ -40,7 +47,7 @@ async def run_process(
         StepError: (retryable) it did not finish within ``timeout`` seconds.
     """
     proc = await asyncio.create_subprocess_exec(
-        *argv, cwd=cwd, env=clean_env(), start_new_session=True,
+        *argv, cwd=cwd, env=clean_env(), start_new_session=True, preexec_fn=_die_with_parent,
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )

@@ -16,6 +16,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from runner.llm.offline import OfflineResponder
+from runner.policy import DEFAULT_POLICY
+from runner.types import StepPolicy
 
 ENTRY_POINT_GROUP = "runner.jobs"
 
@@ -35,6 +37,8 @@ class JobKind:
         steps: the pipeline's steps in order.
         llm_steps: the steps that call an LLM (the keys a manifest's ``models:`` may name).
         offline_responders: answers of the ``offline`` provider for this job's prompts.
+        step_policies: default timeout, heartbeat and retry per step (a step not named gets
+            :data:`runner.policy.DEFAULT_POLICY`); a step heartbeats if its default has a heartbeat.
     """
 
     name: str
@@ -45,6 +49,11 @@ class JobKind:
     steps: tuple[str, ...]
     llm_steps: tuple[str, ...]
     offline_responders: tuple[OfflineResponder, ...] = field(default=())
+    step_policies: dict[str, StepPolicy] = field(default_factory=dict, hash=False, compare=False)
+
+    def policy(self, step: str) -> StepPolicy:
+        """The default policy of ``step``."""
+        return self.step_policies.get(step, DEFAULT_POLICY)
 
     @property
     def workflow_name(self) -> str:

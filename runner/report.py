@@ -16,8 +16,8 @@ from pydantic import ValidationError
 
 from runner.batch import WRITE_REPORT_ACTIVITY
 from runner.step_activity import step_activity
-from runner.topic import WRITE_RESULT_ACTIVITY
-from runner.types import ReportInput, ReportOutput, ResultWrite, TopicResult
+from runner.topic import LOAD_CHECKPOINTS_ACTIVITY, WRITE_RESULT_ACTIVITY
+from runner.types import Checkpoints, ReportInput, ReportOutput, ResultWrite, TopicResult
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -28,7 +28,8 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def _load_result(path: str | None) -> TopicResult | None:
+def load_result(path: str | None) -> TopicResult | None:
+    """A topic's result file, or None if it is missing or unreadable."""
     if not path or not Path(path).is_file():
         return None
     try:
@@ -44,13 +45,13 @@ def build_report(inp: ReportInput) -> dict[str, Any]:
     topics: list[dict[str, Any]] = []
     models: dict[str, dict[str, Any]] = {}
     for outcome in inp.outcomes:
-        result = _load_result(outcome.result_path)
+        result = load_result(outcome.result_path)
         if result is None:  # the child failed before it could write its result
             result = TopicResult(id=outcome.id, topic=inp.topics.get(outcome.id, ""),
                                  status=outcome.status, error=outcome.error)
-        entry = result.model_dump(mode="json")
+        entry = result.model_dump(mode="json", exclude={"checkpoints"})
         entry["status"] = outcome.status
-        if outcome.status == "failed" and not entry.get("error"):
+        if outcome.status != "succeeded" and not entry.get("error"):
             entry["error"] = outcome.error
         topics.append(entry)
         for step in result.steps:
@@ -75,9 +76,12 @@ def build_report(inp: ReportInput) -> dict[str, Any]:
                     else:
                         m["cost_usd"] = round(m["cost_usd"] + float(cost), 6)
     succeeded = sum(1 for t in topics if t["status"] == "succeeded")
+    cancelled = sum(1 for t in topics if t["status"] == "cancelled")
     wall = (datetime.fromisoformat(inp.finished_at) - datetime.fromisoformat(inp.started_at))
     return {
         "batch_id": inp.batch_id,
+        "run_id": inp.run_id,
+        "cancelled": inp.cancelled,
         "name": inp.name,
         "job": inp.job,
         "manifest": inp.manifest,
@@ -88,7 +92,9 @@ def build_report(inp: ReportInput) -> dict[str, Any]:
         "totals": {
             "topics": len(topics),
             "succeeded": succeeded,
-            "failed": len(topics) - succeeded,
+            "failed": len(topics) - succeeded - cancelled,
+            "cancelled": cancelled,
+            "reused_steps": sum(1 for t in topics for st in t.get("steps", []) if st.get("reused")),
             "llm_calls": sum(m["calls"] for m in models.values()),
             "input_tokens": sum(m["input_tokens"] for m in models.values()),
             "output_tokens": sum(m["output_tokens"] for m in models.values()),
@@ -112,8 +118,11 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"# Batch {report['batch_id']}",
         "",
         f"- job: `{report['job']}`, manifest: `{report['manifest']}`",
-        f"- {t['succeeded']}/{t['topics']} topics succeeded, {t['failed']} failed; "
-        f"wall time {report['wall_s']:.1f} s",
+        *(["- **the batch was cancelled**"] if report.get("cancelled") else []),
+        f"- {t['succeeded']}/{t['topics']} topics succeeded, {t['failed']} failed"
+        + (f", {t['cancelled']} cancelled" if t.get("cancelled") else "")
+        + f"; wall time {report['wall_s']:.1f} s"
+        + (f"; {t['reused_steps']} steps reused from an earlier run" if t.get("reused_steps") else ""),
         f"- LLM calls: {t['llm_calls']}, tokens in/out: {t['input_tokens']}/{t['output_tokens']}, "
         f"cost ${t['cost_usd']:.4f}" + (f" (+{t['unpriced_calls']} unpriced calls)"
                                         if t["unpriced_calls"] else ""),
@@ -130,12 +139,16 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {_cell(topic['id'])} | {status} | {_cell(output)} | {_cell(steps)} |")
     for topic in report["topics"]:
         lines += ["", f"## {topic['id']}: {topic['topic']}", ""]
-        if topic.get("error"):
+        if topic["status"] == "cancelled":
+            lines += [f"**Cancelled** (at {topic.get('failed_step') or 'before it started'})", ""]
+        elif topic.get("error"):
             lines += [f"**Failed at {topic.get('failed_step') or '?'}:** {_cell(topic['error'])}", ""]
         lines += ["| step | status | duration | attempts | model |", "|---|---|---|---|---|"]
         for s in topic.get("steps", []):
-            lines.append(f"| {s['name']} | {s['status']} | {s['duration_s'] or 0:.2f} s | "
-                         f"{s['attempts'] or '?'} | {s['model'] or ''} |")
+            status = "reused" if s.get("reused") else s["status"]
+            attempts = "-" if s.get("reused") else s["attempts"] or "?"
+            lines.append(f"| {s['name']} | {status} | {s['duration_s'] or 0:.2f} s | "
+                         f"{attempts} | {s['model'] or ''} |")
         lines += _detail_lines(topic.get("outputs", {}))
     if report["models"]:
         lines += ["", "## Models", "",
@@ -176,8 +189,15 @@ class EngineActivities:
         md.write_text(render_markdown(report), encoding="utf-8")
         t = report["totals"]
         return ReportOutput(report_json=str(out / "report.json"), report_md=str(md),
-                            total=t["topics"], succeeded=t["succeeded"], failed=t["failed"])
+                            total=t["topics"], succeeded=t["succeeded"], failed=t["failed"],
+                            cancelled=t["cancelled"])
+
+    @step_activity(LOAD_CHECKPOINTS_ACTIVITY)
+    async def load_checkpoints(self, path: str) -> Checkpoints:
+        """The checkpoints of an earlier result file (none if it is gone or unreadable)."""
+        result = load_result(path)
+        return Checkpoints(checkpoints=result.checkpoints if result else {})
 
     def activities(self) -> list[object]:
         """The activity callables to register on a worker."""
-        return [self.write_topic_result, self.write_report]
+        return [self.write_topic_result, self.write_report, self.load_checkpoints]

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -35,6 +36,13 @@ def _attempt() -> int:
         return activity.info().attempt
     except RuntimeError:  # called outside an activity (unit tests)
         return 1
+
+
+def _worker_shutting_down() -> bool:
+    try:
+        return activity.is_worker_shutdown()
+    except RuntimeError:
+        return False
 
 
 def application_error(
@@ -80,6 +88,11 @@ def step_activity(name: str) -> Callable[[StepMethod[A, R]], StepMethod[A, R]]:
         async def wrapper(self: Any, arg: A) -> R:
             try:
                 out = await fn(self, arg)
+            except asyncio.CancelledError:
+                if _worker_shutting_down():  # handed back: another worker takes the step
+                    raise application_error("the worker shut down while the step ran",
+                                            type="WorkerShutdown") from None
+                raise
             except Exception as exc:
                 err = to_application_error(exc)
                 if err is exc:  # already translated: `from exc` would make it its own cause

@@ -11,8 +11,26 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-TopicStatus = Literal["succeeded", "failed"]
-StepStatusName = Literal["running", "succeeded", "failed"]
+TopicStatus = Literal["succeeded", "failed", "cancelled"]
+StepStatusName = Literal["running", "succeeded", "failed", "cancelled"]
+
+
+class RetrySpec(BaseModel):
+    """A step's retry policy (Temporal's), in seconds."""
+
+    maximum_attempts: int = 5
+    initial_interval_s: float = 2.0
+    backoff_coefficient: float = 2.0
+    maximum_interval_s: float = 60.0
+
+
+class StepPolicy(BaseModel):
+    """How one step runs: its activity's start-to-close timeout, heartbeat timeout (steps that
+    heartbeat) and retry policy. For an LLM step it applies to each model of the chain."""
+
+    timeout_s: float
+    heartbeat_s: float | None = None
+    retry: RetrySpec = Field(default_factory=RetrySpec)
 
 
 class TopicSpec(BaseModel):
@@ -22,6 +40,8 @@ class TopicSpec(BaseModel):
     topic: str
     models: dict[str, list[str]] = Field(description="model chain per LLM step (resolved)")
     params: dict[str, Any] = Field(default_factory=dict, description="job-specific options")
+    steps: dict[str, StepPolicy] = Field(default_factory=dict, description="policy per step "
+                                         "(resolved; a step not named runs with the job's default)")
 
 
 class BatchInput(BaseModel):
@@ -36,6 +56,11 @@ class BatchInput(BaseModel):
     concurrency: int
     manifest: str
     topics: list[TopicSpec]
+    carried: list[TopicOutcome] = Field(default_factory=list, description="topics that succeeded in "
+                                        "an earlier run of this batch (runner retry): in the report, "
+                                        "not run again")
+    resume_from: dict[str, str] = Field(default_factory=dict, description="topic id -> its earlier "
+                                        "result file, whose finished steps are reused")
 
 
 class TopicInput(BaseModel):
@@ -48,6 +73,22 @@ class TopicInput(BaseModel):
     task_queue: str
     models_out: list[str] = Field(default_factory=list, description="models out of quota earlier in "
                                   "this batch: not called")
+    resume_from: str | None = Field(default=None, description="result file of an earlier run of this "
+                                    "topic whose finished steps are reused (runner retry)")
+
+
+class Checkpoint(BaseModel):
+    """A finished step's output, kept in the topic's result file so that a later run of the topic
+    (``runner retry``) reuses it instead of running the step again. ``key`` hashes the step's input:
+    a checkpoint is reused only for the same input."""
+
+    key: str
+    output: dict[str, Any]
+    model: str | None = None
+
+
+class Checkpoints(BaseModel):
+    checkpoints: dict[str, Checkpoint] = Field(default_factory=dict)
 
 
 class StepRecord(BaseModel):
@@ -61,6 +102,7 @@ class StepRecord(BaseModel):
     model: str | None = Field(default=None, description="catalog name of the model that answered")
     models_tried: list[ModelAttempt] = Field(default_factory=list)
     error: str | None = None
+    reused: bool = Field(default=False, description="taken from an earlier run's checkpoint, not run")
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -83,6 +125,8 @@ class TopicResult(BaseModel):
     failed_step: str | None = None
     steps: list[StepRecord] = Field(default_factory=list)
     outputs: dict[str, Any] = Field(default_factory=dict, description="job-specific: paths, checks")
+    spec_key: str = Field(default="", description="hash of the topic's spec: which input this is for")
+    checkpoints: dict[str, Checkpoint] = Field(default_factory=dict)
 
 
 class ResultWrite(BaseModel):
@@ -108,6 +152,10 @@ class TopicProgress(BaseModel):
     step: str | None
     steps_done: int
     steps_total: int
+    started_at: str | None = None
+    step_started_at: str | None = None
+    model: str | None = Field(default=None, description="model called (or that answered) in this step")
+    reused: list[str] = Field(default_factory=list, description="steps taken from checkpoints")
 
 
 class BatchProgress(BaseModel):
@@ -119,6 +167,10 @@ class BatchProgress(BaseModel):
     failed: int
     running: list[str]
     finished: bool
+    cancelled: int = 0
+    carried: int = Field(default=0, description="topics that succeeded in an earlier run (retry)")
+    topics: dict[str, str] = Field(default_factory=dict, description="topic id -> pending, running, "
+                                   "succeeded, failed or cancelled (only with the `topics` query)")
 
 
 class ReportInput(BaseModel):
@@ -133,6 +185,8 @@ class ReportInput(BaseModel):
     finished_at: str
     outcomes: list[TopicOutcome]
     topics: dict[str, str] = Field(description="topic id -> topic text")
+    run_id: str = ""
+    cancelled: bool = Field(default=False, description="the batch was cancelled")
     models_out: list[str] = Field(default_factory=list, description="models whose quota ran out")
 
 
@@ -142,6 +196,7 @@ class ReportOutput(BaseModel):
     total: int
     succeeded: int
     failed: int
+    cancelled: int = 0
 
 
 class BatchResult(BaseModel):
@@ -154,6 +209,8 @@ class BatchResult(BaseModel):
     succeeded: int
     failed: int
     wall_s: float
+    cancelled: int = 0
 
 
 StepRecord.model_rebuild()
+BatchInput.model_rebuild()

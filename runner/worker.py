@@ -1,9 +1,16 @@
 """Worker assembly: the batch workflow, every registered job kind, and the LLM gateway.
 
-A ``runner worker`` is a :class:`WorkerSet`: one Temporal worker on the batch task queue (workflows and
-step activities) and one per catalog model on that model's own task queue, whose dispatch rate the
-server enforces across every worker (derived from the model's ``rpm``) and whose calls in flight are
-capped per worker (``max_concurrency``).
+A ``runner worker`` is a :class:`WorkerSet` serving up to three kinds of task queue (``--queues``):
+
+* ``workflows``: the task queue itself: the batch and topic workflows, and the engine's small
+  activities (result files, reports);
+* ``steps``: ``<task queue>.steps``: the job kinds' step activities (validate, render, merge, ...),
+  which heartbeat while their subprocesses run;
+* ``llm``: one task queue per catalog model, ``<task queue>.llm.<model>``, whose dispatch rate the
+  server enforces across every worker (derived from the model's ``rpm``) and whose calls in flight
+  are capped per worker (``max_concurrency``).
+
+Render workers and LLM workers can so run on different machines (they share the output directory).
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from temporalio.api.enums.v1 import TaskQueueType
@@ -28,6 +35,7 @@ from runner.llm.pacing import Pacer, dispatch_rate
 from runner.llm.types import llm_task_queue
 from runner.registry import JobKind, all_responders, job_kinds
 from runner.report import EngineActivities
+from runner.steps import steps_task_queue
 
 # A live idle worker re-polls at least every minute or so; a poll older than this means no worker.
 POLLER_FRESH = timedelta(seconds=75)
@@ -42,6 +50,10 @@ def transient_identity() -> str:
 
 
 SHUTDOWN = timedelta(seconds=10)
+QUEUE_ROLES = ("workflows", "steps", "llm")
+# Heartbeats of step activities reach the server at least this often, and so does a cancellation
+# (it travels back on a heartbeat's answer): `runner cancel` stops a render within seconds.
+HEARTBEAT_THROTTLE = timedelta(seconds=2)
 # How often a worker counts the workers sharing a token-limited model.
 SHARE_REFRESH_S = 30.0
 
@@ -49,11 +61,11 @@ SHARE_REFRESH_S = 30.0
 class WorkerSet:
     """Temporal workers that run together: ``async with`` it, or :func:`run_until` it."""
 
-    def __init__(self, client: Client, main: Worker, models: list[Worker],
+    def __init__(self, client: Client, workers: list[Worker],
                  pacers: dict[str, tuple[str, Pacer]] | None = None,
                  prepare: Callable[[], Awaitable[None]] | None = None) -> None:
         self.client = client
-        self.workers = [main, *models]  # started in this order
+        self.workers = workers  # started in this order
         self.prepare = prepare  # awaited before any worker starts
         self.pacers = pacers or {}  # token-limited model -> (its task queue, this worker's pacer)
         self._stack: contextlib.AsyncExitStack | None = None
@@ -110,30 +122,46 @@ def model_workers(client: Client, *, task_queue: str, catalog: Catalog, activity
 
 
 def build_worker(client: Client, *, task_queue: str, catalog: Catalog,
-                 kinds: Iterable[JobKind] | None = None, identity: str | None = None) -> WorkerSet:
-    """Workers for the batch workflow, the given job kinds (default: all) and every catalog model."""
+                 kinds: Iterable[JobKind] | None = None, identity: str | None = None,
+                 queues: Iterable[str] = QUEUE_ROLES) -> WorkerSet:
+    """Workers for the given queue roles (see the module docstring; default: all of them), for the
+    given job kinds (default: all) and every catalog model."""
+    roles = set(queues)
+    unknown = roles - set(QUEUE_ROLES)
+    if unknown or not roles:
+        raise ValueError(f"queues must be some of {', '.join(QUEUE_ROLES)}, got {sorted(roles)}")
     kinds = list(kinds if kinds is not None else job_kinds().values())
-    activities: list[object] = [*EngineActivities().activities()]
-    for kind in kinds:
-        activities.extend(kind.activities())
+    workers: list[Worker] = []
+    if "workflows" in roles:
+        workers.append(Worker(
+            client, task_queue=task_queue, workflows=[BatchWorkflow, *(k.workflow for k in kinds)],
+            activities=EngineActivities().activities(),  # type: ignore[arg-type]
+            disable_eager_activity_execution=True, graceful_shutdown_timeout=SHUTDOWN,
+            identity=identity))
+    if "steps" in roles:
+        workers.append(steps_worker(client, task_queue,
+                                    [a for kind in kinds for a in kind.activities()], identity))
+    if "llm" not in roles:
+        return WorkerSet(client, workers)
     llm = LLMActivities(catalog, all_responders())
-    main = Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[BatchWorkflow, *(k.workflow for k in kinds)],
-        activities=activities,  # type: ignore[arg-type]
-        disable_eager_activity_execution=True,
-        graceful_shutdown_timeout=SHUTDOWN,
-        identity=identity,
-    )
+    workers += model_workers(client, task_queue=task_queue, catalog=catalog, activity=llm.complete,
+                             identity=identity)
     return WorkerSet(
-        client, main,
-        model_workers(client, task_queue=task_queue, catalog=catalog, activity=llm.complete,
-                      identity=identity),
+        client, workers,
         {name: (llm_task_queue(task_queue, name), pacer) for name, pacer in llm.pacers.items()
          if pacer.tokens is not None},  # only token budgets are split among workers
         prepare=llm.prepare,
     )
+
+
+def steps_worker(client: Client, task_queue: str, activities: Sequence[object],
+                 identity: str | None = None) -> Worker:
+    """The worker of the job kinds' step activities, on the steps task queue of ``task_queue``."""
+    return Worker(
+        client, task_queue=steps_task_queue(task_queue), activities=list(activities),  # type: ignore[arg-type]
+        disable_eager_activity_execution=True, graceful_shutdown_timeout=SHUTDOWN,
+        max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+        default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE, identity=identity)
 
 
 async def count_pollers(client: Client, task_queue: str, kind: TaskQueueType.ValueType,

@@ -48,14 +48,14 @@ topics:
         "batch.yaml:1: name: must be lowercase letters, digits and '-' (e.g. calculus-basics), "
         "got 'Calculus Basics'",
         "batch.yaml:3: concurency: unknown key (allowed: concurrency, job, models, name, output_dir, "
-        "quality, topics)",
+        "quality, steps, topics)",
         "batch.yaml:6: models.default[1]: unknown model 'gpt-9' (catalog built-in has: offline)",
         "batch.yaml:7: models.render: unknown step 'render' for job 'explainer' "
         "(LLM steps: decompose, default, script)",
         "batch.yaml:10: topics[1]: duplicate topic id 'derivative-of-x-2' (same as topics[0] on "
         "line 9); give one of them an explicit `id:`",
         "batch.yaml:12: topics[2].quality: must be one of low, medium, high",
-        "batch.yaml:13: topics[2].colour: unknown key (allowed: id, models, quality, topic)",
+        "batch.yaml:13: topics[2].colour: unknown key (allowed: id, models, quality, steps, topic)",
         "batch.yaml:14: topics[3].topic: required key is missing",
     ]
 
@@ -145,3 +145,66 @@ def test_the_default_model_chain_is_checked_against_the_catalog(tmp_path: Path) 
     assert problems(tmp_path, "name: x\njob: explainer\ntopics: [t]\n", catalog) == [
         "batch.yaml: models: no `models:` given, and the default chain's model(s) offline are not in "
         "catalog cat.yaml (it has: claude); add `models:`"]
+
+
+def test_step_policies_layer_job_defaults_batch_and_topic(tmp_path: Path) -> None:
+    path = write(tmp_path, """\
+name: steps
+job: explainer
+steps:
+  render: {timeout: 45m, retry: {maximum_attempts: 3, initial_interval: 500ms}}
+  decompose: {timeout: 90}
+topics:
+  - a
+  - topic: b
+    steps:
+      render: {heartbeat: 1m30s, retry: {maximum_interval: 2h}}
+""")
+    plan = load_manifest(path, BUILTIN, cwd=tmp_path)
+    a, b = (t.steps for t in plan.topics)
+    assert set(a) == {"decompose", "script", "validate", "render", "merge"}
+    assert a["render"].timeout_s == 2700 and a["render"].heartbeat_s == 60  # the job's heartbeat
+    assert a["render"].retry.maximum_attempts == 3 and a["render"].retry.initial_interval_s == 0.5
+    assert a["render"].retry.maximum_interval_s == 60 and a["render"].retry.backoff_coefficient == 2
+    assert a["decompose"].timeout_s == 90 and a["decompose"].heartbeat_s is None
+    assert a["merge"] == b["merge"] and a["merge"].timeout_s == 600  # untouched: the job's default
+    assert b["render"].timeout_s == 2700 and b["render"].heartbeat_s == 90
+    assert b["render"].retry.maximum_attempts == 3 and b["render"].retry.maximum_interval_s == 7200
+
+
+def test_step_policy_mistakes_are_located(tmp_path: Path) -> None:
+    text = """\
+name: steps
+job: explainer
+steps:
+  render: {timeout: 10 parsecs, heartbeat: 5s}
+  paint: {timeout: 1m}
+  script: {heartbeat: 10s}
+  merge: {timeout: 30s, heartbeat: 30s}
+  validate: {retry: {maximum_attempts: 0, tries: 2}}
+topics:
+  - a
+  - topic: b
+    steps:
+      render: {timeout: 1m}
+      merge: {retry: {initial_interval: 2m}}
+"""
+    assert problems(tmp_path, text) == [
+        "batch.yaml:4: steps.render.timeout: must be a duration such as 90s, 30m or 1h, got "
+        "'10 parsecs'",
+        "batch.yaml:5: steps.paint: unknown step 'paint' for job 'explainer' "
+        "(steps: decompose, script, validate, render, merge)",
+        "batch.yaml:6: steps.script.heartbeat: step 'script' does not heartbeat (steps that do: "
+        "validate, render, merge)",
+        "batch.yaml:7: steps.merge: heartbeat (30 s) must be shorter than timeout (30 s)",
+        "batch.yaml:8: steps.validate.retry.maximum_attempts: must be greater than or equal to 1",
+        "batch.yaml:8: steps.validate.retry.tries: unknown key (allowed: backoff_coefficient, "
+        "initial_interval, maximum_attempts, maximum_interval)",
+    ]
+    # each layer alone is fine; together they contradict: said where the last layer set it
+    text = text.split("steps:\n", 1)[0] + "topics:\n" + text.split("topics:\n", 1)[1]
+    assert problems(tmp_path, text) == [
+        "batch.yaml:6: topics[1].steps.render: heartbeat (60 s) must be shorter than timeout (60 s)",
+        "batch.yaml:7: topics[1].steps.merge: retry.maximum_interval (60 s) must not be shorter than "
+        "retry.initial_interval (120 s)",
+    ]

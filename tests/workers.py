@@ -8,16 +8,20 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from runner.catalog import Catalog, ModelSpec
-from runner.worker import WorkerSet, model_workers
+from runner.report import EngineActivities
+from runner.worker import WorkerSet, model_workers, steps_worker
 
 
 def workers_with(client: Client, task_queue: str, *, workflows: Sequence[type], activities: Sequence[object],
                  llm: Callable[..., object], models: Catalog | Sequence[str]) -> WorkerSet:
-    """A main worker (``workflows`` and ``activities``) and one worker per model running ``llm``;
-    ``models`` is a catalog or just model names (served without limits)."""
+    """A workflow worker (``workflows`` and the engine's activities), a steps worker (``activities``)
+    and one worker per model running ``llm``; ``models`` is a catalog or just model names (served
+    without limits)."""
     catalog = models if isinstance(models, Catalog) else Catalog(
         models={name: ModelSpec(provider="offline") for name in models})
     main = Worker(client, task_queue=task_queue, workflows=list(workflows),
-                  activities=list(activities), disable_eager_activity_execution=True)  # type: ignore[arg-type]
-    return WorkerSet(client, main, model_workers(client, task_queue=task_queue, catalog=catalog,
-                                                activity=llm))
+                  activities=EngineActivities().activities(),  # type: ignore[arg-type]
+                  disable_eager_activity_execution=True)
+    return WorkerSet(client, [main, steps_worker(client, task_queue, activities),
+                              *model_workers(client, task_queue=task_queue, catalog=catalog,
+                                             activity=llm)])

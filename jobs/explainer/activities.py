@@ -39,7 +39,7 @@ from runner.step_activity import step_activity
 
 CLAIM_TIMEOUT_S = 10.0
 SCENE_TIMEOUT_S = 900.0
-HEARTBEAT_EVERY_S = 5.0
+HEARTBEAT_EVERY_S = 2.0
 
 
 def _heartbeat(details: Any) -> None:
@@ -143,7 +143,8 @@ class ExplainerActivities:
         """Concatenate the scene videos into one mp4 (probing every part first)."""
         from jobs.explainer.media import merge_videos
 
-        info = await merge_videos([Path(v) for v in inp.videos], Path(inp.output))
+        info = await merge_videos([Path(v) for v in inp.videos], Path(inp.output),
+                                  on_tick=lambda: _heartbeat("merging"))
         return MergeOutput(video=inp.output, duration_s=info.duration_s, codec=info.codec,
                            width=info.width, height=info.height, reencoded=info.reencoded)
 

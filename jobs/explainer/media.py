@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,8 +61,10 @@ async def probe(path: Path) -> VideoInfo:
                      pix_fmt=video.get("pix_fmt", "?"), duration_s=duration)
 
 
-async def merge_videos(parts: list[Path], output: Path) -> VideoInfo:
-    """Concatenate ``parts`` into ``output`` (atomically) and describe the result.
+async def merge_videos(parts: list[Path], output: Path,
+                       on_tick: Callable[[], None] | None = None) -> VideoInfo:
+    """Concatenate ``parts`` into ``output`` (atomically) and describe the result; ``on_tick`` runs
+    every few seconds while ffmpeg runs (a heartbeat).
 
     Raises:
         PermanentStepError: a part is unreadable, or the merged file is not a valid video.
@@ -87,7 +90,8 @@ async def merge_videos(parts: list[Path], output: Path) -> VideoInfo:
             str(tmp), vcodec="libx264", pix_fmt="yuv420p", movflags="+faststart")
     try:
         code, _, err = await run_process(["ffmpeg", "-v", "error", *stream.overwrite_output().compile()[1:]],
-                                         label="ffmpeg merge", cwd=output.parent, timeout=MERGE_TIMEOUT_S)
+                                         label="ffmpeg merge", cwd=output.parent, timeout=MERGE_TIMEOUT_S,
+                                         on_tick=on_tick)
     finally:
         listing.unlink(missing_ok=True)
     if code != 0:

@@ -10,12 +10,23 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from runner.step_activity import StepOutput
+from runner.types import StepPolicy
 
 Quality = Literal["low", "medium", "high"]
 QUALITY_FLAGS: dict[str, str] = {"low": "-ql", "medium": "-qm", "high": "-qh"}
 
 STEPS = ("decompose", "script", "validate", "render", "merge")
 LLM_STEPS = ("decompose", "script")
+
+# Defaults (a manifest's `steps:` overrides them). The LLM steps' timeout is per model call; the
+# other steps heartbeat every few seconds while their subprocess runs.
+STEP_POLICIES = {
+    "decompose": StepPolicy(timeout_s=300),
+    "script": StepPolicy(timeout_s=300),
+    "validate": StepPolicy(timeout_s=600, heartbeat_s=60),
+    "render": StepPolicy(timeout_s=1800, heartbeat_s=60),
+    "merge": StepPolicy(timeout_s=600, heartbeat_s=60),
+}
 
 VALIDATE_ACTIVITY = "explainer.validate"
 RENDER_ACTIVITY = "explainer.render"

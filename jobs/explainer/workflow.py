@@ -5,11 +5,10 @@ Sandbox-safe: only the shared types are imported; activities are called by name.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
@@ -33,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from runner.llm import gateway
     from runner.steps import StepLog
-    from runner.topic import TopicWorkflow, finish
+    from runner.topic import TopicWorkflow
     from runner.types import TopicInput, TopicOutcome
 
 EXPLAINER_WORKFLOW = "explainer.topic"
@@ -57,53 +56,48 @@ class ExplainerWorkflow(TopicWorkflow):
 
     @workflow.run
     async def run(self, inp: TopicInput) -> TopicOutcome:
-        log = self.start(inp)
-        outputs: dict[str, Any] = {}
+        return await self.execute(inp, self.pipeline)
+
+    async def pipeline(self, inp: TopicInput, log: StepLog, outputs: dict[str, Any]) -> None:
+        """decompose -> script -> validate -> render -> merge; ``outputs`` collects what the report shows."""
         queue = inp.task_queue
-        try:
-            # Inside the try: an input this code cannot read fails the topic instead of retrying
-            # the workflow task forever.
-            options = self.options(ExplainerOptions, inp)
-            outputs["quality"] = options.quality
-            answer = await gateway.complete(log, "decompose", prompts.decompose_request(inp.spec.topic),
-                                            inp.spec.models["decompose"], task_queue=queue,
-                                            models_out=self.models_out)
-            plan: Plan = self._checked(log, lambda: parse_answer(answer.text, Plan, "decompose"))
-            outputs["title"] = plan.title
-            outputs["scenes"] = [s.title for s in plan.scenes]
+        options = self.options(ExplainerOptions, inp)
+        outputs["quality"] = options.quality
+        answer = await gateway.complete(log, "decompose", prompts.decompose_request(inp.spec.topic),
+                                        inp.spec.models["decompose"], task_queue=queue,
+                                        models_out=self.models_out)
+        plan: Plan = self._checked(log, lambda: parse_answer(answer.text, Plan, "decompose"))
+        outputs["title"] = plan.title
+        outputs["scenes"] = [s.title for s in plan.scenes]
 
-            answer = await gateway.complete(log, "script", prompts.script_request(inp.spec.topic, plan),
-                                            inp.spec.models["script"], task_queue=queue,
-                                            models_out=self.models_out)
-            script: Script = self._checked(log, lambda: self._script(answer.text, plan))
+        answer = await gateway.complete(log, "script", prompts.script_request(inp.spec.topic, plan),
+                                        inp.spec.models["script"], task_queue=queue,
+                                        models_out=self.models_out)
+        script: Script = self._checked(log, lambda: self._script(answer.text, plan))
 
-            checked = await log.run(
-                "validate", VALIDATE_ACTIVITY, ValidateInput(topic_dir=inp.topic_dir, script=script),
-                result_type=ValidateOutput, task_queue=queue, timeout=timedelta(minutes=5))
-            outputs["claims"] = [c.model_dump() for c in checked.claims]
-            refuted = [c for c in checked.claims if c.status == "refuted"]
-            if refuted:
-                log.records[-1].status = "failed"
-                raise ApplicationError(
-                    f"{len(refuted)} claim(s) refuted, e.g. {refuted[0].claim} ({refuted[0].detail})",
-                    type="ClaimRefuted", non_retryable=True)
+        checked = await log.run("validate", VALIDATE_ACTIVITY,
+                                ValidateInput(topic_dir=inp.topic_dir, script=script),
+                                result_type=ValidateOutput, task_queue=queue)
+        outputs["claims"] = [c.model_dump() for c in checked.claims]
+        refuted = [c for c in checked.claims if c.status == "refuted"]
+        if refuted:
+            log.records[-1].status = "failed"
+            raise ApplicationError(
+                f"{len(refuted)} claim(s) refuted, e.g. {refuted[0].claim} ({refuted[0].detail})",
+                type="ClaimRefuted", non_retryable=True)
 
-            rendered = await log.run(
-                "render", RENDER_ACTIVITY,
-                RenderInput(topic_dir=inp.topic_dir, scenes=checked.scenes, quality=options.quality),
-                result_type=RenderOutput, task_queue=queue, timeout=timedelta(minutes=30),
-                heartbeat=timedelta(seconds=60))
-            outputs["scene_videos"] = rendered.videos
+        rendered = await log.run(
+            "render", RENDER_ACTIVITY,
+            RenderInput(topic_dir=inp.topic_dir, scenes=checked.scenes, quality=options.quality),
+            result_type=RenderOutput, task_queue=queue)
+        outputs["scene_videos"] = rendered.videos
 
-            merged = await log.run(
-                "merge", MERGE_ACTIVITY,
-                MergeInput(videos=rendered.videos, output=f"{inp.output_dir}/{inp.spec.id}.mp4"),
-                result_type=MergeOutput, task_queue=queue, timeout=timedelta(minutes=10))
-            outputs.update(video=merged.video, duration_s=merged.duration_s,
-                           resolution=f"{merged.width}x{merged.height}", codec=merged.codec)
-        except (ActivityError, ApplicationError) as err:
-            return await finish(inp, log, outputs, err)
-        return await finish(inp, log, outputs)
+        merged = await log.run(
+            "merge", MERGE_ACTIVITY,
+            MergeInput(videos=rendered.videos, output=f"{inp.output_dir}/{inp.spec.id}.mp4"),
+            result_type=MergeOutput, task_queue=queue)
+        outputs.update(video=merged.video, duration_s=merged.duration_s,
+                       resolution=f"{merged.width}x{merged.height}", codec=merged.codec)
 
     @staticmethod
     def _checked(log: StepLog, parse: Any) -> Any:

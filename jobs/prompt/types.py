@@ -7,9 +7,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from runner.step_activity import StepOutput
+from runner.types import StepPolicy
 
 STEPS = ("answer", "write")
 LLM_STEPS = ("answer",)
+STEP_POLICIES = {"answer": StepPolicy(timeout_s=300), "write": StepPolicy(timeout_s=60)}
 WRITE_ACTIVITY = "prompt.write"
 MAX_REASKS = 2
 

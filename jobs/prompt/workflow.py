@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from jobs.prompt.types import (
@@ -20,7 +19,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from runner.llm import gateway
     from runner.llm.types import LLMRequest, Message
-    from runner.topic import TopicWorkflow, finish
+    from runner.steps import StepLog
+    from runner.topic import TopicWorkflow
     from runner.types import TopicInput, TopicOutcome
 
 PROMPT_WORKFLOW = "prompt.topic"
@@ -48,40 +48,38 @@ class PromptWorkflow(TopicWorkflow):
 
     @workflow.run
     async def run(self, inp: TopicInput) -> TopicOutcome:
-        log = self.start(inp)
-        outputs: dict[str, Any] = {}
-        try:
-            opts = self.options(PromptOptions, inp)
-            wants_json = opts.output == "json"
-            request = first_request(opts, inp.spec.topic)
-            messages = request.messages
-            data: Any = None
-            for ask in range(MAX_REASKS + 1):
-                name = "answer" if ask == 0 else f"answer (re-ask {ask})"
-                answer = await gateway.complete(
-                    log, name, request.model_copy(update={"messages": messages}),
-                    inp.spec.models["answer"], task_queue=inp.task_queue, models_out=self.models_out)
-                if not wants_json:
-                    break
-                try:
-                    data = gateway.json_answer(answer.text)
-                    break
-                except ValueError as exc:
-                    log.records[-1].status = "failed"
-                    log.records[-1].error = f"invalid JSON: {exc}"
-                    if ask == MAX_REASKS:
-                        raise ApplicationError(f"no valid JSON after {MAX_REASKS + 1} answers: {exc}",
-                                               type="InvalidModelOutput", non_retryable=True) from exc
-                    messages = [*messages, Message(role="assistant", content=answer.text),
-                                Message(role="user", content=f"That is not valid JSON ({exc}). "
-                                        f"{JSON_INSTRUCTION}")]
-            suffix = "json" if wants_json else "md"
-            written = await log.run(
-                "write", WRITE_ACTIVITY,
-                WriteInput(path=f"{inp.output_dir}/{inp.spec.id}.{suffix}",
-                           text=None if wants_json else answer.text, data=data),
-                result_type=WriteOutput, task_queue=inp.task_queue, timeout=timedelta(minutes=1))
-            outputs["output"] = written.path
-        except (ActivityError, ApplicationError) as err:
-            return await finish(inp, log, outputs, err)
-        return await finish(inp, log, outputs)
+        return await self.execute(inp, self.pipeline)
+
+    async def pipeline(self, inp: TopicInput, log: StepLog, outputs: dict[str, Any]) -> None:
+        """answer (re-asked while the JSON is invalid) -> write."""
+        opts = self.options(PromptOptions, inp)
+        wants_json = opts.output == "json"
+        request = first_request(opts, inp.spec.topic)
+        messages = request.messages
+        data: Any = None
+        for ask in range(MAX_REASKS + 1):
+            name = "answer" if ask == 0 else f"answer (re-ask {ask})"
+            answer = await gateway.complete(
+                log, name, request.model_copy(update={"messages": messages}),
+                inp.spec.models["answer"], task_queue=inp.task_queue, models_out=self.models_out)
+            if not wants_json:
+                break
+            try:
+                data = gateway.json_answer(answer.text)
+                break
+            except ValueError as exc:
+                log.records[-1].status = "failed"
+                log.records[-1].error = f"invalid JSON: {exc}"
+                if ask == MAX_REASKS:
+                    raise ApplicationError(f"no valid JSON after {MAX_REASKS + 1} answers: {exc}",
+                                           type="InvalidModelOutput", non_retryable=True) from exc
+                messages = [*messages, Message(role="assistant", content=answer.text),
+                            Message(role="user", content=f"That is not valid JSON ({exc}). "
+                                    f"{JSON_INSTRUCTION}")]
+        suffix = "json" if wants_json else "md"
+        written = await log.run(
+            "write", WRITE_ACTIVITY,
+            WriteInput(path=f"{inp.output_dir}/{inp.spec.id}.{suffix}",
+                       text=None if wants_json else answer.text, data=data),
+            result_type=WriteOutput, task_queue=inp.task_queue)
+        outputs["output"] = written.path

@@ -6,6 +6,7 @@ model took, goes into the step's record. Sandbox-safe.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -21,10 +22,10 @@ from runner.llm.types import (
     LLMResponse,
     llm_task_queue,
 )
-from runner.steps import DEFAULT_RETRY, StepLog, failed_attempts, failure_message
+from runner.policy import retry_policy
+from runner.steps import StepLog, failed_attempts, failure_message, input_key, is_cancellation
 from runner.types import ModelAttempt
 
-LLM_TIMEOUT = timedelta(minutes=5)
 MODEL_OUT_SIGNAL = "model_out"
 
 
@@ -51,30 +52,45 @@ async def complete(
     models_out: ModelsOut | None = None,
 ) -> LLMResponse:
     """Run LLM step ``step``: try each model of ``chain`` in order until one answers. Models in
-    ``models_out`` are skipped; a model whose quota runs out is added to it.
+    ``models_out`` are skipped; a model whose quota runs out is added to it. Each model's call runs
+    with the step's policy (timeout and retries per model). An answer kept from an earlier run of the
+    topic (``runner retry``) for the same request and chain is reused without a call.
 
     Raises:
         ApplicationError: every model of the chain failed (non-retryable: each already had its retries).
+        asyncio.CancelledError: the topic was cancelled.
     """
-
+    key = input_key(request, chain)
+    reused = log.reuse(step, key, LLMResponse)
+    if reused is not None:
+        return reused
+    policy = log.policy(step)
+    retry = retry_policy(policy)
     record = log.begin(step)
     for name in chain:
         if models_out is not None and name in models_out.names:
             record.models_tried.append(ModelAttempt(model=name, attempts=0, outcome="skipped",
                                                     error="quota ran out earlier in this batch"))
             continue
+        log.trying = name
         try:
             answer: LLMResponse = await workflow.execute_activity(
                 LLM_ACTIVITY,
                 LLMCall(model=name, request=request),
                 result_type=LLMResponse,
                 task_queue=llm_task_queue(task_queue, name),
-                start_to_close_timeout=LLM_TIMEOUT,
-                retry_policy=DEFAULT_RETRY,
+                start_to_close_timeout=timedelta(seconds=policy.timeout_s),
+                retry_policy=retry,
             )
+        except asyncio.CancelledError as err:
+            log.end(record, error=err)
+            raise
         except ActivityError as err:
+            if is_cancellation(err):
+                log.end(record, error=err)
+                raise
             record.models_tried.append(
-                ModelAttempt(model=name, attempts=failed_attempts(err, DEFAULT_RETRY),
+                ModelAttempt(model=name, attempts=failed_attempts(err, retry),
                              outcome="failed", error=failure_message(err))
             )
             if models_out is not None and _error_type(err) == QUOTA_EXHAUSTED:
@@ -86,6 +102,7 @@ async def complete(
         record.detail["usage"] = answer.usage.model_dump()
         record.detail["cost_usd"] = answer.cost_usd
         log.end(record)
+        log.keep(step, key, answer, model=answer.model)
         return answer
     error = ApplicationError(
         f"{step}: every model failed ({', '.join(chain)}); last error: "
