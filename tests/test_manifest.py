@@ -204,7 +204,7 @@ topics:
     # each layer alone is fine; together they contradict: said where the last layer set it
     text = text.split("steps:\n", 1)[0] + "topics:\n" + text.split("topics:\n", 1)[1]
     assert problems(tmp_path, text) == [
-        "batch.yaml:6: topics[1].steps.render: heartbeat (60 s) must be shorter than timeout (60 s)",
-        "batch.yaml:7: topics[1].steps.merge: retry.maximum_interval (60 s) must not be shorter than "
+        "batch.yaml:7: topics[1].steps.render: heartbeat (60 s) must be shorter than timeout (60 s)",
+        "batch.yaml:8: topics[1].steps.merge: retry.maximum_interval (60 s) must not be shorter than "
         "retry.initial_interval (120 s)",
     ]
