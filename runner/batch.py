@@ -66,7 +66,7 @@ class BatchWorkflow:
         except asyncio.CancelledError as err:
             cancel = err
             workflow.logger.info("batch cancelled: cancelling its topics")
-            await asyncio.wait(topics)  # each records its topic as cancelled
+            await workflow.wait(topics)  # each records its topic as cancelled
         await asyncio.gather(*self.telling)
         finished = workflow.now()
         order = [o.id for o in inp.carried] + [t.id for t in inp.topics]

@@ -17,9 +17,11 @@ from temporalio.service import RPCError
 from runner import __version__, logs, server
 from runner.catalog import CATALOG_ENV, load_catalog
 from runner.connect import DEFAULT_TASK_QUEUE, connect, resolve_target
-from runner.errors import RunnerError
+from runner.errors import RunnerError, UsageError
 from runner.manifest import load_manifest
+from runner.policy import describe_policy
 from runner.registry import job_kinds
+from runner.worker import QUEUE_ROLES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -101,14 +103,20 @@ def main(verbose: bool) -> None:
 @click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), help=CATALOG_HELP)
 @click.option("--task-queue", default=DEFAULT_TASK_QUEUE, show_default=True,
               help="Task queue of the workflows and activities.")
+@click.option("--new", is_flag=True,
+              help="If this manifest's batch is running, terminate it and start afresh (default: "
+                   "attach to it).")
 @reports_errors
 def submit(manifest: Path, wait: bool, worker: bool | None, catalog: Path | None,
-           task_queue: str) -> None:
+           task_queue: str, new: bool) -> None:
     """Validate MANIFEST and start its batch (output_dir is relative to the current directory).
 
-    Without --wait, prints the batch id and returns. With --wait, shows progress, prints the
-    report's path as its last line, and exits 0 only if every topic succeeded (1 if any failed).
-    A manifest with problems is reported in full and nothing is started (exit 2).
+    The batch id is the manifest's name and a hash of its output directory: submitting a manifest
+    whose batch is still running attaches to that batch instead of starting a second one (--new
+    replaces it). Without --wait, prints the batch id and returns. With --wait, shows progress,
+    prints the report's path as its last line, and exits 0 only if every topic succeeded (1 if any
+    failed or was cancelled). A manifest with problems is reported in full and nothing is started
+    (exit 2).
     """
     from runner.submit import submit as run_submit
 
@@ -119,7 +127,113 @@ def submit(manifest: Path, wait: bool, worker: bool | None, catalog: Path | None
     async def go() -> None:
         client = await connect(target)
         await run_submit(client, target, plan, task_queue=task_queue, catalog=cat, wait=wait,
-                         worker=worker, echo=echo)
+                         worker=worker, echo=echo, new=new)
+
+    asyncio.run(go())
+
+
+BATCH_HELP = "BATCH is a batch id (see `runner list`) or the manifest file of the batch."
+
+
+def _batch_command(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Connect, resolve BATCH (an id or a manifest), then run ``fn(client, batch_id, **options)``."""
+
+    @functools.wraps(fn)
+    def wrapper(batch: str, catalog: Path | None, **options: Any) -> None:
+        from runner.control import resolve_batch_id
+
+        cat = load_catalog(catalog)
+        batch_id = resolve_batch_id(batch, cat)
+        target = resolve_target()
+
+        async def go() -> None:
+            client = await connect(target)
+            await fn(client, batch_id, target=target, catalog=cat, **options)
+
+        asyncio.run(go())
+
+    wrapper = click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path),
+                           help=CATALOG_HELP + " Used to read BATCH when it is a manifest.")(wrapper)
+    wrapper = click.argument("batch")(wrapper)
+    return reports_errors(wrapper)
+
+
+@main.command()
+@_batch_command
+async def status(client: Any, batch_id: str, **_: Any) -> None:
+    """Show a batch: its state, and per topic its state, current step, attempt, model and time in
+    the step. Works mid-run and after restarts (it asks the workflows; a worker must be running to
+    answer). Exit 0 if the batch is running or completed, 1 if it failed, was cancelled or ended
+    otherwise."""
+    from runner.control import status as show
+
+    state = await show(client, batch_id, echo)
+    if state not in ("running", "completed"):
+        sys.exit(1)
+
+
+status.help = (status.help or "") + "\n\n" + BATCH_HELP
+
+
+@main.command()
+@click.option("--wait", "wait_s", type=float, default=120.0, show_default=True,
+              help="Seconds to wait for the batch to stop and write its report.")
+@_batch_command
+async def cancel(client: Any, batch_id: str, wait_s: float, **_: Any) -> None:
+    """Cancel a running batch: running topics stop their steps (a render's manim process is killed
+    within seconds), topics not started are not started, and the report marks them cancelled.
+    `runner retry` finishes them later, reusing the steps they had finished."""
+    from runner.control import cancel as do_cancel
+
+    await do_cancel(client, batch_id, echo, wait_s=wait_s)
+
+
+cancel.help = (cancel.help or "") + "\n\n" + BATCH_HELP
+
+
+@main.command()
+@click.option("--wait/--no-wait", default=False, show_default=True,
+              help="Follow the retry, showing progress, until its report is written.")
+@click.option("--worker/--no-worker", "worker", default=None,
+              help="With --wait: run a worker in this process (default as for `submit`).")
+@click.option("--task-queue", default=None,
+              help="Task queue (default: the one the batch ran on).")
+@_batch_command
+async def retry(client: Any, batch_id: str, target: Any, catalog: Any, wait: bool,
+                worker: bool | None, task_queue: str | None) -> None:
+    """Run again only the topics of a finished batch that failed or were cancelled, as a new run
+    of the same batch. Each reuses the steps it had finished (same input: same checkpoint); the
+    topics that succeeded are carried into the new report as they were."""
+    from runner.control import plan_retry
+    from runner.submit import follow, start_batch
+
+    plan = await plan_retry(client, batch_id)
+    inp = plan.inp if task_queue is None else plan.inp.model_copy(update={"task_queue": task_queue})
+    handle = await start_batch(client, inp)
+    echo(f"retrying batch {batch_id}: {len(plan.rerun)} topic(s) ({', '.join(plan.rerun)}); "
+         f"{len(plan.carried)} carried over; {len(inp.resume_from)} resume from their finished steps")
+    if not wait:
+        echo(batch_id)
+        return
+    await follow(client, target, handle, inp.output_dir, task_queue=inp.task_queue,
+                 catalog=catalog, worker=worker, echo=echo)
+
+
+retry.help = (retry.help or "") + "\n\n" + BATCH_HELP
+
+
+@main.command("list")
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True,
+              help="How many batch runs to show, newest first.")
+@reports_errors
+def list_command(limit: int) -> None:
+    """List recent batch runs with their state, topics and output directory."""
+    from runner.control import list_batches
+
+    target = resolve_target()
+
+    async def go() -> None:
+        await list_batches(await connect(target), echo, limit=limit)
 
     asyncio.run(go())
 
@@ -143,35 +257,50 @@ def validate(manifest: Path, catalog: Path | None) -> None:
 @click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), help=CATALOG_HELP)
 @click.option("--task-queue", default=DEFAULT_TASK_QUEUE, show_default=True,
               help="Task queue to poll.")
+@click.option("--queues", default=",".join(QUEUE_ROLES), show_default=True,
+              help="Which work to take, comma-separated: workflows (orchestration, results, "
+                   "reports), steps (render, merge, checks: CPU-heavy), llm (model calls).")
 @reports_errors
-def worker(catalog: Path | None, task_queue: str) -> None:
+def worker(catalog: Path | None, task_queue: str, queues: str) -> None:
     """Run a worker for the batch workflow and every job kind until Ctrl-C or SIGTERM.
 
     Uses the configured Temporal, else the embedded server (started if needed). The worker reads
     the model catalog and the providers' API keys from its own environment. Each catalog model's
     calls are served on their own task queue (TASK_QUEUE.llm.MODEL): the Temporal server holds the
     model's rpm for all workers of that queue together, each worker runs at most max_concurrency
-    calls at once and paces tokens against the model's tpm (shared among the workers).
+    calls at once and paces tokens against the model's tpm (shared among the workers). Job steps
+    run on TASK_QUEUE.steps: with --queues, render machines and LLM machines can be separate
+    (they need the same output directory).
+
+    On SIGTERM or Ctrl-C the worker stops taking work, gives running activities 10 s to finish,
+    then hands the rest back: Temporal retries them on another worker, and a render resumes after
+    its last finished scene.
     """
     from runner.worker import build_worker, run_until
 
     cat = load_catalog(catalog)
+    roles = [q.strip() for q in queues.split(",") if q.strip()]
+    bad = [q for q in roles if q not in QUEUE_ROLES]
+    if bad or not roles:
+        raise UsageError(f"--queues: unknown {', '.join(bad) or 'empty list'} (choose from "
+                         f"{', '.join(QUEUE_ROLES)})")
     target = resolve_target()
 
     async def go() -> None:
         client = await connect(target)
-        w = build_worker(client, task_queue=task_queue, catalog=cat)
+        w = build_worker(client, task_queue=task_queue, catalog=cat, queues=roles)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        click.echo(f"worker polling task queue {task_queue!r} on {target.describe()}; "
-                   f"jobs: {', '.join(sorted(job_kinds()))}; Ctrl-C to stop")
-        click.echo(f"models ({cat.source}): " + ", ".join(
-            f"{name} ({spec.rpm or 'unlimited'} rpm, {spec.tpm or 'unlimited'} tpm, "
-            f"{spec.max_concurrency} at once)" for name, spec in cat.models.items()))
+        click.echo(f"worker polling task queue {task_queue!r} ({', '.join(roles)}) on "
+                   f"{target.describe()}; jobs: {', '.join(sorted(job_kinds()))}; Ctrl-C to stop")
+        if "llm" in roles:
+            click.echo(f"models ({cat.source}): " + ", ".join(
+                f"{name} ({spec.rpm or 'unlimited'} rpm, {spec.tpm or 'unlimited'} tpm, "
+                f"{spec.max_concurrency} at once)" for name, spec in cat.models.items()))
         await run_until(w, stop)
-        click.echo("worker stopped")
+        click.echo("worker stopped (running activities finished or were handed back)")
 
     asyncio.run(go())
 
@@ -283,6 +412,8 @@ def jobs_command() -> None:
         for name, field in kind.options.model_fields.items():
             default = "required" if field.is_required() else f"default {field.default!r}"
             click.echo(f"  option {name}: {field.description or ''} ({default})")
+        for step in kind.steps:
+            click.echo(f"  step {step}: {describe_policy(kind.policy(step))}")
 
 
 def entry() -> None:

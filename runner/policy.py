@@ -129,3 +129,25 @@ def retry_policy(policy: StepPolicy) -> RetryPolicy:
 def heartbeat_timeout(policy: StepPolicy) -> timedelta | None:
     """The step's heartbeat timeout, if it heartbeats."""
     return timedelta(seconds=policy.heartbeat_s) if policy.heartbeat_s else None
+
+
+def format_duration(seconds: float) -> str:
+    """``90`` -> ``1m30s``: the manifest's own duration syntax."""
+    if seconds < 1:
+        return f"{seconds * 1000:g}ms"
+    out = ""
+    rest = seconds
+    for unit, size in (("h", 3600), ("m", 60)):
+        if rest >= size:
+            out += f"{int(rest // size)}{unit}"
+            rest -= int(rest // size) * size
+    return out + (f"{rest:g}s" if rest or not out else "")
+
+
+def describe_policy(policy: StepPolicy) -> str:
+    """One line for `runner jobs` and the docs."""
+    r = policy.retry
+    beat = f", heartbeat {format_duration(policy.heartbeat_s)}" if policy.heartbeat_s else ""
+    return (f"timeout {format_duration(policy.timeout_s)}{beat}, retry {r.maximum_attempts} attempts "
+            f"({format_duration(r.initial_interval_s)} x{r.backoff_coefficient:g} up to "
+            f"{format_duration(r.maximum_interval_s)})")

@@ -37,8 +37,9 @@ class JobKind:
         steps: the pipeline's steps in order.
         llm_steps: the steps that call an LLM (the keys a manifest's ``models:`` may name).
         offline_responders: answers of the ``offline`` provider for this job's prompts.
-        step_policies: default timeout, heartbeat and retry per step (a step not named gets
-            :data:`runner.policy.DEFAULT_POLICY`); a step heartbeats if its default has a heartbeat.
+
+    The default timeout, heartbeat and retry of each step come from the workflow class's
+    ``step_policies`` (see :class:`runner.topic.TopicWorkflow`).
     """
 
     name: str
@@ -49,11 +50,10 @@ class JobKind:
     steps: tuple[str, ...]
     llm_steps: tuple[str, ...]
     offline_responders: tuple[OfflineResponder, ...] = field(default=())
-    step_policies: dict[str, StepPolicy] = field(default_factory=dict, hash=False, compare=False)
-
     def policy(self, step: str) -> StepPolicy:
-        """The default policy of ``step``."""
-        return self.step_policies.get(step, DEFAULT_POLICY)
+        """The default policy of ``step`` (a step heartbeats if its default has a heartbeat)."""
+        policies: dict[str, StepPolicy] = getattr(self.workflow, "step_policies", {})
+        return policies.get(step, DEFAULT_POLICY)
 
     @property
     def workflow_name(self) -> str:

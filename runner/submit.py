@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import secrets
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from runner.batch import BATCH_WORKFLOW, child_id
 from runner.catalog import Catalog
@@ -19,7 +22,7 @@ from runner.connect import Target
 from runner.errors import BatchFailed, RunnerError, UsageError
 from runner.manifest import BatchPlan
 from runner.registry import job_kinds
-from runner.steps import failure_message
+from runner.steps import failure_message, is_cancellation
 from runner.types import BatchInput, BatchProgress, BatchResult, TopicProgress
 from runner.worker import build_worker, has_pollers, run_until, transient_identity
 
@@ -29,9 +32,11 @@ QUIET_PROGRESS_EVERY_S = 15.0
 NO_WORKER_WARNING_S = 30.0
 
 
-def new_batch_id(name: str) -> str:
-    """A unique, readable batch id: ``<name>-<UTC time>-<4 hex>``."""
-    return f"{name}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+def batch_id_for(plan: BatchPlan) -> str:
+    """A manifest's batch id: its name and a short hash of its output directory. Stable, so that
+    submitting a manifest whose batch runs attaches to it (two batches must not write the same
+    directory), and each submit after the last one ended starts a new run of the same id."""
+    return f"{plan.name}-{hashlib.sha256(plan.output_dir.encode()).hexdigest()[:6]}"
 
 
 def batch_input(plan: BatchPlan, batch_id: str, task_queue: str) -> BatchInput:
@@ -44,34 +49,74 @@ def batch_input(plan: BatchPlan, batch_id: str, task_queue: str) -> BatchInput:
     )
 
 
+def memo_of(inp: BatchInput) -> dict[str, Any]:
+    """What `runner list` shows of a batch without asking a worker."""
+    return {"manifest": inp.manifest, "output_dir": inp.output_dir, "job": inp.job,
+            "topics": len(inp.topics) + len(inp.carried), "run": "retry" if inp.carried or
+            inp.resume_from else "submit"}
+
+
 async def submit(
     client: Client, target: Target, plan: BatchPlan, *, task_queue: str, catalog: Catalog,
-    wait: bool, worker: bool | None, echo: Echo,
+    wait: bool, worker: bool | None, echo: Echo, new: bool = False,
 ) -> BatchResult | None:
-    """Start the batch; with ``wait``, follow it and return its result.
-
-    Args:
-        worker: run a worker in this process while waiting: True always, False never, None when the
-            embedded server is used and no `runner worker` polls the task queue (or, later, when no
-            worker answers for NO_WORKER_WARNING_S).
+    """Start the manifest's batch, or attach to it if it is running (``new``: terminate the running
+    one and start afresh); with ``wait``, follow it and return its result.
 
     Raises:
-        BatchFailed: (with ``wait``) some topic failed; the report is written all the same.
+        BatchFailed: (with ``wait``) some topic failed or was cancelled; the report is written.
     """
     if target.embedded:  # the workers are local: catch an unwritable output_dir before starting
         check_writable(Path(plan.output_dir))
-    batch_id = new_batch_id(plan.name)
-    handle = await client.start_workflow(
-        BATCH_WORKFLOW, batch_input(plan, batch_id, task_queue), id=batch_id, task_queue=task_queue,
-        result_type=BatchResult,
-    )
-    echo(f"started batch {batch_id}: {len(plan.topics)} topics, job {plan.job}, "
-         f"output {plan.output_dir}")
+    inp = batch_input(plan, batch_id_for(plan), task_queue)
+    try:
+        handle = await start_batch(client, inp)
+        echo(f"started batch {inp.batch_id}: {len(plan.topics)} topics, job {plan.job}, "
+             f"output {plan.output_dir}")
+    except WorkflowAlreadyStartedError:
+        if new:
+            handle = await start_batch(client, inp, replace=True)
+            echo(f"terminated the running batch {inp.batch_id} and started it afresh: "
+                 f"{len(plan.topics)} topics, output {plan.output_dir}")
+        else:
+            handle = client.get_workflow_handle(inp.batch_id, result_type=BatchResult)
+            desc = await handle.describe()
+            echo(f"batch {inp.batch_id} is already running (since {desc.start_time:%Y-%m-%d %H:%M:%S} "
+                 "UTC): attached to it, nothing new was started (--new starts it afresh)")
     echo(f"temporal: {target.describe()}")
     if not wait:
-        echo(batch_id)
+        echo(inp.batch_id)
         return None
+    return await follow(client, target, handle, plan.output_dir, task_queue=task_queue,
+                        catalog=catalog, worker=worker, echo=echo)
 
+
+async def start_batch(client: Client, inp: BatchInput, *,
+                      replace: bool = False) -> WorkflowHandle[Any, BatchResult]:
+    """Start a run of the batch workflow for ``inp``.
+
+    Raises:
+        WorkflowAlreadyStartedError: a run of this batch is running (unless ``replace``: then it is
+            terminated).
+    """
+    return await client.start_workflow(
+        BATCH_WORKFLOW, inp, id=inp.batch_id, task_queue=inp.task_queue, result_type=BatchResult,
+        memo=memo_of(inp),
+        id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING if replace
+        else WorkflowIDConflictPolicy.FAIL)
+
+
+async def follow(
+    client: Client, target: Target, handle: WorkflowHandle[Any, BatchResult], output_dir: str, *,
+    task_queue: str, catalog: Catalog, worker: bool | None, echo: Echo,
+) -> BatchResult:
+    """Follow a running batch to its end, showing progress, with a worker in this process if needed
+    (``worker``: True always, False never, None when the embedded server is used and no
+    `runner worker` polls the task queue, or, later, when no worker answers for NO_WORKER_WARNING_S).
+
+    Raises:
+        BatchFailed: some topic failed or was cancelled; the report is written all the same.
+    """
     polled = await has_pollers(client, task_queue)
     auto = worker is None
     if worker is None:
@@ -95,15 +140,17 @@ async def submit(
     if auto and target.embedded and not tasks:
         on_silence = lambda: start_worker("no worker answered")  # noqa: E731
     try:
-        result = await _follow(client, handle.id, echo, tasks, on_silence)
+        result = await _follow(client, handle.id, output_dir, echo, tasks, on_silence)
     finally:
         stop.set()
         for task in tasks:
             with contextlib.suppress(Exception):
                 await task
     _summarise(result, echo)
-    if result.failed:
-        failed = BatchFailed(f"{result.failed} of {result.total} topics failed")
+    if result.failed or result.cancelled:
+        bad = ", ".join(f"{n} {what}" for n, what in ((result.failed, "failed"),
+                                                      (result.cancelled, "cancelled")) if n)
+        failed = BatchFailed(f"{bad} of {result.total} topics")
         failed.shown = True  # the summary above already said so, ending with the report's path
         raise failed
     return result
@@ -121,8 +168,8 @@ def check_writable(directory: Path) -> None:
                          "started") from exc
 
 
-async def _follow(client: Client, batch_id: str, echo: Echo, workers: list[asyncio.Task[None]],
-                  on_silence: Callable[[], None] | None) -> BatchResult:
+async def _follow(client: Client, batch_id: str, output_dir: str, echo: Echo,
+                  workers: list[asyncio.Task[None]], on_silence: Callable[[], None] | None) -> BatchResult:
     handle = client.get_workflow_handle(batch_id, result_type=BatchResult)
     result_task = asyncio.create_task(handle.result())
     start = time.monotonic()
@@ -150,6 +197,9 @@ async def _follow(client: Client, batch_id: str, echo: Echo, workers: list[async
         result: BatchResult = result_task.result()
         return result
     except WorkflowFailureError as exc:
+        if is_cancellation(exc.cause or exc):
+            echo(f"batch {batch_id} was cancelled")
+            return result_from_report(batch_id, output_dir)
         raise RunnerError(f"batch {batch_id} failed: {failure_message(exc)}") from exc
     finally:
         result_task.cancel()
@@ -162,24 +212,39 @@ async def _progress_line(client: Client, batch_id: str) -> str | None:
     except Exception:  # no worker has answered yet; the next poll will tell
         return None
     done = progress.succeeded + progress.failed
-    parts = [f"{done}/{progress.total} done"]
-    if progress.failed:
-        parts[0] += f" ({progress.failed} failed)"
+    parts = [f"{done + progress.cancelled}/{progress.total} done"]
+    if progress.failed or progress.cancelled:
+        parts[0] += " (" + ", ".join(f"{n} {what}" for n, what in (
+            (progress.failed, "failed"), (progress.cancelled, "cancelled")) if n) + ")"
     steps = []
     for topic_id in progress.running[:6]:
         try:
             tp = await client.get_workflow_handle(child_id(batch_id, topic_id)).query(
                 "progress", result_type=TopicProgress)
-            steps.append(f"{topic_id} {tp.step or 'starting'} ({tp.steps_done}/{tp.steps_total})")
+            steps.append(f"{topic_id} {tp.step or ('finishing' if tp.steps_done else 'starting')} "
+                         f"({tp.steps_done}/{tp.steps_total})")
         except Exception:
             steps.append(f"{topic_id} starting")
     if len(progress.running) > 6:
         steps.append(f"+{len(progress.running) - 6} more")
     if steps:
         parts.append("running: " + ", ".join(steps))
-    if progress.finished or (done == progress.total and not progress.running):
+    if progress.finished or (done + progress.cancelled == progress.total and not progress.running):
         parts.append("writing report")
     return " | ".join(parts)
+
+
+def result_from_report(batch_id: str, output_dir: str) -> BatchResult:
+    """A batch's result from its report (a cancelled batch returns none)."""
+    path = Path(output_dir) / "report.json"
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunnerError(f"batch {batch_id} ended without a readable report at {path}") from exc
+    t = report["totals"]
+    return BatchResult(batch_id=batch_id, report_json=str(path), report_md=str(path.with_suffix(".md")),
+                       total=t["topics"], succeeded=t["succeeded"], failed=t["failed"],
+                       cancelled=t.get("cancelled", 0), wall_s=report["wall_s"])
 
 
 def _summarise(result: BatchResult, echo: Echo) -> None:
@@ -191,10 +256,13 @@ def _summarise(result: BatchResult, echo: Echo) -> None:
         if topic["status"] == "succeeded":
             out = topic.get("outputs", {})
             echo(f"  ok      {topic['id']}: {out.get('video') or out.get('output') or ''}")
+        elif topic["status"] == "cancelled":
+            echo(f"  CANCELLED {topic['id']}: at {topic.get('failed_step') or 'not started'}")
         else:
             echo(f"  FAILED  {topic['id']}: at {topic.get('failed_step') or '?'}: "
                  f"{(topic.get('error') or '').splitlines()[0] if topic.get('error') else ''}")
     failed = f", {result.failed} FAILED" if result.failed else ""
+    failed += f", {result.cancelled} CANCELLED" if result.cancelled else ""
     echo(f"{result.succeeded}/{result.total} topics succeeded{failed} in {result.wall_s:.1f} s; "
          f"report: {result.report_md}")
     echo(result.report_json)

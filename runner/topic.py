@@ -22,6 +22,7 @@ from runner.steps import DEFAULT_RETRY, StepLog, failure_message, input_key, is_
 from runner.types import (
     Checkpoints,
     ResultWrite,
+    StepPolicy,
     TopicInput,
     TopicOutcome,
     TopicProgress,
@@ -97,6 +98,8 @@ class TopicWorkflow:
 
     steps: ClassVar[tuple[str, ...]] = ()
     llm_steps: ClassVar[tuple[str, ...]] = ()
+    # default policy per step; a manifest's `steps:` overrides them (resolved into the topic's spec)
+    step_policies: ClassVar[dict[str, StepPolicy]] = {}
 
     def __init__(self) -> None:
         self.log: StepLog | None = None
@@ -121,7 +124,7 @@ class TopicWorkflow:
 
     def start(self, inp: TopicInput) -> StepLog:
         """Open this topic's step log."""
-        self.log = StepLog(inp.spec.id, list(self.steps), inp.spec.steps)
+        self.log = StepLog(inp.spec.id, list(self.steps), {**self.step_policies, **inp.spec.steps})
         self.models_out.names.update(inp.models_out)
         return self.log
 

@@ -57,19 +57,39 @@ async def test_submit_with_bad_manifest_starts_nothing(
     assert after == before
 
 
-async def test_submit_without_wait_prints_the_batch_id(
+async def test_submit_prints_the_batch_id_and_a_running_batch_is_attached_not_doubled(
         tmp_path: Path, client: Client, cli_env: dict[str, str], task_queue: str) -> None:
     manifest = tmp_path / "m.yaml"
-    manifest.write_text("name: nowait\njob: explainer\ntopics: [Derivative of x^3]\n")
+    manifest.write_text(f"name: nowait\njob: explainer\noutput_dir: {tmp_path}/out\n"
+                        "topics: [Derivative of x^3]\n")
+
+    def submit(*extra: str) -> list[str]:
+        # no worker polls this task queue: the batch stays running
+        res = CliRunner().invoke(main, ["submit", str(manifest), "--task-queue", task_queue, *extra],
+                                 env=cli_env)
+        assert res.exit_code == 0, res.output
+        return list(res.output.splitlines())
+
     # the CLI runs its own event loop: call it from a thread, as a separate process would
-    res = await asyncio.to_thread(CliRunner().invoke, main,
-                                  ["submit", str(manifest), "--task-queue", task_queue], env=cli_env)
-    assert res.exit_code == 0, res.output
-    batch_id = res.output.splitlines()[-1]
-    assert re.fullmatch(r"nowait-\d{8}-\d{6}-[0-9a-f]{4}", batch_id)
+    first = await asyncio.to_thread(submit)
+    batch_id = first[-1]
+    assert re.fullmatch(r"nowait-[0-9a-f]{6}", batch_id)
+    assert first[0].startswith(f"started batch {batch_id}: 1 topics")
     handle = client.get_workflow_handle(batch_id)
     desc = await handle.describe()
     assert (desc.workflow_type, desc.task_queue) == ("runner.batch", task_queue)
+
+    again = await asyncio.to_thread(submit)
+    assert again[-1] == batch_id
+    assert again[0].startswith(f"batch {batch_id} is already running")
+    runs = [w async for w in client.list_workflows(f'WorkflowId = "{batch_id}"')]
+    assert [r.run_id for r in runs] == [desc.run_id]  # no second batch
+
+    fresh = await asyncio.to_thread(submit, "--new")
+    assert fresh[0].startswith(f"terminated the running batch {batch_id} and started it afresh")
+    runs = [w async for w in client.list_workflows(f'WorkflowId = "{batch_id}"')]
+    assert len(runs) == 2
+    assert {r.run_id: r.status.name for r in runs if r.status}[desc.run_id] == "TERMINATED"
     await handle.terminate("test done")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from jobs.explainer.types import LLM_STEPS, STEP_POLICIES, STEPS, ExplainerOptions
+from jobs.explainer.types import LLM_STEPS, STEPS, ExplainerOptions
 from jobs.explainer.workflow import ExplainerWorkflow
 from runner.registry import JobKind
 
@@ -39,5 +39,4 @@ JOB = JobKind(
     steps=STEPS,
     llm_steps=LLM_STEPS,
     offline_responders=(_offline,),
-    step_policies=STEP_POLICIES,
 )

@@ -11,7 +11,9 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -122,21 +124,26 @@ class ExplainerActivities:
 
     async def _render_scene(self, scene: SceneFile, quality: str, target: Path,
                             state: dict[str, Any]) -> None:
-        media = target.parent / "media"
-        argv = [sys.executable, "-m", "manim", "render", QUALITY_FLAGS[quality],
-                "--media_dir", str(media), "--progress_bar", "none", "-v", "WARNING",
-                "-o", scene.id, scene.path, scene.class_name]
-        code, _, err = await run_process(argv, label=f"render {scene.id}", cwd=target.parent,
-                                         timeout=SCENE_TIMEOUT_S, on_tick=lambda: _heartbeat(state))
-        if code < 0:
-            raise StepError(f"{scene.id}: manim was killed by signal {-code}")
-        if code != 0:
-            raise PermanentStepError(f"{scene.id}: manim failed (exit {code}):\n{tail(err)}")
-        made = sorted(media.glob(f"videos/{Path(scene.path).stem}/*/{scene.id}.mp4"),
-                      key=lambda p: p.stat().st_mtime)
-        if not made:
-            raise PermanentStepError(f"{scene.id}: manim exited 0 but wrote no video:\n{tail(err)}")
-        os.replace(made[-1], target)
+        # A fresh media directory per render: manim reuses the partial movie files it finds there,
+        # and a render killed mid-way (cancelled, or its worker died) leaves truncated ones behind.
+        media = Path(tempfile.mkdtemp(prefix=f".media-{scene.id}-", dir=target.parent))
+        try:
+            argv = [sys.executable, "-m", "manim", "render", QUALITY_FLAGS[quality],
+                    "--media_dir", str(media), "--progress_bar", "none", "-v", "WARNING",
+                    "-o", scene.id, scene.path, scene.class_name]
+            code, _, err = await run_process(argv, label=f"render {scene.id}", cwd=target.parent,
+                                             timeout=SCENE_TIMEOUT_S, on_tick=lambda: _heartbeat(state))
+            if code < 0:
+                raise StepError(f"{scene.id}: manim was killed by signal {-code}")
+            if code != 0:
+                raise PermanentStepError(f"{scene.id}: manim failed (exit {code}):\n{tail(err)}")
+            made = sorted(media.glob(f"videos/{Path(scene.path).stem}/*/{scene.id}.mp4"),
+                          key=lambda p: p.stat().st_mtime)
+            if not made:
+                raise PermanentStepError(f"{scene.id}: manim exited 0 but wrote no video:\n{tail(err)}")
+            os.replace(made[-1], target)
+        finally:
+            shutil.rmtree(media, ignore_errors=True)
 
     @step_activity(MERGE_ACTIVITY)
     async def merge(self, inp: MergeInput) -> MergeOutput:

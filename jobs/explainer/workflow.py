@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         LLM_STEPS,
         MERGE_ACTIVITY,
         RENDER_ACTIVITY,
+        STEP_POLICIES,
         STEPS,
         VALIDATE_ACTIVITY,
         ExplainerOptions,
@@ -53,6 +54,7 @@ class ExplainerWorkflow(TopicWorkflow):
 
     steps = STEPS
     llm_steps = LLM_STEPS
+    step_policies = STEP_POLICIES
 
     @workflow.run
     async def run(self, inp: TopicInput) -> TopicOutcome:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from jobs.prompt.types import LLM_STEPS, STEP_POLICIES, STEPS, PromptOptions
+from jobs.prompt.types import LLM_STEPS, STEPS, PromptOptions
 from jobs.prompt.workflow import JSON_FORMAT, TEXT_FORMAT, PromptWorkflow
 from runner.registry import JobKind
 
@@ -35,5 +35,4 @@ JOB = JobKind(
     steps=STEPS,
     llm_steps=LLM_STEPS,
     offline_responders=(_offline,),
-    step_policies=STEP_POLICIES,
 )

@@ -11,6 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from jobs.prompt.types import (
         LLM_STEPS,
         MAX_REASKS,
+        STEP_POLICIES,
         STEPS,
         WRITE_ACTIVITY,
         PromptOptions,
@@ -45,6 +46,7 @@ class PromptWorkflow(TopicWorkflow):
 
     steps = STEPS
     llm_steps = LLM_STEPS
+    step_policies = STEP_POLICIES
 
     @workflow.run
     async def run(self, inp: TopicInput) -> TopicOutcome:
