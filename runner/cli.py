@@ -316,7 +316,8 @@ def server_group() -> None:
 
 @server_group.command("start")
 @click.option("--port", type=int, default=None,
-              help="gRPC port (default 7233, or a free port if 7233 is taken).")
+              help="gRPC port (default: the last port this state directory used if free, so "
+                   "running workers reconnect; else 7233; else any free port).")
 @reports_errors
 def server_start(port: int | None) -> None:
     """Start the embedded server, or report the one already running."""

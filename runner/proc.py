@@ -13,7 +13,7 @@ from pathlib import Path
 
 from runner.errors import StepError
 
-TICK_S = 2.0  # how often on_tick (a heartbeat) runs
+TICK_S = 1.0  # how often on_tick (a heartbeat) runs
 ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TEXMFHOME", "TEXMFVAR")
 
 

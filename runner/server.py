@@ -25,6 +25,7 @@ from runner.errors import ServerError
 
 HOME_ENV = "RUNNER_HOME"
 STATE_FILE = "server.json"
+LAST_PORT_FILE = "last-port"  # a restarted server takes its old port, so running workers reconnect
 DEFAULT_PORT = 7233
 START_TIMEOUT_S = 60.0
 SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal")
@@ -68,6 +69,9 @@ def temporal_binary() -> str:
 
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # as the server binds (Go sets SO_REUSEADDR): connections of a just-stopped server lingering
+        # in TIME_WAIT do not make its port taken
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -149,7 +153,11 @@ def start(
             return old, False
         (home / STATE_FILE).unlink(missing_ok=True)
         if port is None:
-            port = DEFAULT_PORT if _port_free(DEFAULT_PORT) else _free_port()
+            last = _last_port(home)
+            if last is not None and _port_free(last):
+                port = last
+            else:
+                port = DEFAULT_PORT if _port_free(DEFAULT_PORT) else _free_port()
         elif not _port_free(port):
             raise ServerError(f"port {port} is already in use")
         ui_port = port + 1000 if port + 1000 < 65536 and _port_free(port + 1000) else _free_port()
@@ -171,6 +179,7 @@ def start(
                                     start_new_session=True, cwd=home)
         info = ServerInfo(**{**asdict(info), "pid": proc.pid})
         (home / STATE_FILE).write_text(json.dumps(asdict(info)))
+        (home / LAST_PORT_FILE).write_text(str(port))
         try:
             _wait_ready(info, START_TIMEOUT_S, proc)
         except ServerError:
@@ -179,6 +188,13 @@ def start(
             (home / STATE_FILE).unlink(missing_ok=True)
             raise
         return info, True
+
+
+def _last_port(home: Path) -> int | None:
+    try:
+        return int((home / LAST_PORT_FILE).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _wait_ready(info: ServerInfo, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:

@@ -10,6 +10,7 @@ the real SDK clients at it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
@@ -119,7 +120,9 @@ class Simulator:
         model = str(body.get("model", ""))
         request = _request_from(body, flavour)
         input_tokens = estimate_input_tokens(request)  # four characters a token
-        entry = {"t": started, "api": flavour, "model": model, "input_tokens": input_tokens}
+        entry = {"t": started, "api": flavour, "model": model, "input_tokens": input_tokens,
+                 # which request this is (a repeated one has the same digest), not what it says
+                 "digest": hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:16]}
         key = h.headers.get("x-api-key") or (h.headers.get("authorization") or "").removeprefix("Bearer ")
 
         status, wait, headers = self._admit(model, key, input_tokens, flavour)

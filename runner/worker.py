@@ -53,7 +53,7 @@ SHUTDOWN = timedelta(seconds=10)
 QUEUE_ROLES = ("workflows", "steps", "llm")
 # Heartbeats of step activities reach the server at least this often, and so does a cancellation
 # (it travels back on a heartbeat's answer): `runner cancel` stops a render within seconds.
-HEARTBEAT_THROTTLE = timedelta(seconds=2)
+HEARTBEAT_THROTTLE = timedelta(seconds=1)
 # How often a worker counts the workers sharing a token-limited model.
 SHARE_REFRESH_S = 30.0
 

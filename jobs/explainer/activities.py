@@ -41,7 +41,7 @@ from runner.step_activity import step_activity
 
 CLAIM_TIMEOUT_S = 10.0
 SCENE_TIMEOUT_S = 900.0
-HEARTBEAT_EVERY_S = 2.0
+HEARTBEAT_EVERY_S = 1.0
 
 
 def _heartbeat(details: Any) -> None:
