@@ -38,6 +38,11 @@ bench: setup
 docs: setup
 	$(BIN)/python -m runner.docgen
 
+# Re-record the histories the replay test checks (only when a workflow change is meant to be
+# incompatible with running workflows; see tests/histories/record.py).
+histories: setup
+	$(BIN)/python -m tests.histories.record
+
 clean:
 	-test -x $(BIN)/runner && $(BIN)/runner server stop
 	rm -rf out .runner .pytest_cache .mypy_cache .ruff_cache

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import typing
 from pathlib import Path
@@ -15,6 +16,7 @@ from pydantic_core import PydanticUndefined
 
 from runner.catalog import ModelSpec, Price
 from runner.manifest import Manifest, TopicEntry
+from runner.policy import RetryEntry, StepEntry, describe_policy
 from runner.registry import job_kinds
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -44,9 +46,12 @@ def cli_reference() -> str:
 
 def _type_name(annotation: typing.Any) -> str:
     text = str(annotation).replace("typing.", "")
+    text = re.sub(r"Annotated\[float, BeforeValidator\(func=<function parse_duration[^\]]*\)\]",
+                  "duration", text)
+    text = re.sub(r"^Optional\[(.*)\]$", r"\1 | None", text)
     for prefix in ("<class '", "'>"):
         text = text.replace(prefix, "")
-    return text.replace("runner.catalog.", "").replace("runner.manifest.", "")
+    return text.replace("runner.catalog.", "").replace("runner.manifest.", "").replace("runner.policy.", "")
 
 
 def _field_table(model: type[BaseModel], *, optional_all: bool = False) -> str:
@@ -74,13 +79,25 @@ def manifest_reference() -> str:
              "## Topic entries\n\nA bare string is a topic. As a mapping:\n\n", _field_table(TopicEntry),
              "\nA topic may also override any job-specific key below. Topic ids must be unique; "
              "without `id:` the id is a slug of the topic (`Derivative of x^2` -> "
-             "`derivative-of-x-2`).\n"]
+             "`derivative-of-x-2`).\n",
+             "\n## Step policies (`steps:`)\n\n",
+             "Each step runs as a Temporal activity with a start-to-close timeout, a retry policy "
+             "and, for steps that heartbeat, a heartbeat timeout (a worker silent that long is taken "
+             "for dead and the step is retried elsewhere). Each job gives every step a default "
+             "(below); `steps:` at the top level overrides it for the batch, `steps:` on a topic for "
+             "that topic, key by key:\n\n",
+             "```yaml\nsteps:\n  render: {timeout: 30m, heartbeat: 60s, retry: {maximum_attempts: 3}}\n"
+             "```\n\nDurations are seconds or strings such as `500ms`, `90s`, `30m`, `1h30m`. For an "
+             "LLM step the policy applies to each model of its chain.\n\n",
+             _field_table(StepEntry), "\n`retry:`\n\n", _field_table(RetryEntry)]
     for kind in job_kinds().values():
         parts += [f"\n## Job `{kind.name}`\n\n{kind.summary}.\n\n",
                   f"Steps: {' -> '.join(kind.steps)}. LLM steps (keys of `models:`): "
                   f"{', '.join(kind.llm_steps)}, or `default`.\n\n",
                   "Keys (top level = defaults for every topic; a topic may override them):\n\n",
-                  _field_table(kind.options)]
+                  _field_table(kind.options),
+                  "\nDefault step policies:\n\n",
+                  "".join(f"- `{step}`: {describe_policy(kind.policy(step))}\n" for step in kind.steps)]
     parts += ["\n## Model catalog (`configs/models.yaml`)\n\n",
               "`models:` maps a catalog name (what manifests write) to:\n\n", _field_table(ModelSpec),
               "\n`price`:\n\n", _field_table(Price)]
