@@ -140,6 +140,13 @@ class StepLog:
         """Keep step ``name``'s output as a checkpoint."""
         self.checkpoints[name] = Checkpoint(key=key, output=output.model_dump(mode="json"), model=model)
 
+    def kept(self) -> dict[str, Checkpoint]:
+        """The checkpoints worth reusing: those of steps that still count as succeeded. A step whose
+        output the workflow rejected afterwards (an invalid answer, a refuted claim) is marked
+        failed, and a retry must ask again rather than reuse what was rejected."""
+        last = {r.name: r.status for r in self.records}
+        return {name: c for name, c in self.checkpoints.items() if last.get(name) == "succeeded"}
+
     async def run(self, name: str, activity: str, arg: BaseModel, *, result_type: type[M],
                   task_queue: str) -> M:
         """Run step ``name`` as one activity on the steps task queue of ``task_queue``, with the

@@ -71,7 +71,7 @@ async def finish(
         id=inp.spec.id, topic=inp.spec.topic,
         status="succeeded" if error is None else bad,
         error=message, failed_step=failed_step, steps=log.records, outputs=outputs,
-        spec_key=spec_key(inp.spec), checkpoints=log.checkpoints,
+        spec_key=spec_key(inp.spec), checkpoints=log.kept(),
     )
     path = result_path(inp.topic_dir)
     await workflow.execute_activity(

@@ -15,6 +15,7 @@ from temporalio.exceptions import CancelledError
 from jobs.explainer.types import STEP_POLICIES, RenderInput, RenderOutput
 from jobs.explainer.workflow import ExplainerWorkflow
 from runner.batch import BATCH_WORKFLOW, BatchWorkflow
+from runner.llm.types import LLMCall, LLMResponse
 from runner.report import EngineActivities
 from runner.topic import result_path
 from runner.types import BatchInput, BatchResult, TopicOutcome, TopicSpec
@@ -134,3 +135,41 @@ async def test_carried_topics_are_reported_not_run(client: Client, task_queue: s
     assert [t["id"] for t in report["topics"]] == ["old", "new"]
     assert report["topics"][0]["outputs"]["video"] == "old.mp4"
     assert fakes.started == {"new"}
+
+
+class FirstPlanInvalid(Hanging):
+    """The first decompose answer is not JSON; later ones are."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.finish = True
+        self.decomposed = 0
+
+    @activity.defn(name="runner.llm.complete")
+    async def llm(self, call: LLMCall) -> LLMResponse:
+        if "decompose" in call.request.system:
+            self.decomposed += 1
+            if self.decomposed == 1:
+                return LLMResponse(text="not a plan", model=call.model, provider="fake",
+                                   provider_model="fake-1", attempt=activity.info().attempt)
+        return await super().llm(call)
+
+
+async def test_retry_asks_again_for_an_answer_that_was_rejected(
+        client: Client, task_queue: str, tmp_path: Path) -> None:
+    fakes = FirstPlanInvalid()
+    topics = [TopicSpec(id="a", topic="a", models={"decompose": ["offline"], "script": ["offline"]})]
+    engine = EngineActivities()
+    async with workers_with(client, task_queue, workflows=[BatchWorkflow, ExplainerWorkflow],
+                            activities=[fakes.validate, fakes.render, fakes.merge, *engine.activities()],
+                            llm=fakes.llm, models=MODELS):
+        inp = batch(task_queue, tmp_path, topics)
+        first = await client.execute_workflow(BATCH_WORKFLOW, inp, id=inp.batch_id, task_queue=task_queue,
+                                              result_type=BatchResult)
+        assert first.failed == 1
+        result = json.loads((tmp_path / "topics" / "a" / "result.json").read_text())
+        assert result["failed_step"] == "decompose" and result["checkpoints"] == {}
+        again = batch(task_queue, tmp_path, topics, resume_from={"a": result_path(f"{tmp_path}/topics/a")})
+        second = await client.execute_workflow(BATCH_WORKFLOW, again, id=again.batch_id,
+                                               task_queue=task_queue, result_type=BatchResult)
+    assert second.succeeded == 1 and fakes.decomposed == 2  # asked again, not the rejected answer
