@@ -11,11 +11,11 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ChildWorkflowError
+from temporalio.exceptions import ChildWorkflowError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from runner.llm.gateway import MODEL_OUT_SIGNAL
-    from runner.steps import DEFAULT_RETRY, failure_message, is_cancellation
+    from runner.steps import DEFAULT_RETRY, failure_message
     from runner.topic import result_path
     from runner.types import (
         BatchInput,
@@ -113,13 +113,12 @@ class BatchWorkflow:
                 finally:
                     self.running.remove(spec.id)
         except ChildWorkflowError as err:
-            status: TopicStatus = "cancelled" if is_cancellation(err) else "failed"
+            status: TopicStatus = "cancelled" if is_cancelled_exception(err) else "failed"
             outcome = TopicOutcome(id=spec.id, status=status, error=failure_message(err),
                                    result_path=path)
-        except asyncio.CancelledError:
-            outcome = TopicOutcome(id=spec.id, status="cancelled", error="cancelled",
-                                   result_path=path)
-            self.outcomes[spec.id] = outcome
+        except asyncio.CancelledError:  # cancelled before its child started
+            self.outcomes[spec.id] = TopicOutcome(id=spec.id, status="cancelled", error="cancelled",
+                                                  result_path=path)
             raise
         self.outcomes[spec.id] = outcome
 

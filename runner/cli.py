@@ -21,7 +21,7 @@ from runner.errors import RunnerError, UsageError
 from runner.manifest import load_manifest
 from runner.policy import describe_policy
 from runner.registry import job_kinds
-from runner.worker import QUEUE_ROLES
+from runner.worker import QUEUE_ROLES, check_queues
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -152,6 +152,7 @@ def _batch_command(fn: Callable[..., Any]) -> Callable[..., Any]:
 
         asyncio.run(go())
 
+    wrapper.__doc__ = f"{fn.__doc__ or ''}\n\n{BATCH_HELP}"
     wrapper = click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path),
                            help=CATALOG_HELP + " Used to read BATCH when it is a manifest.")(wrapper)
     wrapper = click.argument("batch")(wrapper)
@@ -172,8 +173,6 @@ async def status(client: Any, batch_id: str, **_: Any) -> None:
         sys.exit(1)
 
 
-status.help = (status.help or "") + "\n\n" + BATCH_HELP
-
 
 @main.command()
 @click.option("--wait", "wait_s", type=float, default=120.0, show_default=True,
@@ -187,8 +186,6 @@ async def cancel(client: Any, batch_id: str, wait_s: float, **_: Any) -> None:
 
     await do_cancel(client, batch_id, echo, wait_s=wait_s)
 
-
-cancel.help = (cancel.help or "") + "\n\n" + BATCH_HELP
 
 
 @main.command()
@@ -218,8 +215,6 @@ async def retry(client: Any, batch_id: str, target: Any, catalog: Any, wait: boo
     await follow(client, target, handle, inp.output_dir, task_queue=inp.task_queue,
                  catalog=catalog, worker=worker, echo=echo)
 
-
-retry.help = (retry.help or "") + "\n\n" + BATCH_HELP
 
 
 @main.command("list")
@@ -279,11 +274,7 @@ def worker(catalog: Path | None, task_queue: str, queues: str) -> None:
     from runner.worker import build_worker, run_until
 
     cat = load_catalog(catalog)
-    roles = [q.strip() for q in queues.split(",") if q.strip()]
-    bad = [q for q in roles if q not in QUEUE_ROLES]
-    if bad or not roles:
-        raise UsageError(f"--queues: unknown {', '.join(bad) or 'empty list'} (choose from "
-                         f"{', '.join(QUEUE_ROLES)})")
+    roles = check_queues(q.strip() for q in queues.split(",") if q.strip())
     target = resolve_target()
 
     async def go() -> None:
@@ -382,7 +373,6 @@ def simulate(port: int, rpm: int | None, tpm: int | None, fail_rate: float, late
     """
     import time
 
-    from runner.errors import UsageError
     from runner.simulate import SimConfig, Simulator
 
     statuses: dict[str, int] = {}

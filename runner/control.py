@@ -64,7 +64,7 @@ async def _describe(client: Client, batch_id: str) -> tuple[WorkflowHandle[Any, 
         raise
 
 
-async def batch_input(client: Client, batch_id: str, run_id: str | None = None) -> BatchInput:
+async def run_input(client: Client, batch_id: str, run_id: str | None = None) -> BatchInput:
     """The input a run of the batch was started with (from the first event of its history)."""
     handle = client.get_workflow_handle(batch_id, run_id=run_id)
     async for event in handle.fetch_history_events():
@@ -171,7 +171,7 @@ async def plan_retry(client: Client, batch_id: str) -> RetryPlan:
     _, desc = await _describe(client, batch_id)
     if desc.status == WorkflowExecutionStatus.RUNNING:
         raise UsageError(f"batch {batch_id} is still running: wait for it, or `runner cancel` it first")
-    last = await batch_input(client, batch_id, desc.run_id)
+    last = await run_input(client, batch_id, desc.run_id)
     carried: list[TopicOutcome] = list(last.carried)
     rerun = []
     resume: dict[str, str] = {}

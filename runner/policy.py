@@ -52,6 +52,12 @@ def parse_duration(value: Any) -> float:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
+def _heartbeat_problem(heartbeat: float, timeout: float) -> str | None:
+    if heartbeat < timeout:
+        return None
+    return f"heartbeat ({heartbeat:g} s) must be shorter than timeout ({timeout:g} s)"
+
+
 class RetryEntry(BaseModel):
     """``retry:`` of a step in a manifest (Temporal's retry policy)."""
 
@@ -76,9 +82,10 @@ class StepEntry(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> StepEntry:
-        if self.timeout is not None and self.heartbeat is not None and self.heartbeat >= self.timeout:
-            raise ValueError(f"heartbeat ({self.heartbeat:g} s) must be shorter than timeout "
-                             f"({self.timeout:g} s)")
+        if self.timeout is not None and self.heartbeat is not None:
+            problem = _heartbeat_problem(self.heartbeat, self.timeout)
+            if problem:
+                raise ValueError(problem)
         return self
 
 
@@ -106,9 +113,9 @@ def apply(policy: StepPolicy, entry: StepEntry) -> StepPolicy:
 def conflicts(policy: StepPolicy) -> list[str]:
     """What is inconsistent in a resolved policy (e.g. after a topic overrode only the timeout)."""
     problems = []
-    if policy.heartbeat_s is not None and policy.heartbeat_s >= policy.timeout_s:
-        problems.append(f"heartbeat ({policy.heartbeat_s:g} s) must be shorter than timeout "
-                        f"({policy.timeout_s:g} s)")
+    if policy.heartbeat_s is not None and (problem := _heartbeat_problem(policy.heartbeat_s,
+                                                                         policy.timeout_s)):
+        problems.append(problem)
     if policy.retry.maximum_interval_s < policy.retry.initial_interval_s:
         problems.append(f"retry.maximum_interval ({policy.retry.maximum_interval_s:g} s) must not be "
                         f"shorter than retry.initial_interval ({policy.retry.initial_interval_s:g} s)")

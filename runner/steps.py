@@ -17,9 +17,9 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
-    CancelledError,
     ChildWorkflowError,
     RetryState,
+    is_cancelled_exception,
 )
 
 from runner.policy import DEFAULT_POLICY, heartbeat_timeout, retry_policy
@@ -44,16 +44,6 @@ def input_key(*parts: Any) -> str:
         digest.update(text.encode())
         digest.update(b"\0")
     return digest.hexdigest()[:20]
-
-
-def is_cancellation(err: BaseException) -> bool:
-    """Whether ``err`` is (or wraps) a cancellation: the topic or batch was cancelled."""
-    cause: BaseException | None = err
-    while cause is not None:
-        if isinstance(cause, (asyncio.CancelledError, CancelledError)):
-            return True
-        cause = cause.__cause__
-    return False
 
 
 def failure_message(err: BaseException) -> str:
@@ -115,7 +105,7 @@ class StepLog:
         record.duration_s = round((workflow.now() - started).total_seconds(), 3)
         if error is None:
             record.status = "succeeded"
-        elif is_cancellation(error):
+        elif is_cancelled_exception(error):
             record.status = "cancelled"
             record.error = "cancelled"
         else:

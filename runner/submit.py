@@ -14,7 +14,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError, is_cancelled_exception
 
 from runner.batch import BATCH_WORKFLOW, child_id
 from runner.catalog import Catalog
@@ -22,7 +22,7 @@ from runner.connect import Target
 from runner.errors import BatchFailed, RunnerError, UsageError
 from runner.manifest import BatchPlan
 from runner.registry import job_kinds
-from runner.steps import failure_message, is_cancellation
+from runner.steps import failure_message
 from runner.types import BatchInput, BatchProgress, BatchResult, TopicProgress
 from runner.worker import build_worker, has_pollers, run_until, transient_identity
 
@@ -197,7 +197,7 @@ async def _follow(client: Client, batch_id: str, output_dir: str, echo: Echo,
         result: BatchResult = result_task.result()
         return result
     except WorkflowFailureError as exc:
-        if is_cancellation(exc.cause or exc):
+        if exc.cause is not None and is_cancelled_exception(exc.cause):
             echo(f"batch {batch_id} was cancelled")
             return result_from_report(batch_id, output_dir)
         raise RunnerError(f"batch {batch_id} failed: {failure_message(exc)}") from exc

@@ -15,10 +15,10 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 from runner.llm.gateway import MODEL_OUT_SIGNAL, ModelsOut
-from runner.steps import DEFAULT_RETRY, StepLog, failure_message, input_key, is_cancellation
+from runner.steps import DEFAULT_RETRY, StepLog, failure_message, input_key
 from runner.types import (
     Checkpoints,
     ResultWrite,
@@ -61,7 +61,7 @@ async def finish(
             child workflow shows as failed in Temporal and the parent sees why.
         asyncio.CancelledError: ``error`` is a cancellation (re-raised: the child ends cancelled).
     """
-    cancelled = error is not None and is_cancellation(error)
+    cancelled = error is not None and is_cancelled_exception(error)
     bad: TopicStatus = "cancelled" if cancelled else "failed"
     failed_step = next((r.name for r in reversed(log.records) if r.status == bad), None)
     message = ("cancelled" if cancelled else failure_message(error)) if error is not None else None

@@ -30,6 +30,7 @@ from temporalio.worker import Worker
 
 from runner.batch import BatchWorkflow
 from runner.catalog import Catalog
+from runner.errors import UsageError
 from runner.llm.activity import LLMActivities
 from runner.llm.pacing import Pacer, dispatch_rate
 from runner.llm.types import llm_task_queue
@@ -121,15 +122,26 @@ def model_workers(client: Client, *, task_queue: str, catalog: Catalog, activity
     ]
 
 
+def check_queues(queues: Iterable[str]) -> list[str]:
+    """The queue roles asked for, checked.
+
+    Raises:
+        UsageError: a role that does not exist, or none at all.
+    """
+    roles = list(queues)
+    bad = [q for q in roles if q not in QUEUE_ROLES]
+    if bad or not roles:
+        raise UsageError(f"--queues: unknown {', '.join(bad) or 'empty list'} (choose from "
+                         f"{', '.join(QUEUE_ROLES)})")
+    return roles
+
+
 def build_worker(client: Client, *, task_queue: str, catalog: Catalog,
                  kinds: Iterable[JobKind] | None = None, identity: str | None = None,
                  queues: Iterable[str] = QUEUE_ROLES) -> WorkerSet:
     """Workers for the given queue roles (see the module docstring; default: all of them), for the
     given job kinds (default: all) and every catalog model."""
-    roles = set(queues)
-    unknown = roles - set(QUEUE_ROLES)
-    if unknown or not roles:
-        raise ValueError(f"queues must be some of {', '.join(QUEUE_ROLES)}, got {sorted(roles)}")
+    roles = set(check_queues(queues))
     kinds = list(kinds if kinds is not None else job_kinds().values())
     workers: list[Worker] = []
     if "workflows" in roles:

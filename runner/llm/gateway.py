@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 from runner.llm.types import (
     LLM_ACTIVITY,
@@ -23,7 +23,7 @@ from runner.llm.types import (
     llm_task_queue,
 )
 from runner.policy import retry_policy
-from runner.steps import StepLog, failed_attempts, failure_message, input_key, is_cancellation
+from runner.steps import StepLog, failed_attempts, failure_message, input_key
 from runner.types import ModelAttempt
 
 MODEL_OUT_SIGNAL = "model_out"
@@ -86,7 +86,7 @@ async def complete(
             log.end(record, error=err)
             raise
         except ActivityError as err:
-            if is_cancellation(err):
+            if is_cancelled_exception(err):
                 log.end(record, error=err)
                 raise
             record.models_tried.append(
