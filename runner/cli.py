@@ -407,6 +407,17 @@ def jobs_command() -> None:
             click.echo(f"  step {step}: {describe_policy(kind.policy(step))}")
 
 
+def _add_job_commands() -> None:
+    """Job kinds may bring their own subcommands (the explainer: render, check-math)."""
+    for kind in job_kinds().values():
+        for command in kind.commands() if kind.commands else ():
+            if command.name not in main.commands:
+                main.add_command(command)
+
+
+_add_job_commands()
+
+
 def entry() -> None:
     """Console-script entry point: run the CLI, then leave without interpreter teardown.
 

@@ -9,12 +9,15 @@ import ctypes
 import os
 import signal
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from runner.errors import StepError
 
 TICK_S = 1.0  # how often on_tick (a heartbeat) runs
 ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TEXMFHOME", "TEXMFVAR")
+STDOUT_CAP = 16 * 1024 * 1024  # bytes of stdout kept (the head: it is a JSON answer or nothing)
+STDERR_CAP = 256 * 1024  # bytes of stderr kept (the tail: where the error is)
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -31,14 +34,107 @@ def clean_env() -> dict[str, str]:
     return env
 
 
+@dataclass(frozen=True)
+class Finished:
+    """How a subprocess ended."""
+
+    code: int  # negative: killed by that signal (by us, on timeout: SIGKILL)
+    stdout: bytes
+    stderr: bytes
+    timed_out: bool = False
+
+
+async def _drain(stream: asyncio.StreamReader | None, cap: int, keep_tail: bool) -> bytes:
+    """Read ``stream`` to its end, keeping at most ``cap`` bytes (its head or its tail), so a
+    process that prints without end cannot fill the worker's memory."""
+    if stream is None:
+        return b""
+    kept = bytearray()
+    while chunk := await stream.read(65536):
+        if keep_tail:
+            kept += chunk
+            del kept[:-cap]
+        elif len(kept) < cap:
+            kept += chunk[: cap - len(kept)]
+    return bytes(kept)
+
+
+async def run(
+    argv: list[str], *, cwd: Path, timeout: float, stdin: bytes | None = None,
+    on_tick: Callable[[], None] | None = None, env: dict[str, str] | None = None,
+    preexec: Callable[[], None] | None = None,
+) -> Finished:
+    """Run ``argv`` to its end or until ``timeout`` seconds have passed; ``on_tick`` runs every
+    second while it runs (a heartbeat).
+
+    The process gets its own session; on timeout, on cancellation of the calling activity, or on
+    any error, its whole process group is killed; if the worker process dies, the kernel kills it.
+    ``env`` defaults to :func:`clean_env`; ``preexec`` runs in the child before exec (after the
+    death signal is set).
+    """
+
+    def setup() -> None:
+        _die_with_parent()
+        if preexec is not None:
+            preexec()
+
+    proc = await asyncio.create_subprocess_exec(
+        *argv, cwd=cwd, env=clean_env() if env is None else env, start_new_session=True,
+        preexec_fn=setup,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+
+    async def communicate() -> tuple[bytes, bytes]:
+        if stdin is not None and proc.stdin is not None:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                proc.stdin.write(stdin)
+                await proc.stdin.drain()
+            proc.stdin.close()
+        out, err = await asyncio.gather(_drain(proc.stdout, STDOUT_CAP, False),
+                                        _drain(proc.stderr, STDERR_CAP, True))
+        await proc.wait()
+        return out, err
+
+    comm = asyncio.ensure_future(communicate())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    try:
+        while True:
+            left = deadline - loop.time()
+            if left <= 0:
+                break
+            done, _ = await asyncio.wait({comm}, timeout=min(TICK_S, left))
+            if done:
+                out, err = comm.result()
+                return Finished(proc.returncode or 0, out, err)
+            if on_tick:
+                on_tick()
+        _kill(proc)
+        try:
+            out, err = await asyncio.wait_for(comm, 5)
+        except TimeoutError:  # a grandchild outside the group still holds the pipes
+            out, err = b"", b""
+        return Finished(proc.returncode if proc.returncode is not None else -signal.SIGKILL,
+                        out, err, timed_out=True)
+    finally:
+        if proc.returncode is None:
+            _kill(proc)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(proc.wait(), 5)
+        comm.cancel()
+
+
+def _kill(proc: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 async def run_process(
     argv: list[str], *, label: str, cwd: Path, timeout: float, stdin: bytes | None = None,
     on_tick: Callable[[], None] | None = None,
 ) -> tuple[int, bytes, bytes]:
-    """Run ``argv`` and collect its output; ``on_tick`` runs every few seconds while it runs.
-
-    The process gets its own session; on timeout, on cancellation of the calling activity, or on
-    any error, its whole process group is killed; if the worker process dies, the kernel kills it.
+    """:func:`run` for trusted tools (ffmpeg, ffprobe): a timeout is an error.
 
     Returns:
         exit code (negative: killed by that signal), stdout, stderr.
@@ -46,32 +142,10 @@ async def run_process(
     Raises:
         StepError: (retryable) it did not finish within ``timeout`` seconds.
     """
-    proc = await asyncio.create_subprocess_exec(
-        *argv, cwd=cwd, env=clean_env(), start_new_session=True, preexec_fn=_die_with_parent,
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    comm = asyncio.ensure_future(proc.communicate(stdin))
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    try:
-        while True:
-            left = deadline - loop.time()
-            if left <= 0:
-                raise StepError(f"{label}: timed out after {timeout:.0f} s")
-            done, _ = await asyncio.wait({comm}, timeout=min(TICK_S, left))
-            if done:
-                out, err = comm.result()
-                return proc.returncode or 0, out, err
-            if on_tick:
-                on_tick()
-    finally:
-        if proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(proc.wait(), 5)
-        comm.cancel()
+    done = await run(argv, cwd=cwd, timeout=timeout, stdin=stdin, on_tick=on_tick)
+    if done.timed_out:
+        raise StepError(f"{label}: timed out after {timeout:.0f} s")
+    return done.code, done.stdout, done.stderr
 
 
 def tail(data: bytes, lines: int = 25) -> str:

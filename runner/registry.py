@@ -37,6 +37,7 @@ class JobKind:
         steps: the pipeline's steps in order.
         llm_steps: the steps that call an LLM (the keys a manifest's ``models:`` may name).
         offline_responders: answers of the ``offline`` provider for this job's prompts.
+        commands: builds the job's own ``runner`` subcommands (click commands), if any.
 
     The default timeout, heartbeat and retry of each step come from the workflow class's
     ``step_policies`` (see :class:`runner.topic.TopicWorkflow`).
@@ -50,6 +51,8 @@ class JobKind:
     steps: tuple[str, ...]
     llm_steps: tuple[str, ...]
     offline_responders: tuple[OfflineResponder, ...] = field(default=())
+    commands: Callable[[], Sequence[Any]] | None = None
+
     def policy(self, step: str) -> StepPolicy:
         """The default policy of ``step`` (a step heartbeats if its default has a heartbeat)."""
         policies: dict[str, StepPolicy] = getattr(self.workflow, "step_policies", {})

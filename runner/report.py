@@ -162,6 +162,17 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 
 def _detail_lines(outputs: dict[str, Any]) -> Iterable[str]:
+    attempts = outputs.get("attempts") or []
+    if len(attempts) > 1:  # one attempt that worked says nothing the step table does not
+        yield ""
+        yield "| attempt | step | outcome | scenes | error |"
+        yield "|---|---|---|---|---|"
+        for i, a in enumerate(attempts, start=1):
+            error = "; ".join(e.strip().splitlines()[-1] for e in a.get("errors", []) if e.strip())
+            yield (f"| {i} | {_cell(a['step'])} | {a['outcome']} | {_cell(', '.join(a['scenes']))} | "
+                   f"{_cell(error[:300])} |")
+    for rewrite in outputs.get("rewrites") or []:
+        yield f"- rewritten: {_cell(rewrite)}"
     checks = outputs.get("claims") or []
     if checks:
         yield ""

@@ -24,6 +24,7 @@ from jobs.explainer.types import (
     RenderInput,
     RenderOutput,
     SceneFile,
+    SceneIssue,
     ValidateInput,
     ValidateOutput,
 )
@@ -63,7 +64,9 @@ class Fakes:
         if call.model == "slow":  # answers once another topic has used up "quota", and a moment later
             await self.quota_gone.wait()
             await asyncio.sleep(1.0)
-        answer = PLAN if "decompose" in call.request.system else SCRIPT
+        answer: Any = PLAN if "decompose" in call.request.system else SCRIPT
+        if "explainer.repair" in call.request.system:  # the same (still failing) scene back
+            answer = SCRIPT["scenes"][0]
         return LLMResponse(text=json.dumps(answer), model=call.model, provider="fake",
                            provider_model="fake-1", attempt=activity.info().attempt)
 
@@ -83,11 +86,13 @@ class Fakes:
         self.max_rendering = max(self.max_rendering, self.rendering)
         try:
             await asyncio.sleep(0.3)
-            if "unrenderable" in inp.topic_dir:
-                raise ApplicationError("NameError: name 'ShowCreation' is not defined",
-                                       {"attempt": activity.info().attempt}, non_retryable=True)
-            return RenderOutput(videos=[f"{inp.topic_dir}/{s.id}.mp4" for s in inp.scenes],
-                                rendered=[s.id for s in inp.scenes], attempt=activity.info().attempt)
+            bad = ["s1"] if "unrenderable" in inp.topic_dir else []
+            return RenderOutput(
+                videos=[f"{inp.topic_dir}/{s.id}.mp4" for s in inp.scenes if s.id not in bad],
+                rendered=[s.id for s in inp.scenes if s.id not in bad],
+                failed=[SceneIssue(scene=b, kind="code", message="NameError: name 'Wiggly' is not "
+                                   "defined") for b in bad],
+                attempt=activity.info().attempt)
         finally:
             self.rendering -= 1
 
@@ -128,16 +133,17 @@ async def replay_batch(client: Client, batch_id: str, topic_ids: list[str]) -> N
         await replayer.replay_workflow(history)
 
 
-def spec(topic_id: str, chain: list[str] | None = None) -> TopicSpec:
+def spec(topic_id: str, chain: list[str] | None = None, **params: Any) -> TopicSpec:
     chain = chain or ["offline"]
     return TopicSpec(id=topic_id, topic=topic_id, models={"decompose": chain, "script": chain},
-                     params={"quality": "low"})
+                     params={"quality": "low", **params})
 
 
 async def test_fan_out_respects_concurrency_and_isolates_failures(
         client: Client, task_queue: str, tmp_path: Path) -> None:
     fakes = Fakes()
-    topics = [spec(f"t{i}") for i in range(4)] + [spec("unrenderable"), spec("wrong")]
+    topics = [spec(f"t{i}") for i in range(4)] + [spec("unrenderable", code_repairs=1),
+                                                  spec("wrong", claim_regenerations=1)]
     result, report = await run_batch(client, task_queue, tmp_path, topics, 2, fakes)
 
     assert (result.total, result.succeeded, result.failed) == (6, 4, 2)
@@ -151,15 +157,20 @@ async def test_fan_out_respects_concurrency_and_isolates_failures(
     assert ok["steps"][0]["model"] == "offline"
     assert ok["outputs"]["video"] == f"{tmp_path}/t0.mp4"
     bad = by_id["unrenderable"]
-    assert (bad["status"], bad["failed_step"]) == ("failed", "render")
-    assert bad["error"] == "NameError: name 'ShowCreation' is not defined"
-    assert bad["steps"][-1]["attempts"] == 1  # non-retryable: tried once
+    assert (bad["status"], bad["failed_step"]) == ("failed", "render (repair 1)")
+    assert bad["error"] == ("scene s1 still fails after 1 repair round(s): "
+                            "NameError: name 'Wiggly' is not defined")
+    assert [(s["name"], s["status"]) for s in bad["steps"][2:]] == [
+        ("validate", "succeeded"), ("render", "failed"), ("script (repair 1 s1)", "succeeded"),
+        ("validate (repair 1)", "succeeded"), ("render (repair 1)", "failed")]
+    assert [a["outcome"] for a in bad["outputs"]["attempts"]] == ["code error", "code error"]
     refuted = by_id["wrong"]
-    assert (refuted["status"], refuted["failed_step"]) == ("failed", "validate")
-    assert "1 claim(s) refuted, e.g. 1 == 2 (1 != 2)" in refuted["error"]
-    assert [s["name"] for s in refuted["steps"]] == ["decompose", "script", "validate"]
+    assert (refuted["status"], refuted["failed_step"]) == ("failed", "validate (regenerate 1)")
+    assert "1 claim(s) refuted, e.g. 1 == 2 (1 != 2) after 1 regeneration(s)" in refuted["error"]
+    assert [s["name"] for s in refuted["steps"]] == [
+        "decompose", "script", "validate", "script (regenerate 1)", "validate (regenerate 1)"]
     md = Path(result.report_md).read_text()
-    assert "4/6 topics succeeded, 2 failed" in md and "**Failed at render:**" in md
+    assert "4/6 topics succeeded, 2 failed" in md and "**Failed at render (repair 1):**" in md
 
 
 async def test_fallback_chain_and_retries_are_recorded(

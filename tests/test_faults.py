@@ -88,22 +88,28 @@ async def wait_for(what: str, check: Callable[[], Any], timeout: float = 120.0) 
 
 
 def rendering(scenes: Path, scene: str) -> bool:
-    """A render of ``scene`` is under way (its scratch media directory exists)."""
-    return scenes.is_dir() and any(scenes.glob(f".media-{scene}-*"))
+    """A render of ``scene`` is under way (its sandbox's scratch directory exists)."""
+    return scenes.is_dir() and any(scenes.glob(f".render-{scene}-*"))
 
 
 def manim_processes(marker: str) -> list[int]:
-    """Pids of manim renders whose command line mentions ``marker`` (a topic's directory)."""
-    found = []
+    """Pids of the sandboxes rendering in ``marker`` (a topic's directory, in their command line)
+    and of the manim processes inside them."""
+    cmdlines: dict[int, str] = {}
+    parents: dict[int, int] = {}
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                cmdlines[int(proc.name)] = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                    errors="replace")
+                status = (proc / "status").read_text()
             except OSError:
                 continue
-            if "manim render" in cmd and marker in cmd:
-                found.append(int(proc.name))
-    return found
+            parents[int(proc.name)] = int(next(x.split()[1] for x in status.splitlines()
+                                               if x.startswith("PPid:")))
+    jails = {pid for pid, cmd in cmdlines.items() if "runner.sandbox" in cmd and marker in cmd}
+    return sorted(jails | {pid for pid, cmd in cmdlines.items()
+                           if "manim render" in cmd and parents.get(pid) in jails})
 
 
 def requests(log: Path) -> list[dict[str, Any]]:
@@ -210,7 +216,7 @@ async def test_the_embedded_server_stopped_mid_batch_and_started_again_loses_not
         assert res.returncode == 0, res.stderr
         batch_id = res.stdout.splitlines()[-1]
         out = tmp_path / "out" / "restart"
-        await wait_for("a render", lambda: any(out.glob("topics/*/scenes/.media-s2-*")))
+        await wait_for("a render", lambda: any(out.glob("topics/*/scenes/.render-s2-*")))
         port = json.loads((home / "server.json").read_text())["port"]
         stopped = await asyncio.to_thread(cli, ["server", "stop"], env, tmp_path)
         assert stopped.returncode == 0 and "stopped" in stopped.stdout
@@ -251,7 +257,7 @@ async def test_cancel_mid_render_stops_manim_and_retry_finishes_without_redoing_
                                             "--task-queue", task_queue], cli_env, tmp_path)
         assert res.returncode == 0, res.stderr
         batch_id = res.stdout.splitlines()[-1]
-        await wait_for("a render", lambda: any(out.glob("topics/*/scenes/.media-s2-*"))
+        await wait_for("a render", lambda: any(out.glob("topics/*/scenes/.render-s2-*"))
                        and manim_processes(str(out)))
         status = await asyncio.to_thread(cli, ["status", batch_id], cli_env, tmp_path)
         assert status.returncode == 0 and "running" in status.stdout

@@ -14,6 +14,8 @@ from runner.manifest import load_manifest, slugify
 REPO = Path(__file__).resolve().parent.parent
 
 
+REPAIR_DEFAULTS = {"code_repairs": 3, "claim_regenerations": 2}  # the explainer's defaults
+
 def write(tmp_path: Path, text: str, name: str = "batch.yaml") -> Path:
     path = tmp_path / name
     path.write_text(text)
@@ -47,15 +49,16 @@ topics:
     assert problems(tmp_path, text) == [
         "batch.yaml:1: name: must be lowercase letters, digits and '-' (e.g. calculus-basics), "
         "got 'Calculus Basics'",
-        "batch.yaml:3: concurency: unknown key (allowed: concurrency, job, models, name, output_dir, "
-        "quality, steps, topics)",
+        "batch.yaml:3: concurency: unknown key (allowed: claim_regenerations, code_repairs, "
+        "concurrency, job, models, name, output_dir, quality, steps, topics)",
         "batch.yaml:6: models.default[1]: unknown model 'gpt-9' (catalog built-in has: offline)",
         "batch.yaml:7: models.render: unknown step 'render' for job 'explainer' "
         "(LLM steps: decompose, default, script)",
         "batch.yaml:10: topics[1]: duplicate topic id 'derivative-of-x-2' (same as topics[0] on "
         "line 9); give one of them an explicit `id:`",
         "batch.yaml:12: topics[2].quality: must be one of low, medium, high",
-        "batch.yaml:13: topics[2].colour: unknown key (allowed: id, models, quality, steps, topic)",
+        "batch.yaml:13: topics[2].colour: unknown key (allowed: claim_regenerations, code_repairs, "
+        "id, models, quality, steps, topic)",
         "batch.yaml:14: topics[3].topic: required key is missing",
     ]
 
@@ -113,10 +116,10 @@ topics:
     assert plan.concurrency == 4
     first, second = plan.topics
     assert (first.id, first.params, first.models) == (
-        "derivative-of-x-2", {"quality": "medium"},
+        "derivative-of-x-2", {"quality": "medium", **REPAIR_DEFAULTS},
         {"decompose": ["offline"], "script": ["other", "offline"]})
     assert (second.id, second.params, second.models) == (
-        "pythagoras", {"quality": "high"}, {"decompose": ["other"], "script": ["other", "offline"]})
+        "pythagoras", {"quality": "high", **REPAIR_DEFAULTS}, {"decompose": ["other"], "script": ["other", "offline"]})
 
 
 def test_slugify() -> None:

@@ -20,6 +20,12 @@ def _activities() -> Sequence[Callable[..., Any]]:
     return ExplainerActivities().activities()  # type: ignore[return-value]
 
 
+def _commands() -> Sequence[Any]:
+    from jobs.explainer.commands import commands
+
+    return commands()
+
+
 def _offline(system: str, user: str) -> str | None:
     if "FORMAT: explainer." not in system:  # not ours: spare the sympy import
         return None
@@ -39,4 +45,5 @@ JOB = JobKind(
     steps=STEPS,
     llm_steps=LLM_STEPS,
     offline_responders=(_offline,),
+    commands=_commands,
 )

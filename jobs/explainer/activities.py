@@ -1,7 +1,7 @@
 """The explainer's non-LLM activities: validate the math, render the scenes, merge the video.
 
-They run on workers, never in workflow code; manim and sympy run in subprocesses, so this module
-imports neither.
+They run on workers, never in workflow code. Model-written code and claims only ever run in the
+sandbox (:mod:`runner.sandbox`); this module imports neither manim nor sympy.
 """
 
 from __future__ import annotations
@@ -9,20 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import os
-import shutil
-import sys
-import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from temporalio import activity
 
+from jobs.explainer.claims import check_claims
+from jobs.explainer.render import DEFAULT_TIMEOUT_S, render_scene
+from jobs.explainer.scenecheck import check_scene
 from jobs.explainer.types import (
     MERGE_ACTIVITY,
-    QUALITY_FLAGS,
     RENDER_ACTIVITY,
     VALIDATE_ACTIVITY,
     ClaimCheck,
@@ -31,16 +29,15 @@ from jobs.explainer.types import (
     RenderInput,
     RenderOutput,
     SceneFile,
+    SceneIssue,
     ValidateInput,
     ValidateOutput,
 )
-from runner.errors import PermanentStepError, StepError
-from runner.proc import run_process, tail
+from runner.errors import StepError
 from runner.report import write_json_atomic
 from runner.step_activity import step_activity
 
-CLAIM_TIMEOUT_S = 10.0
-SCENE_TIMEOUT_S = 900.0
+SCENE_TIMEOUT_S = DEFAULT_TIMEOUT_S
 HEARTBEAT_EVERY_S = 1.0
 
 
@@ -57,51 +54,68 @@ class ExplainerActivities:
 
     @step_activity(VALIDATE_ACTIVITY)
     async def validate(self, inp: ValidateInput) -> ValidateOutput:
-        """Save the scene files and check every claim with sympy (in a subprocess)."""
+        """Check every scene statically (known-API rewrites, policy lint) and save it; check every
+        claim with sympy in the sandbox."""
         topic_dir = Path(inp.topic_dir)
         scenes_dir = topic_dir / "scenes"
         scenes_dir.mkdir(parents=True, exist_ok=True)
         write_json_atomic(topic_dir / "script.json", inp.script.model_dump())
-        files = []
+        files, issues = [], []
         for scene in inp.script.scenes:
+            checked = check_scene(scene.code, scene.class_name)
             path = scenes_dir / f"{scene.id}.py"
-            path.write_text(scene.code, encoding="utf-8")
-            files.append(SceneFile(id=scene.id, path=str(path), class_name=scene.class_name))
+            path.write_text(checked.code, encoding="utf-8")
+            files.append(SceneFile(id=scene.id, path=str(path), class_name=scene.class_name,
+                                   rewrites=[str(r) for r in checked.rewrites]))
+            if checked.violations:
+                issues.append(SceneIssue(scene=scene.id, kind="policy", message="blocked by the scene "
+                                         "policy:\n" + "\n".join(str(v) for v in checked.violations)))
+            elif checked.problems:
+                issues.append(SceneIssue(scene=scene.id, kind="code",
+                                         message="\n".join(str(p) for p in checked.problems)))
         claims = [(s.id, c) for s in inp.script.scenes for c in s.claims]
-        results: list[dict[str, str]] = []
-        if claims:
-            request = {"claims": [c for _, c in claims], "timeout_per_claim": CLAIM_TIMEOUT_S}
-            code, out, err = await run_process(
-                [sys.executable, "-m", "jobs.explainer.mathcheck"], label="claim check", cwd=topic_dir,
-                timeout=CLAIM_TIMEOUT_S * len(claims) + 60, stdin=json.dumps(request).encode(),
-                on_tick=lambda: _heartbeat("checking claims"))
-            if code != 0:
-                raise StepError(f"the claim checker failed (exit {code}): {tail(err, 5)}")
-            results = json.loads(out)["results"]
+        results = await check_claims([c for _, c in claims], workdir=scenes_dir,
+                                     on_tick=lambda: _heartbeat("checking claims"))
         checks = [ClaimCheck.model_validate({**r, "scene": scene_id})
                   for (scene_id, _), r in zip(claims, results, strict=True)]
         write_json_atomic(topic_dir / "validation.json", [c.model_dump() for c in checks])
-        return ValidateOutput(scenes=files, claims=checks)
+        return ValidateOutput(scenes=files, claims=checks, issues=issues)
 
     @step_activity(RENDER_ACTIVITY)
     async def render(self, inp: RenderInput) -> RenderOutput:
-        """Render every scene with manim, reusing scenes an earlier attempt finished.
+        """Render every scene in the sandbox, reusing scenes an earlier attempt finished.
 
-        Heartbeats every few seconds with the scenes done so far, so a dead worker is noticed within
-        the heartbeat timeout and a retry resumes where this attempt stopped.
+        Heartbeats every second with the scenes done so far, so a dead worker is noticed within
+        the heartbeat timeout and a retry resumes where this attempt stopped. A scene with a code
+        error is reported in ``failed`` (for the repair loop), the others still render; an
+        infrastructure failure (timeout, a killed manim, the sandbox) raises, and Temporal retries.
         """
         videos: list[str] = []
         rendered: list[str] = []
+        failed: list[SceneIssue] = []
+        isolation = ""
         for scene in inp.scenes:
             target = self._target(scene, inp.quality)
             if not (target.is_file() and target.stat().st_size > 0):
                 state = {"done": [Path(v).stem for v in videos], "current": scene.id}
-                await self._with_slot(lambda s=scene, t=target, st=state:  # type: ignore[misc]
-                                      self._render_scene(s, inp.quality, t, st), state)
+                result = await self._with_slot(lambda s=scene, t=target, st=state:  # type: ignore[misc]
+                                               render_scene(Path(s.path).read_text(encoding="utf-8"),
+                                                            output=t, quality=inp.quality,
+                                                            class_name=s.class_name,
+                                                            timeout=SCENE_TIMEOUT_S,
+                                                            name=Path(s.path).name,
+                                                            on_tick=lambda: _heartbeat(st)), state)
+                isolation = result.isolation or isolation
+                if result.outcome == "infra":
+                    raise StepError(f"{scene.id}: {result.message}")
+                if result.outcome != "ok":
+                    failed.append(SceneIssue(scene=scene.id, kind="policy" if result.outcome == "policy"
+                                             else "code", message=result.message))
+                    continue
                 rendered.append(scene.id)
             videos.append(str(target))
             _heartbeat({"done": [Path(v).stem for v in videos]})
-        return RenderOutput(videos=videos, rendered=rendered)
+        return RenderOutput(videos=videos, rendered=rendered, failed=failed, isolation=isolation)
 
     @staticmethod
     def _target(scene: SceneFile, quality: str) -> Path:
@@ -110,7 +124,7 @@ class ExplainerActivities:
         digest = hashlib.sha256(code + quality.encode() + scene.class_name.encode()).hexdigest()[:12]
         return Path(scene.path).with_name(f"{scene.id}-{quality}-{digest}.mp4")
 
-    async def _with_slot(self, work: Callable[[], Awaitable[None]], state: dict[str, Any]) -> None:
+    async def _with_slot(self, work: Callable[[], Awaitable[Any]], state: dict[str, Any]) -> Any:
         while True:
             try:
                 await asyncio.wait_for(self._render_slots.acquire(), HEARTBEAT_EVERY_S)
@@ -118,32 +132,9 @@ class ExplainerActivities:
             except TimeoutError:
                 _heartbeat({**state, "waiting": True})
         try:
-            await work()
+            return await work()
         finally:
             self._render_slots.release()
-
-    async def _render_scene(self, scene: SceneFile, quality: str, target: Path,
-                            state: dict[str, Any]) -> None:
-        # A fresh media directory per render: manim reuses the partial movie files it finds there,
-        # and a render killed mid-way (cancelled, or its worker died) leaves truncated ones behind.
-        media = Path(tempfile.mkdtemp(prefix=f".media-{scene.id}-", dir=target.parent))
-        try:
-            argv = [sys.executable, "-m", "manim", "render", QUALITY_FLAGS[quality],
-                    "--media_dir", str(media), "--progress_bar", "none", "-v", "WARNING",
-                    "-o", scene.id, scene.path, scene.class_name]
-            code, _, err = await run_process(argv, label=f"render {scene.id}", cwd=target.parent,
-                                             timeout=SCENE_TIMEOUT_S, on_tick=lambda: _heartbeat(state))
-            if code < 0:
-                raise StepError(f"{scene.id}: manim was killed by signal {-code}")
-            if code != 0:
-                raise PermanentStepError(f"{scene.id}: manim failed (exit {code}):\n{tail(err)}")
-            made = sorted(media.glob(f"videos/{Path(scene.path).stem}/*/{scene.id}.mp4"),
-                          key=lambda p: p.stat().st_mtime)
-            if not made:
-                raise PermanentStepError(f"{scene.id}: manim exited 0 but wrote no video:\n{tail(err)}")
-            os.replace(made[-1], target)
-        finally:
-            shutil.rmtree(media, ignore_errors=True)
 
     @step_activity(MERGE_ACTIVITY)
     async def merge(self, inp: MergeInput) -> MergeOutput:

@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 import sympy
 
 from jobs.explainer.mathcheck import parser_globals
-from jobs.explainer.prompts import DECOMPOSE_FORMAT, SCRIPT_FORMAT
+from jobs.explainer.prompts import DECOMPOSE_FORMAT, REPAIR_FORMAT, SCRIPT_FORMAT
 
 __all__ = ["DECOMPOSE_FORMAT", "SCRIPT_FORMAT", "decompose", "respond", "script"]
 
@@ -2292,8 +2292,8 @@ def respond(system: str, user: str) -> str | None:
     """Answer an explainer LLM request offline.
 
     Args:
-        system: The system prompt; it must hold a line ``FORMAT: explainer.decompose.v1`` or
-            ``FORMAT: explainer.script.v1``.
+        system: The system prompt; it must hold a line ``FORMAT: explainer.decompose.v1``,
+            ``FORMAT: explainer.script.v1`` or ``FORMAT: explainer.repair.v1``.
         user: The user message: a ``Topic: <topic>`` line; for the script step also a ``Plan:``
             line followed by the decomposition JSON.
 
@@ -2305,6 +2305,11 @@ def respond(system: str, user: str) -> str | None:
         return json.dumps(decompose(_topic_of(user)))
     if SCRIPT_FORMAT in tags:
         return json.dumps(script(_topic_of(user), _plan_of(user)))
+    if REPAIR_FORMAT in tags:  # its own scenes do not fail; answer the scene asked for afresh
+        found = re.search(r"^Scene to fix: (\S+)", user or "", re.MULTILINE)
+        scenes = script(_topic_of(user), _plan_of(user))["scenes"]
+        wanted = found.group(1) if found else ""
+        return json.dumps(next((s for s in scenes if s["id"] == wanted), scenes[0]))
     return None
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 
-from jobs.explainer.types import Plan
+from jobs.explainer.types import Plan, SceneScript
 from runner.llm.types import LLMRequest, Message
 
 DECOMPOSE_FORMAT = "explainer.decompose.v1"
 SCRIPT_FORMAT = "explainer.script.v1"
+REPAIR_FORMAT = "explainer.repair.v1"
+MAX_ERROR_CHARS = 4000
 
 DECOMPOSE_SYSTEM = f"""You plan short math explainer videos (20-40 seconds).
 Split the topic into 2 to 4 scenes that build on each other: set up the question, show the key idea,
@@ -49,7 +51,51 @@ def script_request(topic: str, plan: Plan) -> LLMRequest:
     """The script step's request."""
     return LLMRequest(
         system=SCRIPT_SYSTEM,
-        messages=[Message(role="user",
-                          content=f"Topic: {topic}\nPlan:\n{json.dumps(plan.model_dump(), indent=2)}")],
+        messages=[Message(role="user", content=_plan_block(topic, plan))],
+        max_tokens=8000,
+    )
+
+
+REPAIR_SYSTEM = f"""You fix Manim Community Edition 0.22 scenes that failed to render.
+You get the topic, the plan, the scene's code and the error it produced. Answer with the whole
+corrected module for that one scene, keeping its id, its class name, its purpose and its claims
+(correct a claim only if it is wrong). Same rules as before: `from manim import *` (numpy as np and
+math are also allowed), exactly one Scene subclass, 3 to 6 seconds of animation, only current manim
+names, no file, network or process access, no names or attributes that start with an underscore, do
+not touch `config`.
+Answer with JSON only, no prose, in this shape:
+{{"id": "s1", "class_name": "S1Intro", "code": "...", "claims": ["..."]}}
+FORMAT: {REPAIR_FORMAT}"""
+
+
+def _plan_block(topic: str, plan: Plan) -> str:
+    return f"Topic: {topic}\nPlan:\n{json.dumps(plan.model_dump(), indent=2)}"
+
+
+def repair_request(topic: str, plan: Plan, scene: SceneScript, error: str) -> LLMRequest:
+    """Ask the script model to fix one scene, given its code and the error it produced."""
+    if len(error) > MAX_ERROR_CHARS:
+        error = "...\n" + error[-MAX_ERROR_CHARS:]
+    return LLMRequest(
+        system=REPAIR_SYSTEM,
+        messages=[Message(role="user", content=(
+            f"Scene to fix: {scene.id} (class {scene.class_name})\n"
+            f"Error:\n{error}\n"
+            f"Code:\n```python\n{scene.code}\n```\n"
+            f"Claims: {json.dumps(scene.claims)}\n"
+            + _plan_block(topic, plan)))],
+        max_tokens=4000,
+    )
+
+
+def regenerate_request(topic: str, plan: Plan, refuted: list[str]) -> LLMRequest:
+    """Ask the script model for the whole script again, saying which claims were refuted."""
+    lines = "\n".join(f"- {r}" for r in refuted)
+    return LLMRequest(
+        system=SCRIPT_SYSTEM,
+        messages=[Message(role="user", content=(
+            "Your previous script stated claims that a computer algebra check refuted:\n"
+            f"{lines}\nWrite the script again with correct mathematics.\n"
+            + _plan_block(topic, plan)))],
         max_tokens=8000,
     )

@@ -13,7 +13,6 @@ from runner.step_activity import StepOutput
 from runner.types import StepPolicy
 
 Quality = Literal["low", "medium", "high"]
-QUALITY_FLAGS: dict[str, str] = {"low": "-ql", "medium": "-qm", "high": "-qh"}
 
 STEPS = ("decompose", "script", "validate", "render", "merge")
 LLM_STEPS = ("decompose", "script")
@@ -38,6 +37,11 @@ class ExplainerOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     quality: Quality = Field(default="low", description="low | medium | high (manim -ql / -qm / -qh)")
+    code_repairs: int = Field(default=3, ge=0, le=10, description=(
+        "rounds of repair: scenes that fail with a code error (or are blocked by the scene policy) "
+        "go back to the script model with the error, at most this many times"))
+    claim_regenerations: int = Field(default=2, ge=0, le=10, description=(
+        "times a script whose claims sympy refutes is written again, told the refutations"))
 
 
 class PlannedScene(BaseModel):
@@ -70,6 +74,15 @@ class SceneFile(BaseModel):
     id: str
     path: str
     class_name: str
+    rewrites: list[str] = Field(default_factory=list, description="known-API rewrites made")
+
+
+class SceneIssue(BaseModel):
+    """A scene the model must fix: blocked by the policy lint, or failed with a code error."""
+
+    scene: str
+    kind: Literal["policy", "code"]
+    message: str
 
 
 class ClaimCheck(BaseModel):
@@ -88,6 +101,7 @@ class ValidateInput(BaseModel):
 class ValidateOutput(StepOutput):
     scenes: list[SceneFile]
     claims: list[ClaimCheck]
+    issues: list[SceneIssue] = Field(default_factory=list)
 
 
 class RenderInput(BaseModel):
@@ -99,6 +113,8 @@ class RenderInput(BaseModel):
 class RenderOutput(StepOutput):
     videos: list[str]
     rendered: list[str] = Field(description="scene ids rendered by this attempt (others were reused)")
+    failed: list[SceneIssue] = Field(default_factory=list, description="scenes with a code error")
+    isolation: str = ""
 
 
 class MergeInput(BaseModel):

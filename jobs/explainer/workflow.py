@@ -27,6 +27,8 @@ with workflow.unsafe.imports_passed_through():
         Plan,
         RenderInput,
         RenderOutput,
+        SceneIssue,
+        SceneScript,
         Script,
         ValidateInput,
         ValidateOutput,
@@ -76,22 +78,7 @@ class ExplainerWorkflow(TopicWorkflow):
                                         inp.spec.models["script"], task_queue=queue,
                                         models_out=self.models_out)
         script: Script = self._checked(log, lambda: self._script(answer.text, plan))
-
-        checked = await log.run("validate", VALIDATE_ACTIVITY,
-                                ValidateInput(topic_dir=inp.topic_dir, script=script),
-                                result_type=ValidateOutput, task_queue=queue)
-        outputs["claims"] = [c.model_dump() for c in checked.claims]
-        refuted = [c for c in checked.claims if c.status == "refuted"]
-        if refuted:
-            log.records[-1].status = "failed"
-            raise ApplicationError(
-                f"{len(refuted)} claim(s) refuted, e.g. {refuted[0].claim} ({refuted[0].detail})",
-                type="ClaimRefuted", non_retryable=True)
-
-        rendered = await log.run(
-            "render", RENDER_ACTIVITY,
-            RenderInput(topic_dir=inp.topic_dir, scenes=checked.scenes, quality=options.quality),
-            result_type=RenderOutput, task_queue=queue)
+        rendered = await self._validate_render_repair(inp, log, outputs, options, plan, script)
         outputs["scene_videos"] = rendered.videos
 
         merged = await log.run(
@@ -100,6 +87,96 @@ class ExplainerWorkflow(TopicWorkflow):
             result_type=MergeOutput, task_queue=queue)
         outputs.update(video=merged.video, duration_s=merged.duration_s,
                        resolution=f"{merged.width}x{merged.height}", codec=merged.codec)
+
+    async def _validate_render_repair(self, inp: TopicInput, log: StepLog, outputs: dict[str, Any],
+                                      options: ExplainerOptions, plan: Plan,
+                                      script: Script) -> RenderOutput:
+        """validate -> render, until every scene renders: refuted claims send the whole script back
+        to the script model (at most ``claim_regenerations`` times), scenes blocked by the policy
+        or failing with a code error go back one by one (at most ``code_repairs`` rounds). Every
+        attempt is in ``outputs["attempts"]``; steps after the first are named ``... (repair N)``
+        or ``... (regenerate N)``."""
+        queue, chain = inp.task_queue, inp.spec.models["script"]
+        attempts: list[dict[str, Any]] = []
+        outputs["attempts"] = attempts
+        rewrites: list[str] = []
+        outputs["rewrites"] = rewrites
+        repairs = regenerations = 0
+        while True:
+            suffix = "".join(f" ({k} {n})" for k, n in (("regenerate", regenerations),
+                                                          ("repair", repairs)) if n)
+            checked = await log.run(f"validate{suffix}", VALIDATE_ACTIVITY,
+                                    ValidateInput(topic_dir=inp.topic_dir, script=script),
+                                    result_type=ValidateOutput, task_queue=queue)
+            outputs["claims"] = [c.model_dump() for c in checked.claims]
+            rewrites += [f"{f.id} {r} (at {log.records[-1].name})" for f in checked.scenes
+                         for r in f.rewrites]
+            refuted = [c for c in checked.claims if c.status == "refuted"]
+            if refuted:
+                log.records[-1].status = "failed"
+                log.records[-1].error = f"{len(refuted)} claim(s) refuted"
+                attempts.append({"step": f"validate{suffix}", "outcome": "claims refuted",
+                                 "scenes": sorted({c.scene for c in refuted}),
+                                 "errors": [f"{c.claim} ({c.detail})" for c in refuted]})
+                if regenerations >= options.claim_regenerations:
+                    raise ApplicationError(
+                        f"{len(refuted)} claim(s) refuted, e.g. {refuted[0].claim} ({refuted[0].detail})"
+                        f" after {regenerations} regeneration(s)", type="ClaimRefuted", non_retryable=True)
+                regenerations += 1
+                request = prompts.regenerate_request(inp.spec.topic, plan,
+                                                     [f"{c.claim}: {c.detail}" for c in refuted])
+                answer = await gateway.complete(log, f"script (regenerate {regenerations})", request,
+                                                chain, task_queue=queue, models_out=self.models_out)
+                script = self._checked(log, lambda a=answer: self._script(a.text, plan))
+                continue
+            issues = checked.issues
+            step = f"validate{suffix}"
+            rendered = None
+            if not issues:
+                step = f"render{suffix}"
+                rendered = await log.run(
+                    step, RENDER_ACTIVITY,
+                    RenderInput(topic_dir=inp.topic_dir, scenes=checked.scenes, quality=options.quality),
+                    result_type=RenderOutput, task_queue=queue)
+                outputs["sandbox"] = rendered.isolation
+                issues = rendered.failed
+                if not issues:
+                    attempts.append({"step": step, "outcome": "rendered",
+                                     "scenes": [s.id for s in checked.scenes]})
+                    return rendered
+            log.records[-1].status = "failed"
+            log.records[-1].error = "; ".join(f"{i.scene}: {i.message.splitlines()[-1]}" for i in issues)
+            attempts.append({"step": step, "outcome": "policy blocked" if all(
+                i.kind == "policy" for i in issues) else "code error",
+                "scenes": [i.scene for i in issues], "errors": [i.message for i in issues]})
+            if repairs >= options.code_repairs:
+                first = issues[0]
+                raise ApplicationError(
+                    f"scene {first.scene} still fails after {repairs} repair round(s): "
+                    f"{first.message.splitlines()[-1]}", type="SceneCodeError", non_retryable=True)
+            repairs += 1
+            script = await self._repair(inp, log, plan, script, issues, repairs)
+
+    async def _repair(self, inp: TopicInput, log: StepLog, plan: Plan, script: Script,
+                      issues: list[SceneIssue], round_: int) -> Script:
+        """Ask the script model to fix each failing scene; the script with the fixed scenes."""
+        scenes = {s.id: s for s in script.scenes}
+        for issue in issues:
+            old = scenes[issue.scene]
+            request = prompts.repair_request(inp.spec.topic, plan, old, issue.message)
+            answer = await gateway.complete(log, f"script (repair {round_} {issue.scene})", request,
+                                            inp.spec.models["script"], task_queue=inp.task_queue,
+                                            models_out=self.models_out)
+            scenes[issue.scene] = self._checked(log, lambda a=answer, o=old: self._fixed(a.text, o))
+        return Script(scenes=[scenes[s.id] for s in script.scenes])
+
+    @staticmethod
+    def _fixed(text: str, old: SceneScript) -> SceneScript:
+        fixed: SceneScript = parse_answer(text, SceneScript, "repair")
+        if fixed.id != old.id:
+            raise ApplicationError(f"the repair answer is for scene {fixed.id}, not {old.id}",
+                                   type="InvalidModelOutput", non_retryable=True)
+        return fixed
 
     @staticmethod
     def _checked(log: StepLog, parse: Any) -> Any:

@@ -1,0 +1,51 @@
+"""Check model-written claims with :mod:`jobs.explainer.mathcheck`, inside the sandbox.
+
+sympy's parser calls ``eval`` on the text it parses, so the checker runs as a script copied into a
+scratch directory and started through :func:`runner.sandbox.run_sandboxed` (no network, read-only
+root, limits); inside, each claim is checked in a child process with its own time limit.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jobs.explainer import mathcheck
+from runner.errors import StepError
+from runner.proc import tail
+from runner.sandbox import INSIDE, Limits, cleanup, run_sandboxed
+
+CLAIM_TIMEOUT_S = 10.0
+
+
+async def check_claims(claims: list[Any], *, workdir: Path, timeout_per_claim: float = CLAIM_TIMEOUT_S,
+                       on_tick: Callable[[], None] | None = None) -> list[dict[str, str]]:
+    """Check ``claims`` (strings) in the sandbox; one result record per claim, in order.
+
+    Raises:
+        StepError: (retryable) the checker itself failed or timed out; that says nothing of the claims.
+    """
+    if not claims:
+        return []
+    workdir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".claims-", dir=workdir))
+    try:
+        shutil.copyfile(mathcheck.__file__, scratch / "mathcheck.py")
+        request = {"claims": claims, "timeout_per_claim": timeout_per_claim}
+        timeout = timeout_per_claim * len(claims) + 60
+        done = await run_sandboxed([sys.executable, f"{INSIDE}/mathcheck.py"], scratch=scratch,
+                                   timeout=timeout, stdin=json.dumps(request).encode(),
+                                   limits=Limits(cpu_s=int(timeout) * 2), on_tick=on_tick)
+    finally:
+        cleanup(scratch)
+    if done.timed_out:
+        raise StepError(f"the claim checker timed out after {timeout:.0f} s")
+    if done.code != 0:
+        raise StepError(f"the claim checker failed (exit {done.code}): {tail(done.stderr, 5)}")
+    results: list[dict[str, str]] = json.loads(done.stdout)["results"]
+    return results

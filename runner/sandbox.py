@@ -1,0 +1,354 @@
+"""Run untrusted code (model-written scenes, model-written claims) in a contained process.
+
+The static checks of a job (an AST lint) are a fast screen; this process boundary is the security
+boundary. Layers, from the outside in:
+
+* **Process.** Its own session and process group, killed (SIGKILL) on timeout, on cancellation of
+  the calling activity, and when the worker dies; output kept within a cap.
+* **Namespaces** (``unshare``): a new network namespace with no interface up (no network at all), a
+  new PID namespace (the code sees only its own processes, and all of them die with it), a new mount
+  namespace, IPC and UTS namespaces.
+* **File system.** A fresh read-only root holding only what the code needs, read-only: ``/usr``,
+  ``/etc``, TeX's ``/var/lib/texmf``, the Python installation and its virtualenv; ``/dev/null``,
+  ``/dev/zero``, ``/dev/urandom``; a fresh ``/proc``. The scratch directory, mounted at
+  ``/sandbox`` (and ``/tmp``), is the only writable place. Nothing else (home directories, the
+  project, its output directories, other topics) is there.
+* **User.** When the worker runs as root, the code runs as a fresh unprivileged uid with no groups and
+  ``no_new_privs``, so the process limit below holds (the kernel exempts root from it).
+* **Limits** (rlimits): address space, CPU seconds, file size, processes, open files, no core dumps.
+* **Environment.** A short allowlist (no API keys), ``HOME`` and ``TMPDIR`` in the scratch directory.
+
+When the kernel does not allow namespaces (some containers), the code runs with the limits, the clean
+environment and the process group only; :func:`isolation` says so, every run logs a warning, and the
+run's :class:`Isolation` is in the step output. As a non-root user, the namespaces come from a user
+namespace and the uid stays the worker's.
+
+The mount work happens in a small bootstrap (``python -m runner.sandbox``) that ``unshare`` starts
+inside the new namespaces; it execs the command when the jail is ready.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import logging
+import os
+import resource
+import secrets
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+log = logging.getLogger("runner.sandbox")
+
+INSIDE = "/sandbox"  # where the scratch directory is mounted inside the jail
+UID_BASE = 2_000_000  # sandbox uids are random above this: no file on the machine belongs to one
+JAIL_DIR = ".jail"  # in the scratch directory: the mount point of the jail's root
+
+# What the jail's root holds besides the Python installation (read-only, when present).
+SYSTEM_DIRS = ("/usr", "/etc", "/var/lib/texmf", "/var/cache/fontconfig")
+SYSTEM_LINKS = ("/bin", "/lib", "/lib64", "/sbin", "/lib32", "/libx32")
+DEVICES = ("null", "zero", "random", "urandom")
+
+GiB = 1024**3
+MiB = 1024**2
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandboxed run (per process, except ``processes``)."""
+
+    memory_bytes: int = 3 * GiB  # address space: -qh renders need about 2 GiB (PyAV fails under 1)
+    cpu_s: int = 1800
+    file_bytes: int = 1 * GiB
+    processes: int = 256  # processes and threads of the sandbox's uid
+    open_files: int = 1024
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """What containment this machine gives sandboxed code."""
+
+    namespaces: bool  # network, PID, mount (read-only root), IPC, UTS
+    separate_uid: bool  # runs as a fresh unprivileged uid (the process limit holds)
+    reason: str = ""  # why a layer is missing
+
+    def describe(self) -> str:
+        """One line for logs and reports."""
+        if not self.namespaces:
+            return ("weak: no network or file system isolation (namespaces unavailable: "
+                    f"{self.reason}); limits, clean environment and process group only")
+        uid = "fresh uid" if self.separate_uid else f"worker's uid ({self.reason})"
+        return f"full: no network, read-only root with only the scratch dir writable, own PIDs, {uid}"
+
+
+@dataclass(frozen=True)
+class JailSpec:
+    """What the bootstrap inside the namespaces sets up (passed as JSON)."""
+
+    scratch: str
+    argv: list[str]
+    env: dict[str, str]
+    limits: dict[str, int]
+    uid: int | None  # None: keep the current uid (a user namespace's root)
+    binds: list[str] = field(default_factory=list)  # read-only, at the same path
+    links: dict[str, str] = field(default_factory=dict)  # symlinks to recreate: path -> target
+
+
+@dataclass(frozen=True)
+class SandboxRun:
+    """How a sandboxed command ended."""
+
+    code: int  # negative: killed by that signal
+    stdout: bytes
+    stderr: bytes
+    timed_out: bool
+    isolation: Isolation
+
+
+_isolation: Isolation | None = None
+
+
+def _python_dirs() -> list[str]:
+    """The directories the interpreter needs: its installation and the virtualenv."""
+    dirs = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, sys.exec_prefix)}
+    dirs.add(sys.prefix)
+    return sorted(d for d in dirs if not any(d.startswith(s + "/") or d == s for s in SYSTEM_DIRS))
+
+
+def _unshare_argv(user_namespace: bool) -> list[str]:
+    argv = ["unshare", "--net", "--pid", "--fork", "--kill-child=SIGKILL", "--mount",
+            "--propagation", "private", "--ipc", "--uts"]
+    if user_namespace:
+        argv[1:1] = ["--user", "--map-root-user"]
+    return argv
+
+
+def _jail_spec(scratch: Path, argv: list[str], env: dict[str, str], limits: Limits,
+               separate_uid: bool) -> JailSpec:
+    links = {p: os.readlink(p) for p in SYSTEM_LINKS if os.path.islink(p)}
+    binds = [d for d in (*SYSTEM_DIRS, *(p for p in SYSTEM_LINKS if p not in links))
+             if os.path.isdir(d)] + _python_dirs()
+    return JailSpec(scratch=str(scratch), argv=argv, env=env, limits=asdict(limits),
+                    uid=UID_BASE + secrets.randbelow(1_000_000_000) if separate_uid else None,
+                    binds=binds, links=links)
+
+
+def inside_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of sandboxed code: no secrets, home and temp in the scratch directory."""
+    env = {
+        "PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": f"{INSIDE}/home", "TMPDIR": f"{INSIDE}/tmp", "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "NO_COLOR": "1", "TERM": "dumb",
+        "COLUMNS": "120",
+    }
+    env.update(extra or {})
+    return env
+
+
+async def isolation() -> Isolation:
+    """Probe (once per process) what containment this machine allows, by running a check in it."""
+    global _isolation
+    if _isolation is not None:
+        return _isolation
+    from tempfile import TemporaryDirectory
+
+    from runner.proc import run
+
+    probe = ("import socket,os,sys\n"
+             "s=socket.socket()\n"
+             "try:\n s.settimeout(1); s.connect(('1.1.1.1',53)); print('net')\n"
+             "except OSError: print('nonet')\n"
+             "print(os.getuid())\n")
+    root = os.geteuid() == 0
+    attempts = [(True, root)] + ([(True, False)] if root else [])
+    reason = ""
+    for namespaces, separate in attempts:
+        with TemporaryDirectory(prefix="runner-sandbox-probe-") as tmp:
+            spec = _jail_spec(_prepare(Path(tmp)), [sys.executable, "-c", probe], inside_env(),
+                              Limits(), separate)
+            done = await run([*_unshare_argv(not root), sys.executable, "-m", "runner.sandbox",
+                              json.dumps(asdict(spec))], cwd=Path(tmp), timeout=30)
+        lines = done.stdout.decode(errors="replace").split()
+        if done.code == 0 and lines[:1] == ["nonet"]:
+            _isolation = Isolation(namespaces=namespaces, separate_uid=separate,
+                                   reason="" if separate else
+                                   ("not root" if not root else "a fresh uid could not run Python"))
+            break
+        reason = (done.stderr.decode(errors="replace").strip().splitlines() or
+                  [f"exit {done.code}"])[-1][:200]
+    else:
+        _isolation = Isolation(namespaces=False, separate_uid=False, reason=reason)
+    if not _isolation.namespaces:
+        log.warning("sandbox is WEAK on this machine: %s", _isolation.describe())
+    return _isolation
+
+
+def _prepare(scratch: Path) -> Path:
+    for sub in ("home", "tmp", JAIL_DIR):
+        (scratch / sub).mkdir(exist_ok=True)
+    return scratch
+
+
+def _set_limits(limits: dict[str, int]) -> None:
+    for name, value in (("RLIMIT_AS", limits["memory_bytes"]), ("RLIMIT_CPU", limits["cpu_s"]),
+                        ("RLIMIT_FSIZE", limits["file_bytes"]), ("RLIMIT_NPROC", limits["processes"]),
+                        ("RLIMIT_NOFILE", limits["open_files"]), ("RLIMIT_CORE", 0)):
+        resource.setrlimit(getattr(resource, name), (value, value))
+
+
+async def run_sandboxed(
+    argv: list[str], *, scratch: Path, timeout: float, limits: Limits | None = None,
+    stdin: bytes | None = None, on_tick: Callable[[], None] | None = None,
+    env: dict[str, str] | None = None,
+) -> SandboxRun:
+    """Run ``argv`` in the sandbox, with ``scratch`` as its only writable directory.
+
+    Paths in ``argv`` are seen from inside: the scratch directory is :data:`INSIDE`, and the
+    Python interpreter (``sys.executable``) is at its usual path. The caller puts the files the
+    command needs into ``scratch`` first, and finds what it wrote there afterwards.
+
+    Returns:
+        How it ended, and the isolation it ran with (also logged when weak).
+    """
+    from runner.proc import run
+
+    limits = limits or Limits()
+    iso = await isolation()
+    scratch = _prepare(scratch.resolve())
+    env = env or inside_env()
+    if not iso.namespaces:
+        log.warning("running %s without namespaces: %s", Path(argv[0]).name, iso.describe())
+        weak_env = {**env, "HOME": str(scratch / "home"), "TMPDIR": str(scratch / "tmp")}
+        outside = [a.replace(INSIDE, str(scratch)) for a in argv]
+        done = await run(outside, cwd=scratch, timeout=timeout, stdin=stdin, on_tick=on_tick,
+                         env=weak_env, preexec=lambda: _set_limits(asdict(limits)))
+    else:
+        spec = _jail_spec(scratch, argv, env, limits, iso.separate_uid)
+        done = await run([*_unshare_argv(os.geteuid() != 0), sys.executable, "-m", "runner.sandbox",
+                          json.dumps(asdict(spec))], cwd=scratch, timeout=timeout, stdin=stdin,
+                         on_tick=on_tick)
+        if spec.uid is not None:
+            await _wait_gone(spec.uid)
+    return SandboxRun(code=done.code, stdout=done.stdout, stderr=done.stderr,
+                      timed_out=done.timed_out, isolation=iso)
+
+
+def processes_of(uid: int) -> list[int]:
+    """Live (not zombie) processes running as ``uid``."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/status", encoding="ascii", errors="replace") as f:
+                    status = f.read()
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            if fields.get("State", "").strip().startswith("Z"):
+                continue
+            if int(fields.get("Uid", "-1").split()[0]) == uid:
+                found.append(int(entry.name))
+    return found
+
+
+async def _wait_gone(uid: int, timeout: float = 10.0) -> None:
+    """Wait until the kernel has killed what was left in the sandbox's PID namespace (it does so
+    when the namespace's first process dies, but not at once)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while processes_of(uid):
+        if loop.time() > deadline:
+            log.warning("sandbox uid %d: %d processes still alive %.0f s after the run", uid,
+                        len(processes_of(uid)), timeout)
+            return
+        await asyncio.sleep(0.05)
+
+
+def cleanup(scratch: Path) -> None:
+    """Remove a scratch directory (files the sandbox's uid made in it included)."""
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+# ---- the bootstrap, run by `unshare` inside the new namespaces --------------------------------
+
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_REMOUNT, _MS_BIND, _MS_REC = 32, 4096, 16384
+_PR_SET_NO_NEW_PRIVS = 38
+
+
+def _mount(libc: ctypes.CDLL, source: str | None, target: str, fstype: str | None, flags: int,
+           data: str | None = None) -> None:
+    if libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(),
+                  ctypes.c_ulong(flags), data and data.encode()) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
+
+
+def _bind(libc: ctypes.CDLL, source: str, target: str, *, writable: bool = False) -> None:
+    _mount(libc, source, target, None, _MS_BIND | _MS_REC)
+    if not writable:
+        # keep the flags the source mount has (a user namespace may not clear them)
+        st = os.statvfs(source)
+        kept = (st.f_flag & (os.ST_NOSUID | os.ST_NODEV | os.ST_NOEXEC)) if hasattr(os, "ST_NOEXEC") else 0
+        _mount(libc, None, target, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | kept)
+
+
+def _jail(spec: JailSpec) -> None:
+    """Build the read-only root, enter it, drop privileges and limits, exec the command."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    scratch = spec.scratch
+    root = f"{scratch}/{JAIL_DIR}"
+    _mount(libc, "jail", root, "tmpfs", _MS_NOSUID, "size=1m,mode=755")
+    for path in spec.binds:
+        os.makedirs(root + path, exist_ok=True)
+        _bind(libc, path, root + path)
+    for path, target in spec.links.items():
+        os.symlink(target, root + path)
+    os.makedirs(f"{root}/dev")
+    for dev in DEVICES:
+        Path(f"{root}/dev/{dev}").touch()
+        _bind(libc, f"/dev/{dev}", f"{root}/dev/{dev}", writable=True)
+    os.makedirs(root + INSIDE)
+    _bind(libc, scratch, root + INSIDE, writable=True)
+    os.makedirs(f"{root}/tmp")
+    _bind(libc, f"{scratch}/tmp", f"{root}/tmp", writable=True)
+    os.makedirs(f"{root}/proc")
+    with contextlib.suppress(OSError):  # some containers forbid a new /proc; Python does without
+        _mount(libc, "proc", f"{root}/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    _mount(libc, None, root, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID)
+    if spec.uid is not None:
+        for dirpath, dirnames, filenames in os.walk(scratch):
+            if dirpath == scratch:
+                dirnames.remove(JAIL_DIR)
+            for name in (dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)):
+                os.lchown(name, spec.uid, spec.uid)
+    os.chroot(root)
+    os.chdir(INSIDE)
+    if spec.uid is not None:
+        os.setgroups([])
+        os.setgid(spec.uid)
+        os.setuid(spec.uid)
+    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+    _set_limits(spec.limits)
+    os.execve(spec.argv[0], spec.argv, spec.env)
+
+
+def main() -> None:
+    """Entry point of the bootstrap: ``python -m runner.sandbox SPEC_JSON``."""
+    try:
+        spec = JailSpec(**json.loads(sys.argv[1]))
+        _jail(spec)
+    except Exception as exc:  # the caller reads this line as an infrastructure failure
+        print(f"runner sandbox: cannot set up the jail: {exc}", file=sys.stderr)
+        raise SystemExit(125) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""The render sandbox against escape attempts, through `runner render` (real manim, real namespaces).
+
+Every attempt runs twice: with the scene policy (it must be blocked, exit 3, unless the lint has
+nothing to object to), and with `--no-policy`, where the process boundary alone must contain it:
+the expected exit code, and no trace on the machine (sentinel files, processes, network).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from runner import sandbox
+from runner.cli import main
+
+PLAY = "        self.play(Create(Circle()), run_time=0.2)\n"
+PWNED = "/var/tmp/runner-sandbox-pwned"  # a host path (world-writable there) each attempt tries
+
+
+def scene(body: str, imports: str = "") -> str:
+    lines = "".join(f"        {line}\n" for line in body.strip().splitlines())
+    return f"from manim import *\n{imports}\nclass Escape(Scene):\n    def construct(self):\n{lines}{PLAY}"
+
+
+# name -> (code, exit code with the policy, exit code with --no-policy only)
+ATTEMPTS: dict[str, tuple[str, int, int]] = {
+    "import os, system()": (scene(f'os.system("touch {PWNED}")', "import os"), 3, 0),
+    "import subprocess": (scene(f'subprocess.run(["touch", "{PWNED}"], check=True)',
+                                "import subprocess"), 3, 4),
+    "__import__ builtin": (scene(f'__import__("os").system("touch {PWNED}")'), 3, 0),
+    "exec of a string": (scene(f'exec("import os; os.system(\\"touch {PWNED}\\")")'), 3, 0),
+    "eval + getattr": (scene('getattr(eval("__builtins__"), "open")("/etc/passwd-pwned", "w")'), 3, 4),
+    "open() outside scratch": (scene(f'open("{PWNED}", "w").write("x")'), 3, 4),
+    "write into /usr": (scene('open("/usr/pwned.txt", "w").write("x")'), 3, 4),
+    "dunder walk to os": (scene(
+        "for c in ().__class__.__bases__[0].__subclasses__():\n"
+        "    if c.__name__ == '_wrap_close':\n"
+        f"        c.__init__.__globals__['system']('touch {PWNED}')"), 3, 0),
+    "generator frame walk": (scene(
+        "g = (x for x in [1])\n"
+        "b = g.gi_frame.f_globals['__builtins__']\n"
+        f"b['open']('{PWNED}', 'w')"), 3, 4),
+    "manim utils reach subprocess": (scene(
+        f'utils.tex_file_writing.subprocess.run(["touch", "{PWNED}"], check=True)'), 3, 4),
+    "manim config write": (scene('config.media_dir = "/etc/pwned"\nconfig["output_file"] = "/etc/x"'),
+                           3, 0),
+    "numpy save outside": (scene('np.save("/etc/pwned.npy", np.zeros(3))'), 3, 4),
+    "camera image save outside": (scene('self.camera.get_image().save("/usr/pwned.png")'), 3, 4),
+    "format string attribute walk": (scene('t = "{0.__class__}".format(1)'), 3, 0),
+    "network: socket": (scene('socket.create_connection(("1.1.1.1", 53), timeout=3)',
+                              "import socket"), 3, 4),
+    "network: urllib": (scene('urlopen("http://example.com", timeout=3)',
+                              "from urllib.request import urlopen"), 3, 4),
+    "secret from the environment": (scene('t = Text(os.environ["ANTHROPIC_API_KEY"])', "import os"),
+                                    3, 4),
+    "read a home directory": (scene('t = Text(open("/root/.bashrc").read()[:20])'), 3, 4),
+    # held at the process limit (it never ends by itself) until the timeout
+    "fork bomb": (scene("while True:\n    os.fork()", "import os"), 3, 5),
+    # its PID namespace holds nothing else to kill: "No such process"
+    "kill everything": (scene("os.kill(-1, 9)", "import os"), 3, 4),
+    # nothing for the lint to object to: the sandbox alone contains these
+    "memory bomb": (scene("x = bytearray(10**11)"), 4, 4),
+    "memory bomb, list": (scene("x = [1] * (10**11)"), 4, 4),
+    "infinite loop": (scene("while True:\n    pass"), 5, 5),
+    "output flood": (scene('while True:\n    print("x" * 10000)'), 5, 5),
+}
+
+
+@pytest.fixture(scope="module")
+def full_isolation() -> sandbox.Isolation:
+    import asyncio
+
+    iso = asyncio.run(sandbox.isolation())
+    if not iso.namespaces:
+        pytest.fail(f"this machine gives no namespaces, the sandbox is weak: {iso.describe()}")
+    return iso
+
+
+def sandbox_processes() -> list[int]:
+    """Live processes running as a sandbox uid (there must be none once a render is over)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            if int(fields["Uid"].split()[0]) >= sandbox.UID_BASE and "Z" not in fields["State"]:
+                found.append(int(entry.name))
+    return found
+
+
+def render(tmp_path: Path, name: str, code: str, *extra: str) -> tuple[int, str]:
+    path = tmp_path / f"{re.sub(r'[^A-Za-z0-9]+', '_', name)}.py"
+    path.write_text(code)
+    result = CliRunner().invoke(main, ["render", str(path), "--timeout", "8", *extra],
+                                env={"ANTHROPIC_API_KEY": "sk-ant-secret-do-not-leak"})
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("name", list(ATTEMPTS))
+def test_escape_attempt_is_blocked_or_contained(name: str, tmp_path: Path,
+                                                full_isolation: sandbox.Isolation) -> None:
+    code, with_policy, contained = ATTEMPTS[name]
+    for extra, expected in (((), with_policy), (("--no-policy",), contained)):
+        exit_code, output = render(tmp_path, name, code, *extra)
+        assert exit_code == expected, f"{name} {extra}: exit {exit_code}, expected {expected}\n{output}"
+        if expected == 3:
+            assert "blocked by the scene policy" in output and "line " in output
+        assert "sk-ant-secret" not in output
+        assert not Path(PWNED).exists(), f"{name} {extra}: it wrote {PWNED}"
+        for leftover in ("/etc/pwned", "/etc/pwned.npy", "/usr/pwned.txt", "/usr/pwned.png",
+                         "/etc/passwd-pwned", "/etc/x"):
+            assert not Path(leftover).exists(), f"{name} {extra}: it wrote {leftover}"
+        assert sandbox_processes() == [], f"{name} {extra}: sandbox processes left running"
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".render-")]
+
+
+def test_sandbox_layers_seen_from_inside(tmp_path: Path, full_isolation: sandbox.Isolation) -> None:
+    """What the code sees: no network interface up, only its own processes, a fresh uid, a root
+    holding only the listed directories, and a clean environment."""
+    import asyncio
+    import sys
+
+    probe = (
+        "import os, socket, json\n"
+        "out = {'uid': os.getuid(), 'pids': sorted(os.listdir('/proc'))[:3],\n"
+        "       'root': sorted(os.listdir('/')), 'env': sorted(os.environ), 'cwd': os.getcwd()}\n"
+        "try:\n    socket.create_connection(('127.0.0.1', 22), 1)\n    out['net'] = 'open'\n"
+        "except OSError as e:\n    out['net'] = e.strerror\n"
+        "for p in ('/sandbox/ok', '/tmp/ok', '/usr/no', '/no'):\n"
+        "    try:\n        open(p, 'w').close(); out[p] = 'written'\n"
+        "    except OSError as e:\n        out[p] = e.strerror\n"
+        "print(json.dumps(out))\n")
+    (tmp_path / "probe.py").write_text(probe)
+    os.environ["RUNNER_TEST_SECRET"] = "hidden"
+    try:
+        done = asyncio.run(sandbox.run_sandboxed([sys.executable, f"{sandbox.INSIDE}/probe.py"],
+                                                 scratch=tmp_path, timeout=30))
+    finally:
+        del os.environ["RUNNER_TEST_SECRET"]
+    import json
+
+    seen = json.loads(done.stdout)
+    assert seen["uid"] >= sandbox.UID_BASE
+    assert seen["pids"][0] == "1" and "2" not in [p for p in seen["pids"] if p.isdigit()][1:2]
+    assert seen["net"] in ("Network is unreachable", "Connection refused") and seen["net"] != "open"
+    assert seen["/sandbox/ok"] == "written" and seen["/tmp/ok"] == "written"
+    assert seen["/usr/no"] == "Read-only file system" and seen["/no"] == "Read-only file system"
+    assert "work" not in seen["root"] or Path(sys.prefix).is_relative_to("/work")
+    assert "home" not in seen["root"] and "RUNNER_TEST_SECRET" not in seen["env"]
+    assert not [k for k in seen["env"] if "KEY" in k or "TOKEN" in k]
+    assert (tmp_path / "ok").exists() and (tmp_path / "tmp" / "ok").exists()
+    assert done.isolation.describe().startswith("full")
+
+
+def test_network_unreachable_even_to_loopback_services(tmp_path: Path) -> None:
+    """A service on the worker's loopback (the Temporal server, the provider simulator) is out of
+    reach: the sandbox has its own loopback, and it is down."""
+    import asyncio
+    import sys
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        (tmp_path / "p.py").write_text(
+            "import socket\ntry:\n"
+            f"    socket.create_connection(('127.0.0.1', {port}), 2); print('reached')\n"
+            "except OSError as e:\n    print('unreachable', e.strerror)\n")
+        done = asyncio.run(sandbox.run_sandboxed([sys.executable, f"{sandbox.INSIDE}/p.py"],
+                                                 scratch=tmp_path, timeout=30))
+    assert done.stdout.decode().startswith("unreachable"), done.stdout
