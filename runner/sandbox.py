@@ -15,7 +15,8 @@ boundary. Layers, from the outside in:
   project, its output directories, other topics) is there.
 * **User.** When the worker runs as root, the code runs as a fresh unprivileged uid with no groups and
   ``no_new_privs``, so the process limit below holds (the kernel exempts root from it).
-* **Limits** (rlimits): address space, CPU seconds, file size, processes, open files, no core dumps.
+* **Limits** (rlimits): address space, CPU seconds, file size, open files, no core dumps, and
+  processes (only with a fresh uid: the limit counts all of a uid's processes).
 * **Environment.** A short allowlist (no API keys), ``HOME`` and ``TMPDIR`` in the scratch directory.
 
 When the kernel does not allow namespaces (some containers), the code runs with the limits, the clean
@@ -193,10 +194,16 @@ def _prepare(scratch: Path) -> Path:
     return scratch
 
 
-def _set_limits(limits: dict[str, int]) -> None:
-    for name, value in (("RLIMIT_AS", limits["memory_bytes"]), ("RLIMIT_CPU", limits["cpu_s"]),
-                        ("RLIMIT_FSIZE", limits["file_bytes"]), ("RLIMIT_NPROC", limits["processes"]),
-                        ("RLIMIT_NOFILE", limits["open_files"]), ("RLIMIT_CORE", 0)):
+def _set_limits(limits: dict[str, int], *, own_uid: bool) -> None:
+    """Apply ``limits`` to this process (and what it starts). The process limit counts every
+    process of the uid, so it is only set for a fresh uid: for the worker's own user it would count
+    the worker too (and root is exempt from it anyway)."""
+    pairs = [("RLIMIT_AS", limits["memory_bytes"]), ("RLIMIT_CPU", limits["cpu_s"]),
+             ("RLIMIT_FSIZE", limits["file_bytes"]), ("RLIMIT_NOFILE", limits["open_files"]),
+             ("RLIMIT_CORE", 0)]
+    if own_uid:
+        pairs.append(("RLIMIT_NPROC", limits["processes"]))
+    for name, value in pairs:
         resource.setrlimit(getattr(resource, name), (value, value))
 
 
@@ -225,7 +232,7 @@ async def run_sandboxed(
         weak_env = {**env, "HOME": str(scratch / "home"), "TMPDIR": str(scratch / "tmp")}
         outside = [a.replace(INSIDE, str(scratch)) for a in argv]
         done = await run(outside, cwd=scratch, timeout=timeout, stdin=stdin, on_tick=on_tick,
-                         env=weak_env, preexec=lambda: _set_limits(asdict(limits)))
+                         env=weak_env, preexec=lambda: _set_limits(asdict(limits), own_uid=False))
     else:
         spec = _jail_spec(scratch, argv, env, limits, iso.separate_uid)
         done = await run([*_unshare_argv(os.geteuid() != 0), sys.executable, "-m", "runner.sandbox",
@@ -336,7 +343,7 @@ def _jail(spec: JailSpec) -> None:
         os.setuid(spec.uid)
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
-    _set_limits(spec.limits)
+    _set_limits(spec.limits, own_uid=spec.uid is not None)
     os.execve(spec.argv[0], spec.argv, spec.env)
 
 

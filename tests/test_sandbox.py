@@ -177,3 +177,22 @@ def test_network_unreachable_even_to_loopback_services(tmp_path: Path) -> None:
         done = asyncio.run(sandbox.run_sandboxed([sys.executable, f"{sandbox.INSIDE}/p.py"],
                                                  scratch=tmp_path, timeout=30))
     assert done.stdout.decode().startswith("unreachable"), done.stdout
+
+
+def test_weak_mode_still_renders_with_limits_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """Where namespaces are unavailable, a render still runs (limits, clean environment, process
+    group) and every run says the sandbox is weak: in the log and in the render's result."""
+    import asyncio
+
+    from jobs.explainer.render import render_scene
+
+    monkeypatch.setattr(sandbox, "_isolation", sandbox.Isolation(namespaces=False, separate_uid=False,
+                                                                 reason="unshare: Operation not permitted"))
+    code = scene("x = bytearray(10**11)")
+    with caplog.at_level("WARNING", logger="runner.sandbox"):
+        ok = asyncio.run(render_scene(scene(""), output=tmp_path / "ok.mp4", timeout=60))
+        bomb = asyncio.run(render_scene(code, output=tmp_path / "bomb.mp4", timeout=60))
+    assert ok.outcome == "ok" and ok.isolation.startswith("weak: no network or file system isolation")
+    assert bomb.outcome == "scene" and "MemoryError" in bomb.message  # the address-space limit held
+    assert "without namespaces" in caplog.text and "Operation not permitted" in caplog.text
