@@ -119,7 +119,8 @@ topics:
         "derivative-of-x-2", {"quality": "medium", **REPAIR_DEFAULTS},
         {"decompose": ["offline"], "script": ["other", "offline"]})
     assert (second.id, second.params, second.models) == (
-        "pythagoras", {"quality": "high", **REPAIR_DEFAULTS}, {"decompose": ["other"], "script": ["other", "offline"]})
+        "pythagoras", {"quality": "high", **REPAIR_DEFAULTS},
+        {"decompose": ["other"], "script": ["other", "offline"]})
 
 
 def test_slugify() -> None:
