@@ -34,6 +34,7 @@ lint: setup
 bench: setup
 	$(BIN)/python bench/embedded_server.py
 	$(BIN)/python bench/ratelimit.py
+	$(BIN)/python bench/sandbox.py
 
 docs: setup
 	$(BIN)/python -m runner.docgen

@@ -311,30 +311,30 @@ def _jail(spec: JailSpec) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     scratch = spec.scratch
     root = f"{scratch}/{JAIL_DIR}"
-    _mount(libc, "jail", root, "tmpfs", _MS_NOSUID, "size=1m,mode=755")
-    for path in spec.binds:
-        os.makedirs(root + path, exist_ok=True)
-        _bind(libc, path, root + path)
-    for path, target in spec.links.items():
-        os.symlink(target, root + path)
-    os.makedirs(f"{root}/dev")
-    for dev in DEVICES:
-        Path(f"{root}/dev/{dev}").touch()
-        _bind(libc, f"/dev/{dev}", f"{root}/dev/{dev}", writable=True)
-    os.makedirs(root + INSIDE)
-    _bind(libc, scratch, root + INSIDE, writable=True)
-    os.makedirs(f"{root}/tmp")
-    _bind(libc, f"{scratch}/tmp", f"{root}/tmp", writable=True)
-    os.makedirs(f"{root}/proc")
-    with contextlib.suppress(OSError):  # some containers forbid a new /proc; Python does without
-        _mount(libc, "proc", f"{root}/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
-    _mount(libc, None, root, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID)
-    if spec.uid is not None:
+    if spec.uid is not None:  # first, while nothing is mounted below the scratch directory
         for dirpath, dirnames, filenames in os.walk(scratch):
             if dirpath == scratch:
                 dirnames.remove(JAIL_DIR)
             for name in (dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)):
                 os.lchown(name, spec.uid, spec.uid)
+    _mount(libc, "jail", root, "tmpfs", _MS_NOSUID, "size=1m,mode=755")
+    os.makedirs(root + INSIDE)
+    _bind(libc, scratch, root + INSIDE, writable=True)
+    os.makedirs(f"{root}/tmp")
+    _bind(libc, f"{scratch}/tmp", f"{root}/tmp", writable=True)
+    os.makedirs(f"{root}/dev")
+    for dev in DEVICES:
+        Path(f"{root}/dev/{dev}").touch()
+        _bind(libc, f"/dev/{dev}", f"{root}/dev/{dev}", writable=True)
+    os.makedirs(f"{root}/proc")
+    with contextlib.suppress(OSError):  # some containers forbid a new /proc; Python does without
+        _mount(libc, "proc", f"{root}/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    for path in spec.binds:  # a virtualenv under /tmp lands in the scratch dir's tmp: no matter
+        os.makedirs(root + path, exist_ok=True)
+        _bind(libc, path, root + path)
+    for path, target in spec.links.items():
+        os.symlink(target, root + path)
+    _mount(libc, None, root, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID)
     os.chroot(root)
     os.chdir(INSIDE)
     if spec.uid is not None:
