@@ -196,3 +196,21 @@ def test_weak_mode_still_renders_with_limits_and_says_so(tmp_path: Path, monkeyp
     assert ok.outcome == "ok" and ok.isolation.startswith("weak: no network or file system isolation")
     assert bomb.outcome == "scene" and "MemoryError" in bomb.message  # the address-space limit held
     assert "without namespaces" in caplog.text and "Operation not permitted" in caplog.text
+
+
+def test_a_planted_symlink_is_never_taken_for_the_video(tmp_path: Path) -> None:
+    """The code owns its scratch directory: a symlink planted where manim puts videos (to a file of
+    the worker's) must not be moved into the output; the video is a plain file owned by the worker."""
+    secret = tmp_path / "worker-secret.txt"
+    secret.write_text("worker only")
+    secret.chmod(0o600)
+    os.utime(secret, (2e9, 2e9))  # newer than any video: what a sort by (followed) mtime takes
+    code = scene(
+        'os.makedirs("/sandbox/media/videos/scene/zz", exist_ok=True)\n'
+        f'os.symlink("{secret}", "/sandbox/media/videos/scene/zz/scene.mp4")', "import os")
+    exit_code, output = render(tmp_path, "symlink", code, "--no-policy", "-o", str(tmp_path / "v.mp4"))
+    video = tmp_path / "v.mp4"
+    assert exit_code == 0, output
+    assert not video.is_symlink() and video.read_bytes() != secret.read_bytes()
+    st = video.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (os.getuid(), os.getgid(), 0o644)

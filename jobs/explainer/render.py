@@ -18,6 +18,7 @@ import ast
 import os
 import re
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -151,18 +152,34 @@ async def render_scene(
             result.message += "\n(line numbers are of the code after the known-API rewrites)"
         result.rewrites, result.isolation = rewrites, done.isolation.describe()
         if result.outcome == "ok":
-            made = sorted(scratch.glob("media/videos/scene/*/scene.mp4"), key=lambda p: p.stat().st_mtime)
+            made = _videos_made(scratch)
             if not made:
                 result.outcome = "scene"
                 result.message = ("manim exited 0 but wrote no video: construct() must play at least "
                                   "one animation")
             else:
                 os.replace(made[-1], output)
+                # the sandbox's uid made it, with the mode it chose: make it the worker's, plain
+                os.chown(output, os.getuid(), os.getgid())
+                os.chmod(output, 0o644)
                 result.video = output
         result.seconds = round(time.monotonic() - started, 2)
         return result
     finally:
         cleanup(scratch)
+
+
+def _videos_made(scratch: Path) -> list[Path]:
+    """The videos manim wrote in ``scratch``, oldest first: regular files only, inside it. The code
+    in the sandbox owns the scratch directory and may have planted symlinks there (to a file of the
+    worker's, say), which the worker must not move into its output."""
+    inside = scratch.resolve()
+    found = []
+    for path in scratch.glob("media/videos/scene/*/scene.mp4"):
+        st = path.lstat()
+        if stat.S_ISREG(st.st_mode) and path.resolve().is_relative_to(inside):
+            found.append((st.st_mtime, path))
+    return [p for _, p in sorted(found)]
 
 
 def _judge(code: int, stdout: bytes, stderr: bytes, timed_out: bool, timeout: float,
