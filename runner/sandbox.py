@@ -48,6 +48,7 @@ log = logging.getLogger("runner.sandbox")
 INSIDE = "/sandbox"  # where the scratch directory is mounted inside the jail
 UID_BASE = 2_000_000  # sandbox uids are random above this: no file on the machine belongs to one
 JAIL_DIR = ".jail"  # in the scratch directory: the mount point of the jail's root
+WEAK_OPT_IN = "RUNNER_SANDBOX_WEAK"  # "1": as root without namespaces, run anyway (weak)
 
 # What the jail's root holds besides the Python installation (read-only, when present).
 SYSTEM_DIRS = ("/usr", "/etc", "/var/lib/texmf", "/var/cache/fontconfig")
@@ -165,27 +166,27 @@ async def isolation() -> Isolation:
              "except OSError: print('nonet')\n"
              "print(os.getuid())\n")
     root = os.geteuid() == 0
-    attempts = [(True, root)] + ([(True, False)] if root else [])
+    # as root, only a fresh uid will do: root inside the jail could leave it (a second chroot)
+    attempts = [(True, root)]
     reason = ""
+    found: Isolation | None = None
     for namespaces, separate in attempts:
         with TemporaryDirectory(prefix="runner-sandbox-probe-") as tmp:
             spec = _jail_spec(_prepare(Path(tmp)), [sys.executable, "-c", probe], inside_env(),
                               Limits(), separate)
-            done = await run([*_unshare_argv(not root), sys.executable, "-m", "runner.sandbox",
-                              json.dumps(asdict(spec))], cwd=Path(tmp), timeout=30)
+            done = await run([*_unshare_argv(not root), sys.executable, "-I", "-m", "runner.sandbox",
+                              json.dumps(asdict(spec))], cwd=Path("/"), timeout=30)
         lines = done.stdout.decode(errors="replace").split()
         if done.code == 0 and lines[:1] == ["nonet"]:
-            _isolation = Isolation(namespaces=namespaces, separate_uid=separate,
-                                   reason="" if separate else
-                                   ("not root" if not root else "a fresh uid could not run Python"))
+            found = _isolation = Isolation(namespaces=namespaces, separate_uid=separate,
+                                           reason="" if separate else "not root")
             break
         reason = (done.stderr.decode(errors="replace").strip().splitlines() or
                   [f"exit {done.code}"])[-1][:200]
-    else:
-        _isolation = Isolation(namespaces=False, separate_uid=False, reason=reason)
-    if not _isolation.namespaces:
-        log.warning("sandbox is WEAK on this machine: %s", _isolation.describe())
-    return _isolation
+    if found is None:  # not cached: a probe that failed by chance (load, a timeout) is tried again
+        found = Isolation(namespaces=False, separate_uid=False, reason=reason)
+        log.warning("sandbox is WEAK on this machine: %s", found.describe())
+    return found
 
 
 def _prepare(scratch: Path) -> Path:
@@ -227,6 +228,12 @@ async def run_sandboxed(
     iso = await isolation()
     scratch = _prepare(scratch.resolve())
     env = env or inside_env()
+    if not iso.namespaces and os.geteuid() == 0 and os.environ.get(WEAK_OPT_IN) != "1":
+        # root without namespaces is no containment at all: refuse (an infrastructure failure)
+        message = (f"runner sandbox: refusing to run model-written code as root without namespaces "
+                   f"({iso.reason}); set {WEAK_OPT_IN}=1 to accept a weak sandbox")
+        log.error("%s", message)
+        return SandboxRun(code=125, stdout=b"", stderr=message.encode(), timed_out=False, isolation=iso)
     if not iso.namespaces:
         log.warning("running %s without namespaces: %s", Path(argv[0]).name, iso.describe())
         weak_env = {**env, "HOME": str(scratch / "home"), "TMPDIR": str(scratch / "tmp")}
@@ -235,9 +242,9 @@ async def run_sandboxed(
                          env=weak_env, preexec=lambda: _set_limits(asdict(limits), own_uid=False))
     else:
         spec = _jail_spec(scratch, argv, env, limits, iso.separate_uid)
-        done = await run([*_unshare_argv(os.geteuid() != 0), sys.executable, "-m", "runner.sandbox",
-                          json.dumps(asdict(spec))], cwd=scratch, timeout=timeout, stdin=stdin,
-                         on_tick=on_tick)
+        done = await run([*_unshare_argv(os.geteuid() != 0), sys.executable, "-I", "-m",
+                          "runner.sandbox", json.dumps(asdict(spec))], cwd=Path("/"), timeout=timeout,
+                         stdin=stdin, on_tick=on_tick)
         if spec.uid is not None:
             await _wait_gone(spec.uid)
     return SandboxRun(code=done.code, stdout=done.stdout, stderr=done.stderr,
@@ -263,13 +270,18 @@ def processes_of(uid: int) -> list[int]:
 
 
 async def _wait_gone(uid: int, timeout: float = 10.0) -> None:
-    """Wait until the kernel has killed what was left in the sandbox's PID namespace (it does so
-    when the namespace's first process dies, but not at once)."""
+    """Kill whatever still runs as the run's uid (the kernel kills the rest of the PID namespace
+    when its first process dies, but a process that left the group could have outlived it), and
+    wait until it is gone. The uid is the run's own: nothing else runs as it."""
     import asyncio
+    import signal
 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while processes_of(uid):
+    while left := processes_of(uid):
+        for pid in left:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
         if loop.time() > deadline:
             log.warning("sandbox uid %d: %d processes still alive %.0f s after the run", uid,
                         len(processes_of(uid)), timeout)
@@ -287,6 +299,7 @@ def cleanup(scratch: Path) -> None:
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REMOUNT, _MS_BIND, _MS_REC = 32, 4096, 16384
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_PDEATHSIG = 1
 
 
 def _mount(libc: ctypes.CDLL, source: str | None, target: str, fstype: str | None, flags: int,
@@ -297,8 +310,11 @@ def _mount(libc: ctypes.CDLL, source: str | None, target: str, fstype: str | Non
         raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
 
 
-def _bind(libc: ctypes.CDLL, source: str, target: str, *, writable: bool = False) -> None:
+def _bind(libc: ctypes.CDLL, source: str, target: str, *, writable: bool = False,
+          device: bool = False) -> None:
     _mount(libc, source, target, None, _MS_BIND | _MS_REC)
+    if writable and not device:
+        _mount(libc, None, target, None, _MS_REMOUNT | _MS_BIND | _MS_NOSUID | _MS_NODEV)
     if not writable:
         # keep the flags the source mount has (a user namespace may not clear them)
         st = os.statvfs(source)
@@ -325,7 +341,7 @@ def _jail(spec: JailSpec) -> None:
     os.makedirs(f"{root}/dev")
     for dev in DEVICES:
         Path(f"{root}/dev/{dev}").touch()
-        _bind(libc, f"/dev/{dev}", f"{root}/dev/{dev}", writable=True)
+        _bind(libc, f"/dev/{dev}", f"{root}/dev/{dev}", writable=True, device=True)
     os.makedirs(f"{root}/proc")
     with contextlib.suppress(OSError):  # some containers forbid a new /proc; Python does without
         _mount(libc, "proc", f"{root}/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
@@ -341,6 +357,10 @@ def _jail(spec: JailSpec) -> None:
         os.setgroups([])
         os.setgid(spec.uid)
         os.setuid(spec.uid)
+    # a uid change clears the death signal `unshare --kill-child` set: set it again, so this
+    # process dies with unshare even if it leaves the process group
+    if libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
     _set_limits(spec.limits, own_uid=spec.uid is not None)

@@ -181,8 +181,9 @@ def test_network_unreachable_even_to_loopback_services(tmp_path: Path) -> None:
 
 def test_weak_mode_still_renders_with_limits_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                          caplog: pytest.LogCaptureFixture) -> None:
-    """Where namespaces are unavailable, a render still runs (limits, clean environment, process
-    group) and every run says the sandbox is weak: in the log and in the render's result."""
+    """Where namespaces are unavailable, a root worker refuses to run model code unless told to
+    accept a weak sandbox; then a render runs (limits, clean environment, process group) and every
+    run says the sandbox is weak: in the log and in the render's result."""
     import asyncio
 
     from jobs.explainer.render import render_scene
@@ -190,6 +191,9 @@ def test_weak_mode_still_renders_with_limits_and_says_so(tmp_path: Path, monkeyp
     monkeypatch.setattr(sandbox, "_isolation", sandbox.Isolation(namespaces=False, separate_uid=False,
                                                                  reason="unshare: Operation not permitted"))
     code = scene("x = bytearray(10**11)")
+    refused = asyncio.run(render_scene(scene(""), output=tmp_path / "no.mp4", timeout=60))
+    assert refused.outcome == "infra" and "refusing to run model-written code as root" in refused.message
+    monkeypatch.setenv(sandbox.WEAK_OPT_IN, "1")
     with caplog.at_level("WARNING", logger="runner.sandbox"):
         ok = asyncio.run(render_scene(scene(""), output=tmp_path / "ok.mp4", timeout=60))
         bomb = asyncio.run(render_scene(code, output=tmp_path / "bomb.mp4", timeout=60))

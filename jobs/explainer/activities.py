@@ -63,7 +63,10 @@ class ExplainerActivities:
         files, issues = [], []
         for scene in inp.script.scenes:
             checked = check_scene(scene.code, scene.class_name)
-            path = scenes_dir / f"{scene.id}.py"
+            # named by its content: a checkpoint of this step reused by `runner retry` must point at
+            # this code, not at whatever a later validate of the same scene wrote
+            digest = hashlib.sha256(checked.code.encode()).hexdigest()[:10]
+            path = scenes_dir / f"{scene.id}-{digest}.py"
             path.write_text(checked.code, encoding="utf-8")
             files.append(SceneFile(id=scene.id, path=str(path), class_name=scene.class_name,
                                    rewrites=[str(r) for r in checked.rewrites]))

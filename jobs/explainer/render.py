@@ -15,8 +15,10 @@ sandbox the pipeline uses. An outcome is one of:
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import re
+import shutil
 import signal
 import stat
 import sys
@@ -152,16 +154,11 @@ async def render_scene(
             result.message += "\n(line numbers are of the code after the known-API rewrites)"
         result.rewrites, result.isolation = rewrites, done.isolation.describe()
         if result.outcome == "ok":
-            made = _videos_made(scratch)
-            if not made:
+            if not _take_video(scratch, output):
                 result.outcome = "scene"
                 result.message = ("manim exited 0 but wrote no video: construct() must play at least "
                                   "one animation")
             else:
-                os.replace(made[-1], output)
-                # the sandbox's uid made it, with the mode it chose: make it the worker's, plain
-                os.chown(output, os.getuid(), os.getgid())
-                os.chmod(output, 0o644)
                 result.video = output
         result.seconds = round(time.monotonic() - started, 2)
         return result
@@ -170,16 +167,38 @@ async def render_scene(
 
 
 def _videos_made(scratch: Path) -> list[Path]:
-    """The videos manim wrote in ``scratch``, oldest first: regular files only, inside it. The code
-    in the sandbox owns the scratch directory and may have planted symlinks there (to a file of the
-    worker's, say), which the worker must not move into its output."""
-    inside = scratch.resolve()
+    """Where manim may have written the video in ``scratch``, newest first (by the entry itself, not
+    what a symlink points at)."""
     found = []
     for path in scratch.glob("media/videos/scene/*/scene.mp4"):
-        st = path.lstat()
-        if stat.S_ISREG(st.st_mode) and path.resolve().is_relative_to(inside):
-            found.append((st.st_mtime, path))
-    return [p for _, p in sorted(found)]
+        with contextlib.suppress(OSError):
+            found.append((path.lstat().st_mtime, path))
+    return [p for _, p in sorted(found, reverse=True)[:8]]
+
+
+def _take_video(scratch: Path, output: Path) -> bool:
+    """Copy the video manim made into ``output``, a new file of the worker's.
+
+    The sandboxed code owns the scratch directory and may plant symlinks there, or swap entries
+    while the worker looks: the file is opened without following a final symlink, and it must be a
+    regular file whose real path is inside ``scratch`` once open; the copy goes into a file the
+    worker creates, and nothing is changed by path."""
+    inside = str(scratch.resolve()) + "/"
+    for path in _videos_made(scratch):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        with os.fdopen(fd, "rb") as src:
+            real = os.readlink(f"/proc/self/fd/{fd}")
+            if not stat.S_ISREG(os.fstat(fd).st_mode) or not real.startswith(inside):
+                continue
+            partial = output.with_name(f".{output.name}.partial")
+            with open(partial, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1024 * 1024)
+            os.replace(partial, output)
+            return True
+    return False
 
 
 def _judge(code: int, stdout: bytes, stderr: bytes, timed_out: bool, timeout: float,

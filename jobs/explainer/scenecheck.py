@@ -46,8 +46,12 @@ BLOCKED_NAMES = frozenset({
     # what `from manim import *` brings in that reaches the OS, the renderer or manim's internals
     "utils", "renderer", "tempconfig", "logger", "console", "error_console", "cli", "plugins",
     "manager", "opengl", "core", "scene", "camera", "animation", "mobject", "data_structures",
-    "constants", "unit",
+    "constants", "unit", "operator", "attrgetter", "methodcaller", "itemgetter", "contextlib",
 })
+# of those, the ones a scene may use as its own variable names (it binds them itself); the others
+# may not be bound either: a binding anywhere would lift the check everywhere
+SHADOWABLE = frozenset({"scene", "camera", "animation", "mobject", "data_structures", "constants",
+                        "unit"})
 BLOCKED_ATTRIBUTES = frozenset({
     # frames and code objects (a walk to a module's globals needs no dunder)
     "gi_frame", "gi_code", "cr_frame", "cr_code", "ag_frame", "ag_code", "f_globals", "f_locals",
@@ -59,6 +63,9 @@ BLOCKED_ATTRIBUTES = frozenset({
     "tofile", "memmap", "ctypeslib", "ctypes", "f2py", "distutils", "testing", "lib", "DataSource",
     "fromregex", "dump", "dumps",
     "format_map",
+    # module attributes that lead to other modules (typing.operator, fractions.operator, ...)
+    "operator", "contextlib", "attrgetter", "methodcaller", "itemgetter", "modules", "builtins",
+    "importlib", "commands", "shutil", "tempfile", "pathlib", "Path", "logger", "console",
 })
 CONFIG_READS = frozenset({"get"})  # config.get(...) reads
 
@@ -332,7 +339,8 @@ class _Linter(ast.NodeVisitor):
         name = node.id
         if name.startswith("_"):
             self.bad(node, f"name {name!r} is not allowed (no private or dunder names)")
-        elif name in BLOCKED_CALLS or (name in BLOCKED_NAMES and name not in self.bound):
+        elif name in BLOCKED_CALLS or (name in BLOCKED_NAMES and (
+                name not in self.bound or name not in SHADOWABLE)):
             self.bad(node, f"{name!r} is not allowed in scene code")
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
@@ -362,6 +370,12 @@ class _Linter(ast.NodeVisitor):
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, (str, bytes)) and ("__" in str(node.value)):
             self.bad(node, "string literals holding '__' are not allowed")
+
+    def visit_arg(self, node: ast.arg) -> None:
+        if node.arg in BLOCKED_NAMES and node.arg not in SHADOWABLE:
+            self.bad(node, f"{node.arg!r} is not allowed in scene code")
+        elif node.arg.startswith("_"):
+            self.bad(node, f"name {node.arg!r} is not allowed (no private or dunder names)")
 
     def visit_Global(self, node: ast.Global) -> None:
         self.bad(node, "global statements are not allowed")
