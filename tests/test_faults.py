@@ -148,7 +148,7 @@ async def test_a_worker_stopped_mid_render_is_replaced_without_redoing_finished_
     path = manifest(tmp_path, "killed", ["Derivative of x^3"])
     scenes = tmp_path / "out" / "killed" / "topics" / "derivative-of-x-3" / "scenes"
     first = start_worker(cli_env, catalog, task_queue, tmp_path / "worker1.log")
-    quality = "medium" if sig == signal.SIGTERM else "low"  # renders outlast the 10 s grace
+    quality = "high" if sig == signal.SIGTERM else "low"  # renders outlast the 10 s grace
     path.write_text(path.read_text().replace("quality: low", f"quality: {quality}"))
     try:
         res = await asyncio.to_thread(cli, ["submit", str(path), "--catalog", str(catalog),
