@@ -93,8 +93,8 @@ def rendering(scenes: Path, scene: str) -> bool:
 
 
 def manim_processes(marker: str) -> list[int]:
-    """Pids of the sandboxes rendering in ``marker`` (a topic's directory, in their command line)
-    and of the manim processes inside them."""
+    """Pids of the sandboxes rendering in ``marker`` (a topic's directory, in their command line;
+    not those checking claims) and of the manim processes inside them."""
     cmdlines: dict[int, str] = {}
     parents: dict[int, int] = {}
     for proc in Path("/proc").iterdir():
@@ -107,7 +107,8 @@ def manim_processes(marker: str) -> list[int]:
                 continue
             parents[int(proc.name)] = int(next(x.split()[1] for x in status.splitlines()
                                                if x.startswith("PPid:")))
-    jails = {pid for pid, cmd in cmdlines.items() if "runner.sandbox" in cmd and marker in cmd}
+    jails = {pid for pid, cmd in cmdlines.items()
+             if "runner.sandbox" in cmd and marker in cmd and "/.render-" in cmd}
     return sorted(jails | {pid for pid, cmd in cmdlines.items()
                            if "manim render" in cmd and parents.get(pid) in jails})
 
@@ -257,8 +258,13 @@ async def test_cancel_mid_render_stops_manim_and_retry_finishes_without_redoing_
                                             "--task-queue", task_queue], cli_env, tmp_path)
         assert res.returncode == 0, res.stderr
         batch_id = res.stdout.splitlines()[-1]
-        await wait_for("a render", lambda: any(out.glob("topics/*/scenes/.render-s2-*"))
-                       and manim_processes(str(out)))
+        def both_rendering() -> bool:  # both topics past validate (claims are checked in a sandbox too)
+            scenes = list(out.glob("topics/*/scenes"))
+            return (len(scenes) == 2 and all(any(d.glob(".render-*")) or any(d.glob("*.mp4"))
+                                             for d in scenes)
+                    and any(out.glob("topics/*/scenes/.render-s2-*")) and bool(manim_processes(str(out))))
+
+        await wait_for("both topics rendering", both_rendering)
         status = await asyncio.to_thread(cli, ["status", batch_id], cli_env, tmp_path)
         assert status.returncode == 0 and "running" in status.stdout
         assert any(" render " in line for line in status.stdout.splitlines()), status.stdout
