@@ -19,6 +19,8 @@ from runner import sandbox
 from runner.cli import main
 
 PLAY = "        self.play(Create(Circle()), run_time=0.2)\n"
+# a marker in the worker's environment that must never reach the sandbox (not a real key)
+SECRET = "runner-test-marker-not-a-key"
 PWNED = "/var/tmp/runner-sandbox-pwned"  # a host path (world-writable there) each attempt tries
 
 
@@ -81,26 +83,11 @@ def full_isolation() -> sandbox.Isolation:
     return iso
 
 
-def sandbox_processes() -> list[int]:
-    """Live processes running as a sandbox uid (there must be none once a render is over)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                status = (entry / "status").read_text()
-            except OSError:
-                continue
-            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-            if int(fields["Uid"].split()[0]) >= sandbox.UID_BASE and "Z" not in fields["State"]:
-                found.append(int(entry.name))
-    return found
-
-
 def render(tmp_path: Path, name: str, code: str, *extra: str) -> tuple[int, str]:
     path = tmp_path / f"{re.sub(r'[^A-Za-z0-9]+', '_', name)}.py"
     path.write_text(code)
     result = CliRunner().invoke(main, ["render", str(path), "--timeout", "8", *extra],
-                                env={"ANTHROPIC_API_KEY": "sk-ant-secret-do-not-leak"})
+                                env={"ANTHROPIC_API_KEY": SECRET})
     return result.exit_code, result.output
 
 
@@ -113,12 +100,12 @@ def test_escape_attempt_is_blocked_or_contained(name: str, tmp_path: Path,
         assert exit_code == expected, f"{name} {extra}: exit {exit_code}, expected {expected}\n{output}"
         if expected == 3:
             assert "blocked by the scene policy" in output and "line " in output
-        assert "sk-ant-secret" not in output
+        assert SECRET not in output
         assert not Path(PWNED).exists(), f"{name} {extra}: it wrote {PWNED}"
         for leftover in ("/etc/pwned", "/etc/pwned.npy", "/usr/pwned.txt", "/usr/pwned.png",
                          "/etc/passwd-pwned", "/etc/x"):
             assert not Path(leftover).exists(), f"{name} {extra}: it wrote {leftover}"
-        assert sandbox_processes() == [], f"{name} {extra}: sandbox processes left running"
+        assert sandbox.processes_of() == [], f"{name} {extra}: sandbox processes left running"
         assert not [p for p in tmp_path.iterdir() if p.name.startswith(".render-")]
 
 
