@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from jobs.explainer.render import MANIM_CFG, SCENE_FILE, render_scene
+from jobs.explainer.render import MANIM_CFG, SCENE_FILE, manim_argv, render_scene
 from runner.proc import run
 from runner.sandbox import isolation
 
@@ -27,9 +27,7 @@ async def direct(code: str, cls: str, work: Path) -> float:
     (scratch / SCENE_FILE).write_text(code)
     (scratch / "manim.cfg").write_text(MANIM_CFG)
     started = time.monotonic()
-    done = await run([sys.executable, "-m", "manim", "render", "-ql", "--media_dir", str(scratch / "m"),
-                      "--progress_bar", "none", "-v", "WARNING", str(scratch / SCENE_FILE), cls],
-                     cwd=scratch, timeout=300)
+    done = await run(manim_argv(str(scratch), cls, "low"), cwd=scratch, timeout=300)
     assert done.code == 0, done.stderr[-500:]
     return time.monotonic() - started
 

@@ -42,6 +42,10 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the bootstrap (this module run as root) imports no more than it needs
+    from runner.proc import Finished
 
 log = logging.getLogger("runner.sandbox")
 
@@ -152,41 +156,44 @@ def inside_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 async def isolation() -> Isolation:
-    """Probe (once per process) what containment this machine allows, by running a check in it."""
+    """Probe (once per process, until it succeeds) what containment this machine allows, by
+    running a check in it. As root, only a fresh uid will do: root inside the jail could leave it
+    (a second chroot)."""
     global _isolation
     if _isolation is not None:
         return _isolation
     from tempfile import TemporaryDirectory
 
+    probe = ("import socket\ntry:\n socket.create_connection(('1.1.1.1', 53), 1); print('net')\n"
+             "except OSError: print('nonet')\n")
+    separate = os.geteuid() == 0
+    with TemporaryDirectory(prefix="runner-sandbox-probe-") as tmp:
+        spec = _jail_spec(_prepare(Path(tmp)), [sys.executable, "-c", probe], inside_env(), Limits(),
+                          separate)
+        done = await _run_jail(spec, timeout=30)
+    if done.code == 0 and done.stdout.split()[:1] == [b"nonet"]:
+        _isolation = Isolation(namespaces=True, separate_uid=separate,
+                               reason="" if separate else "not root")
+        return _isolation
+    reason = (done.stderr.decode(errors="replace").strip().splitlines() or [f"exit {done.code}"])[-1]
+    # not cached: a probe that failed by chance (load, a timeout) is tried again next time
+    weak = Isolation(namespaces=False, separate_uid=False, reason=reason[:200])
+    log.warning("sandbox is WEAK on this machine: %s", weak.describe())
+    return weak
+
+
+async def _run_jail(spec: JailSpec, *, timeout: float, stdin: bytes | None = None,
+                    on_tick: Callable[[], None] | None = None) -> Finished:
+    """Start the bootstrap in new namespaces with ``spec``; when it has ended, make sure nothing
+    of it runs on."""
     from runner.proc import run
 
-    probe = ("import socket,os,sys\n"
-             "s=socket.socket()\n"
-             "try:\n s.settimeout(1); s.connect(('1.1.1.1',53)); print('net')\n"
-             "except OSError: print('nonet')\n"
-             "print(os.getuid())\n")
-    root = os.geteuid() == 0
-    # as root, only a fresh uid will do: root inside the jail could leave it (a second chroot)
-    attempts = [(True, root)]
-    reason = ""
-    found: Isolation | None = None
-    for namespaces, separate in attempts:
-        with TemporaryDirectory(prefix="runner-sandbox-probe-") as tmp:
-            spec = _jail_spec(_prepare(Path(tmp)), [sys.executable, "-c", probe], inside_env(),
-                              Limits(), separate)
-            done = await run([*_unshare_argv(not root), sys.executable, "-I", "-m", "runner.sandbox",
-                              json.dumps(asdict(spec))], cwd=Path("/"), timeout=30)
-        lines = done.stdout.decode(errors="replace").split()
-        if done.code == 0 and lines[:1] == ["nonet"]:
-            found = _isolation = Isolation(namespaces=namespaces, separate_uid=separate,
-                                           reason="" if separate else "not root")
-            break
-        reason = (done.stderr.decode(errors="replace").strip().splitlines() or
-                  [f"exit {done.code}"])[-1][:200]
-    if found is None:  # not cached: a probe that failed by chance (load, a timeout) is tried again
-        found = Isolation(namespaces=False, separate_uid=False, reason=reason)
-        log.warning("sandbox is WEAK on this machine: %s", found.describe())
-    return found
+    done = await run([*_unshare_argv(os.geteuid() != 0), sys.executable, "-I", "-m", "runner.sandbox",
+                      json.dumps(asdict(spec))], cwd=Path("/"), timeout=timeout, stdin=stdin,
+                     on_tick=on_tick)
+    if spec.uid is not None:
+        await _wait_gone(spec.uid)
+    return done
 
 
 def _prepare(scratch: Path) -> Path:
@@ -242,17 +249,13 @@ async def run_sandboxed(
                          env=weak_env, preexec=lambda: _set_limits(asdict(limits), own_uid=False))
     else:
         spec = _jail_spec(scratch, argv, env, limits, iso.separate_uid)
-        done = await run([*_unshare_argv(os.geteuid() != 0), sys.executable, "-I", "-m",
-                          "runner.sandbox", json.dumps(asdict(spec))], cwd=Path("/"), timeout=timeout,
-                         stdin=stdin, on_tick=on_tick)
-        if spec.uid is not None:
-            await _wait_gone(spec.uid)
+        done = await _run_jail(spec, timeout=timeout, stdin=stdin, on_tick=on_tick)
     return SandboxRun(code=done.code, stdout=done.stdout, stderr=done.stderr,
                       timed_out=done.timed_out, isolation=iso)
 
 
-def processes_of(uid: int) -> list[int]:
-    """Live (not zombie) processes running as ``uid``."""
+def processes_of(uid: int | None = None) -> list[int]:
+    """Live (not zombie) processes running as ``uid`` (None: as any sandbox uid)."""
     found = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -264,7 +267,8 @@ def processes_of(uid: int) -> list[int]:
             fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
             if fields.get("State", "").strip().startswith("Z"):
                 continue
-            if int(fields.get("Uid", "-1").split()[0]) == uid:
+            owner = int(fields.get("Uid", "-1").split()[0])
+            if owner == uid or (uid is None and owner >= UID_BASE):
                 found.append(int(entry.name))
     return found
 

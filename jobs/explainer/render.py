@@ -100,6 +100,14 @@ def _clean(line: str) -> str:
     return re.sub(r"\s{2,}\S+\.py:\d+$", "", re.sub(r"^\[[^]]*\]\s*", "", line)).strip()
 
 
+def manim_argv(directory: str, class_name: str, quality: str) -> list[str]:
+    """The manim command that renders ``directory``/scene.py's ``class_name`` into
+    ``directory``/media/videos/scene/<quality dir>/scene.mp4."""
+    return [sys.executable, "-m", "manim", "render", QUALITY_FLAGS[quality],
+            "--media_dir", f"{directory}/media", "--progress_bar", "none", "-v", "WARNING",
+            "-o", "scene", f"{directory}/{SCENE_FILE}", class_name]
+
+
 def _timeout_limits(timeout: float) -> Limits:
     return Limits(cpu_s=int(max(timeout, 10) * 2))
 
@@ -144,9 +152,7 @@ async def render_scene(
     try:
         (scratch / SCENE_FILE).write_text(code, encoding="utf-8")
         (scratch / "manim.cfg").write_text(MANIM_CFG, encoding="utf-8")
-        argv = [sys.executable, "-m", "manim", "render", QUALITY_FLAGS[quality],
-                "--media_dir", f"{INSIDE}/media", "--progress_bar", "none", "-v", "WARNING",
-                "-o", "scene", f"{INSIDE}/{SCENE_FILE}", class_name]
+        argv = manim_argv(INSIDE, class_name, quality)
         done = await run_sandboxed(argv, scratch=scratch, timeout=timeout,
                                    limits=_timeout_limits(timeout), on_tick=on_tick)
         result = _judge(done.code, done.stdout, done.stderr, done.timed_out, timeout, name)
