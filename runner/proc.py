@@ -62,7 +62,7 @@ async def _drain(stream: asyncio.StreamReader | None, cap: int, keep_tail: bool)
 async def run(
     argv: list[str], *, cwd: Path, timeout: float, stdin: bytes | None = None,
     on_tick: Callable[[], None] | None = None, env: dict[str, str] | None = None,
-    preexec: Callable[[], None] | None = None,
+    preexec: Callable[[], None] | None = None, stop: asyncio.Event | None = None,
 ) -> Finished:
     """Run ``argv`` to its end or until ``timeout`` seconds have passed; ``on_tick`` runs every
     second while it runs (a heartbeat).
@@ -70,7 +70,7 @@ async def run(
     The process gets its own session; on timeout, on cancellation of the calling activity, or on
     any error, its whole process group is killed; if the worker process dies, the kernel kills it.
     ``env`` defaults to :func:`clean_env`; ``preexec`` runs in the child before exec (after the
-    death signal is set).
+    death signal is set). Setting ``stop`` kills it early, like a timeout (``timed_out`` False).
     """
 
     def setup() -> None:
@@ -97,15 +97,17 @@ async def run(
         return out, err
 
     comm = asyncio.ensure_future(communicate())
+    stopped = asyncio.ensure_future((stop or asyncio.Event()).wait())
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     try:
-        while True:
+        while not stopped.done():
             left = deadline - loop.time()
             if left <= 0:
                 break
-            done, _ = await asyncio.wait({comm}, timeout=min(TICK_S, left))
-            if done:
+            await asyncio.wait({comm, stopped}, timeout=min(TICK_S, left),
+                               return_when=asyncio.FIRST_COMPLETED)
+            if comm.done():
                 out, err = comm.result()
                 return Finished(proc.returncode or 0, out, err)
             if on_tick:
@@ -116,13 +118,14 @@ async def run(
         except TimeoutError:  # a grandchild outside the group still holds the pipes
             out, err = b"", b""
         return Finished(proc.returncode if proc.returncode is not None else -signal.SIGKILL,
-                        out, err, timed_out=True)
+                        out, err, timed_out=not stopped.done())
     finally:
         if proc.returncode is None:
             _kill(proc)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(proc.wait(), 5)
         comm.cancel()
+        stopped.cancel()
 
 
 def _kill(proc: asyncio.subprocess.Process) -> None:

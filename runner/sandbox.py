@@ -17,6 +17,10 @@ boundary. Layers, from the outside in:
   ``no_new_privs``, so the process limit below holds (the kernel exempts root from it).
 * **Limits** (rlimits): address space, CPU seconds, file size, open files, no core dumps, and
   processes (only with a fresh uid: the limit counts all of a uid's processes).
+* **Control group** (:mod:`runner.cgroups`, where the worker may make one): memory (no swap) and
+  processes of the whole run together, so many processes cannot add up what one may not take.
+* **Scratch watch.** The worker measures the scratch directory every second and stops the run when
+  it holds more than its byte or file budget (the file size limit bounds one file, not the sum).
 * **Environment.** A short allowlist (no API keys), ``HOME`` and ``TMPDIR`` in the scratch directory.
 
 When the kernel does not allow namespaces (some containers), the code runs with the limits, the clean
@@ -45,6 +49,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the bootstrap (this module run as root) imports no more than it needs
+    import asyncio
+
+    from runner.cgroups import RunGroup
     from runner.proc import Finished
 
 log = logging.getLogger("runner.sandbox")
@@ -65,13 +72,16 @@ MiB = 1024**2
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one sandboxed run (per process, except ``processes``)."""
+    """Resource limits of one sandboxed run: per process (rlimits), and for the whole run."""
 
     memory_bytes: int = 3 * GiB  # address space: -qh renders need about 2 GiB (PyAV fails under 1)
     cpu_s: int = 1800
     file_bytes: int = 1 * GiB
-    processes: int = 256  # processes and threads of the sandbox's uid
+    processes: int = 256  # processes and threads of the run (the uid's, and the cgroup's)
     open_files: int = 1024
+    run_memory_bytes: int = 4 * GiB  # all processes of the run together (the cgroup)
+    scratch_bytes: int = 4 * GiB  # what the scratch directory may hold (the watch)
+    scratch_files: int = 100_000
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,8 @@ class Isolation:
     namespaces: bool  # network, PID, mount (read-only root), IPC, UTS
     separate_uid: bool  # runs as a fresh unprivileged uid (the process limit holds)
     reason: str = ""  # why a layer is missing
+    cgroup: str = ""  # "cgroup v1"/"cgroup v2": each run gets a control group; "": none
+    cgroup_reason: str = ""  # why not
 
     def describe(self) -> str:
         """One line for logs and reports."""
@@ -88,7 +100,10 @@ class Isolation:
             return ("weak: no network or file system isolation (namespaces unavailable: "
                     f"{self.reason}); limits, clean environment and process group only")
         uid = "fresh uid" if self.separate_uid else f"worker's uid ({self.reason})"
-        return f"full: no network, read-only root with only the scratch dir writable, own PIDs, {uid}"
+        group = (f"memory and processes bounded per run ({self.cgroup})" if self.cgroup else
+                 f"memory bounded per process only (no cgroup: {self.cgroup_reason})")
+        return (f"full: no network, read-only root with only the scratch dir writable, own PIDs, "
+                f"{uid}, {group}")
 
 
 @dataclass(frozen=True)
@@ -102,6 +117,7 @@ class JailSpec:
     uid: int | None  # None: keep the current uid (a user namespace's root)
     binds: list[str] = field(default_factory=list)  # read-only, at the same path
     links: dict[str, str] = field(default_factory=dict)  # symlinks to recreate: path -> target
+    cgroups: list[str] = field(default_factory=list)  # cgroup.procs files to join first
 
 
 @dataclass(frozen=True)
@@ -113,6 +129,7 @@ class SandboxRun:
     stderr: bytes
     timed_out: bool
     isolation: Isolation
+    exceeded: str = ""  # a limit of the whole run it went over (memory, scratch): what and how
 
 
 _isolation: Isolation | None = None
@@ -134,13 +151,13 @@ def _unshare_argv(user_namespace: bool) -> list[str]:
 
 
 def _jail_spec(scratch: Path, argv: list[str], env: dict[str, str], limits: Limits,
-               separate_uid: bool) -> JailSpec:
+               separate_uid: bool, group: RunGroup | None = None) -> JailSpec:
     links = {p: os.readlink(p) for p in SYSTEM_LINKS if os.path.islink(p)}
     binds = [d for d in (*SYSTEM_DIRS, *(p for p in SYSTEM_LINKS if p not in links))
              if os.path.isdir(d)] + _python_dirs()
     return JailSpec(scratch=str(scratch), argv=argv, env=env, limits=asdict(limits),
                     uid=UID_BASE + secrets.randbelow(1_000_000_000) if separate_uid else None,
-                    binds=binds, links=links)
+                    binds=binds, links=links, cgroups=group.procs_files if group else [])
 
 
 def inside_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -158,42 +175,74 @@ def inside_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 async def isolation() -> Isolation:
     """Probe (once per process, until it succeeds) what containment this machine allows, by
     running a check in it. As root, only a fresh uid will do: root inside the jail could leave it
-    (a second chroot)."""
+    (a second chroot). A control group is used when one can be made and joined."""
     global _isolation
     if _isolation is not None:
         return _isolation
-    from tempfile import TemporaryDirectory
+    import asyncio
 
-    probe = ("import socket\ntry:\n socket.create_connection(('1.1.1.1', 53), 1); print('net')\n"
-             "except OSError: print('nonet')\n")
+    from runner import cgroups
+
     separate = os.geteuid() == 0
-    with TemporaryDirectory(prefix="runner-sandbox-probe-") as tmp:
-        spec = _jail_spec(_prepare(Path(tmp)), [sys.executable, "-c", probe], inside_env(), Limits(),
-                          separate)
-        done = await _run_jail(spec, timeout=30)
-    if done.code == 0 and done.stdout.split()[:1] == [b"nonet"]:
+    limits = Limits()
+    try:
+        group: RunGroup | None = cgroups.create(limits.run_memory_bytes, limits.processes)
+        no_group = ""
+    except OSError as exc:
+        group, no_group = None, str(exc)
+    try:
+        done = await _probe(separate, group)
+        if group is not None and not _probed_ok(done):  # try again without: was it the cgroup?
+            no_group = f"cannot join one: {_last_line(done)}"
+            done = await _probe(separate, None)
+            group = None if _probed_ok(done) else group
+    finally:
+        if group is not None:
+            await asyncio.to_thread(group.close)
+    if _probed_ok(done):
         _isolation = Isolation(namespaces=True, separate_uid=separate,
-                               reason="" if separate else "not root")
+                               reason="" if separate else "not root",
+                               cgroup=group.describe() if group else "", cgroup_reason=no_group[:200])
         return _isolation
-    reason = (done.stderr.decode(errors="replace").strip().splitlines() or [f"exit {done.code}"])[-1]
     # not cached: a probe that failed by chance (load, a timeout) is tried again next time
-    weak = Isolation(namespaces=False, separate_uid=False, reason=reason[:200])
+    weak = Isolation(namespaces=False, separate_uid=False, reason=_last_line(done)[:200])
     log.warning("sandbox is WEAK on this machine: %s", weak.describe())
     return weak
 
 
+async def _probe(separate_uid: bool, group: RunGroup | None) -> Finished:
+    from tempfile import TemporaryDirectory
+
+    probe = ("import socket\ntry:\n socket.create_connection(('1.1.1.1', 53), 1); print('net')\n"
+             "except OSError: print('nonet')\n")
+    with TemporaryDirectory(prefix="runner-sandbox-probe-") as tmp:
+        spec = _jail_spec(_prepare(Path(tmp)), [sys.executable, "-c", probe], inside_env(), Limits(),
+                          separate_uid, group)
+        return await _run_jail(spec, timeout=30)
+
+
+def _probed_ok(done: Finished) -> bool:
+    return done.code == 0 and done.stdout.split()[:1] == [b"nonet"]
+
+
+def _last_line(done: Finished) -> str:
+    return (done.stderr.decode(errors="replace").strip().splitlines() or [f"exit {done.code}"])[-1]
+
+
 async def _run_jail(spec: JailSpec, *, timeout: float, stdin: bytes | None = None,
-                    on_tick: Callable[[], None] | None = None) -> Finished:
+                    on_tick: Callable[[], None] | None = None,
+                    stop: asyncio.Event | None = None) -> Finished:
     """Start the bootstrap in new namespaces with ``spec``; when it has ended, make sure nothing
     of it runs on."""
     from runner.proc import run
 
-    done = await run([*_unshare_argv(os.geteuid() != 0), sys.executable, "-I", "-m", "runner.sandbox",
-                      json.dumps(asdict(spec))], cwd=Path("/"), timeout=timeout, stdin=stdin,
-                     on_tick=on_tick)
-    if spec.uid is not None:
-        await _wait_gone(spec.uid)
-    return done
+    try:
+        return await run([*_unshare_argv(os.geteuid() != 0), sys.executable, "-I", "-m",
+                          "runner.sandbox", json.dumps(asdict(spec))],
+                         cwd=Path("/"), timeout=timeout, stdin=stdin, on_tick=on_tick, stop=stop)
+    finally:
+        if spec.uid is not None:
+            await _wait_gone(spec.uid)
 
 
 def _prepare(scratch: Path) -> Path:
@@ -229,29 +278,88 @@ async def run_sandboxed(
     Returns:
         How it ended, and the isolation it ran with (also logged when weak).
     """
+    import asyncio
+
+    from runner import cgroups
     from runner.proc import run
 
     limits = limits or Limits()
     iso = await isolation()
     scratch = _prepare(scratch.resolve())
     env = env or inside_env()
-    if not iso.namespaces and os.geteuid() == 0 and os.environ.get(WEAK_OPT_IN) != "1":
-        # root without namespaces is no containment at all: refuse (an infrastructure failure)
-        message = (f"runner sandbox: refusing to run model-written code as root without namespaces "
-                   f"({iso.reason}); set {WEAK_OPT_IN}=1 to accept a weak sandbox")
+
+    def refuse(message: str) -> SandboxRun:  # an infrastructure failure: nothing ran
         log.error("%s", message)
         return SandboxRun(code=125, stdout=b"", stderr=message.encode(), timed_out=False, isolation=iso)
-    if not iso.namespaces:
-        log.warning("running %s without namespaces: %s", Path(argv[0]).name, iso.describe())
-        weak_env = {**env, "HOME": str(scratch / "home"), "TMPDIR": str(scratch / "tmp")}
-        outside = [a.replace(INSIDE, str(scratch)) for a in argv]
-        done = await run(outside, cwd=scratch, timeout=timeout, stdin=stdin, on_tick=on_tick,
-                         env=weak_env, preexec=lambda: _set_limits(asdict(limits), own_uid=False))
-    else:
-        spec = _jail_spec(scratch, argv, env, limits, iso.separate_uid)
-        done = await _run_jail(spec, timeout=timeout, stdin=stdin, on_tick=on_tick)
+
+    if not iso.namespaces and os.geteuid() == 0 and os.environ.get(WEAK_OPT_IN) != "1":
+        # root without namespaces is no containment at all
+        return refuse(f"runner sandbox: refusing to run model-written code as root without "
+                      f"namespaces ({iso.reason}); set {WEAK_OPT_IN}=1 to accept a weak sandbox")
+    group = None
+    if iso.cgroup:
+        try:
+            group = cgroups.create(limits.run_memory_bytes, limits.processes)
+        except OSError as exc:
+            return refuse(f"runner sandbox: cannot make the run's control group: {exc}")
+    stop = asyncio.Event()
+    over: list[str] = []
+    watch = asyncio.ensure_future(_watch_scratch(scratch, limits, stop, over))
+    try:
+        if not iso.namespaces:
+            log.warning("running %s without namespaces: %s", Path(argv[0]).name, iso.describe())
+            weak_env = {**env, "HOME": str(scratch / "home"), "TMPDIR": str(scratch / "tmp")}
+            outside = [a.replace(INSIDE, str(scratch)) for a in argv]
+            done = await run(outside, cwd=scratch, timeout=timeout, stdin=stdin, on_tick=on_tick,
+                             env=weak_env, stop=stop,
+                             preexec=lambda: _set_limits(asdict(limits), own_uid=False))
+        else:
+            spec = _jail_spec(scratch, argv, env, limits, iso.separate_uid, group)
+            done = await _run_jail(spec, timeout=timeout, stdin=stdin, on_tick=on_tick, stop=stop)
+        if group is not None and group.oom_kills():
+            over.append(f"the run went over its memory limit ({_size(limits.run_memory_bytes)} for "
+                        "all its processes together): the kernel killed a process")
+    finally:
+        watch.cancel()
+        if group is not None:
+            await asyncio.to_thread(group.close)
     return SandboxRun(code=done.code, stdout=done.stdout, stderr=done.stderr,
-                      timed_out=done.timed_out, isolation=iso)
+                      timed_out=done.timed_out, isolation=iso, exceeded=" ".join(over[:1]))
+
+
+async def _watch_scratch(scratch: Path, limits: Limits, stop: asyncio.Event, over: list[str]) -> None:
+    """Every second, measure ``scratch``; past the limits, say so in ``over`` and set ``stop``."""
+    import asyncio
+
+    while True:
+        await asyncio.sleep(1.0)
+        size, files = await asyncio.to_thread(_usage, scratch, limits.scratch_files)
+        if size > limits.scratch_bytes or files > limits.scratch_files:
+            over.append(f"the run filled its scratch directory over the limit ({_size(size)} in "
+                        f"{files} files; at most {_size(limits.scratch_bytes)} and "
+                        f"{limits.scratch_files} files)")
+            stop.set()
+            return
+
+
+def _size(n: int) -> str:
+    return f"{n / GiB:.3g} GiB" if n >= GiB else f"{n / MiB:.0f} MiB"
+
+
+def _usage(top: Path, max_files: int) -> tuple[int, int]:
+    """Bytes on disk and entries under ``top`` (symlinks not followed); counting stops past
+    ``max_files`` entries."""
+    size, files, todo = 0, 0, [str(top)]
+    while todo and files <= max_files:
+        with contextlib.suppress(OSError), os.scandir(todo.pop()) as entries:
+            for entry in entries:
+                files += 1
+                with contextlib.suppress(OSError):
+                    st = entry.stat(follow_symlinks=False)
+                    size += st.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        todo.append(entry.path)
+    return size, files
 
 
 def processes_of(uid: int | None = None) -> list[int]:
@@ -329,6 +437,11 @@ def _bind(libc: ctypes.CDLL, source: str, target: str, *, writable: bool = False
 def _jail(spec: JailSpec) -> None:
     """Build the read-only root, enter it, drop privileges and limits, exec the command."""
     libc = ctypes.CDLL(None, use_errno=True)
+    for procs in spec.cgroups:  # before anything else: all the run's processes are in the group
+        try:
+            Path(procs).write_text("0")
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot join the cgroup {Path(procs).parent}: {exc.strerror}") from None
     scratch = spec.scratch
     root = f"{scratch}/{JAIL_DIR}"
     if spec.uid is not None:  # first, while nothing is mounted below the scratch directory

@@ -107,6 +107,63 @@ def test_escape_attempt_is_blocked_or_contained(name: str, tmp_path: Path,
             assert not Path(leftover).exists(), f"{name} {extra}: it wrote {leftover}"
         assert sandbox.processes_of() == [], f"{name} {extra}: sandbox processes left running"
         assert not [p for p in tmp_path.iterdir() if p.name.startswith(".render-")]
+        assert groups_left() == [], f"{name} {extra}: control groups left"
+
+
+def groups_left() -> list[Path]:
+    """This process's run control groups still on the machine."""
+    return list(Path("/sys/fs/cgroup").rglob(f"runner-{os.getpid()}-*"))
+
+
+def run_py(tmp_path: Path, code: str, limits: sandbox.Limits) -> sandbox.SandboxRun:
+    import asyncio
+    import sys
+
+    (tmp_path / "p.py").write_text(code)
+    return asyncio.run(sandbox.run_sandboxed([sys.executable, f"{sandbox.INSIDE}/p.py"],
+                                             scratch=tmp_path, timeout=60, limits=limits))
+
+
+def test_memory_of_all_the_runs_processes_together_is_bounded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, full_isolation: sandbox.Isolation) -> None:
+    """Processes each under the per-process limit cannot add up more than the run's memory: the
+    run's control group holds them, the kernel kills in it, and the render says why (a scene
+    error: the model is told). Small limits here; the same code runs with 4 GiB by default."""
+    import asyncio
+
+    from jobs.explainer import render as render_mod
+
+    if not full_isolation.cgroup:
+        pytest.skip(f"no control group on this machine: {full_isolation.cgroup_reason}")
+    children = (
+        "import os\nkids = []\nfor i in range(4):\n    pid = os.fork()\n    if pid == 0:\n"
+        "        b = bytearray(200 * 2**20)\n        import time; time.sleep(3); os._exit(0)\n"
+        "    kids.append(pid)\nprint(*[os.waitpid(k, 0)[1] for k in kids])\n")
+    done = run_py(tmp_path, children, sandbox.Limits(run_memory_bytes=500 * sandbox.MiB))
+    statuses = [int(x) for x in done.stdout.split()]
+    assert 9 in statuses, statuses  # SIGKILLed: 4 x 200 MiB do not fit in 500 MiB
+    assert "over its memory limit" in done.exceeded
+    monkeypatch.setattr(render_mod, "_timeout_limits",
+                        lambda timeout: sandbox.Limits(cpu_s=120, run_memory_bytes=700 * sandbox.MiB))
+    bomb = asyncio.run(render_mod.render_scene(scene("x = bytearray(1500 * 2**20)"),
+                                               output=tmp_path / "bomb.mp4", timeout=60))
+    assert bomb.outcome == "scene" and "memory limit (700 MiB" in bomb.message, bomb.message
+    assert sandbox.processes_of() == [] and groups_left() == []
+
+
+@pytest.mark.parametrize(("name", "code"), [
+    ("bytes", "for i in range(100):\n    open(f'/sandbox/f{i}', 'wb').write(b'x' * 50 * 2**20)\n"),
+    ("files", "for i in range(10**6):\n    open(f'/tmp/n{i}', 'w').close()\n"),
+])
+def test_a_run_that_fills_its_scratch_dir_is_stopped(name: str, code: str, tmp_path: Path,
+                                                      full_isolation: sandbox.Isolation) -> None:
+    """One file is bounded by the file size limit; the scratch directory as a whole by a watch of
+    its bytes and entries, which stops the run early with the reason."""
+    done = run_py(tmp_path, code + "print('all written')\n",
+                  sandbox.Limits(scratch_bytes=300 * sandbox.MiB, scratch_files=20_000))
+    assert done.code == -9 and not done.timed_out and b"all written" not in done.stdout
+    assert "filled its scratch directory over the limit" in done.exceeded, done
+    assert sandbox.processes_of() == []
 
 
 def test_sandbox_layers_seen_from_inside(tmp_path: Path, full_isolation: sandbox.Isolation) -> None:

@@ -46,6 +46,7 @@ async def check_claims(claims: list[Any], *, workdir: Path, timeout_per_claim: f
     if done.timed_out:
         raise StepError(f"the claim checker timed out after {timeout:.0f} s")
     if done.code != 0:
-        raise StepError(f"the claim checker failed (exit {done.code}): {tail(done.stderr, 5)}")
+        raise StepError(f"the claim checker failed (exit {done.code}): "
+                        f"{done.exceeded or tail(done.stderr, 5)}")
     results: list[dict[str, str]] = json.loads(done.stdout)["results"]
     return results

@@ -156,6 +156,8 @@ async def render_scene(
         done = await run_sandboxed(argv, scratch=scratch, timeout=timeout,
                                    limits=_timeout_limits(timeout), on_tick=on_tick)
         result = _judge(done.code, done.stdout, done.stderr, done.timed_out, timeout, name)
+        if done.exceeded and result.outcome != "ok":  # a bound of the whole run: the scene's doing
+            result = RenderResult("scene", done.exceeded)
         if rewrites and result.outcome == "scene":
             result.message += "\n(line numbers are of the code after the known-API rewrites)"
         result.rewrites, result.isolation = rewrites, done.isolation.describe()
