@@ -9,9 +9,10 @@ boundary. Layers, from the outside in:
   new PID namespace (the code sees only its own processes, and all of them die with it), a new mount
   namespace, IPC and UTS namespaces.
 * **File system.** A fresh read-only root holding only what the code needs, read-only: ``/usr``,
-  ``/etc``, TeX's ``/var/lib/texmf``, the Python installation and its virtualenv; ``/dev/null``,
-  ``/dev/zero``, ``/dev/urandom``; a fresh ``/proc``. The scratch directory, mounted at
-  ``/sandbox`` (and ``/tmp``), is the only writable place. Nothing else (home directories, the
+  the parts of ``/etc`` the linker, fontconfig and TeX read, TeX's ``/var/lib/texmf``, the Python
+  installation and its virtualenv (and TeX reads no absolute path outside the scratch directory);
+  ``/dev/null``, ``/dev/zero``, ``/dev/urandom``; a fresh ``/proc``. The scratch directory, mounted
+  at ``/sandbox`` (and ``/tmp``), is the only writable place. Nothing else (home directories, the
   project, its output directories, other topics) is there.
 * **User.** When the worker runs as root, the code runs as a fresh unprivileged uid with no groups and
   ``no_new_privs``, so the process limit below holds (the kernel exempts root from it).
@@ -62,8 +63,12 @@ JAIL_DIR = ".jail"  # in the scratch directory: the mount point of the jail's ro
 WEAK_OPT_IN = "RUNNER_SANDBOX_WEAK"  # "1": as root without namespaces, run anyway (weak)
 
 # What the jail's root holds besides the Python installation (read-only, when present).
-SYSTEM_DIRS = ("/usr", "/etc", "/var/lib/texmf", "/var/cache/fontconfig")
+SYSTEM_DIRS = ("/usr", "/var/lib/texmf", "/var/cache/fontconfig")
 SYSTEM_LINKS = ("/bin", "/lib", "/lib64", "/sbin", "/lib32", "/libx32")
+# Of /etc, only what the dynamic linker, fontconfig and TeX read (seen with strace on a render);
+# nothing else there (users, hosts, service configuration) is the code's business.
+ETC_KEEP = ("/etc/fonts", "/etc/texmf", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
+            "/etc/localtime", "/etc/papersize", "/etc/alternatives", "/etc/mime.types")
 DEVICES = ("null", "zero", "random", "urandom")
 
 GiB = 1024**3
@@ -152,9 +157,9 @@ def _unshare_argv(user_namespace: bool) -> list[str]:
 
 def _jail_spec(scratch: Path, argv: list[str], env: dict[str, str], limits: Limits,
                separate_uid: bool, group: RunGroup | None = None) -> JailSpec:
-    links = {p: os.readlink(p) for p in SYSTEM_LINKS if os.path.islink(p)}
-    binds = [d for d in (*SYSTEM_DIRS, *(p for p in SYSTEM_LINKS if p not in links))
-             if os.path.isdir(d)] + _python_dirs()
+    links = {p: os.readlink(p) for p in (*SYSTEM_LINKS, *ETC_KEEP) if os.path.islink(p)}
+    binds = [d for d in (*SYSTEM_DIRS, *SYSTEM_LINKS, *ETC_KEEP)
+             if d not in links and os.path.exists(d)] + _python_dirs()
     return JailSpec(scratch=str(scratch), argv=argv, env=env, limits=asdict(limits),
                     uid=UID_BASE + secrets.randbelow(1_000_000_000) if separate_uid else None,
                     binds=binds, links=links, cgroups=group.procs_files if group else [])
@@ -167,6 +172,8 @@ def inside_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         "HOME": f"{INSIDE}/home", "TMPDIR": f"{INSIDE}/tmp", "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "NO_COLOR": "1", "TERM": "dumb",
         "COLUMNS": "120",
+        # TeX reads no file named by an absolute path outside the scratch dir (\input{/etc/...})
+        "openin_any": "p", "openout_any": "p", "TEXMFOUTPUT": INSIDE,
     }
     env.update(extra or {})
     return env
@@ -308,7 +315,7 @@ async def run_sandboxed(
     try:
         if not iso.namespaces:
             log.warning("running %s without namespaces: %s", Path(argv[0]).name, iso.describe())
-            weak_env = {**env, "HOME": str(scratch / "home"), "TMPDIR": str(scratch / "tmp")}
+            weak_env = {k: v.replace(INSIDE, str(scratch)) for k, v in env.items()}
             outside = [a.replace(INSIDE, str(scratch)) for a in argv]
             done = await run(outside, cwd=scratch, timeout=timeout, stdin=stdin, on_tick=on_tick,
                              env=weak_env, stop=stop,
@@ -463,9 +470,14 @@ def _jail(spec: JailSpec) -> None:
     with contextlib.suppress(OSError):  # some containers forbid a new /proc; Python does without
         _mount(libc, "proc", f"{root}/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
     for path in spec.binds:  # a virtualenv under /tmp lands in the scratch dir's tmp: no matter
-        os.makedirs(root + path, exist_ok=True)
+        if os.path.isdir(path):
+            os.makedirs(root + path, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(root + path), exist_ok=True)
+            Path(root + path).touch()
         _bind(libc, path, root + path)
     for path, target in spec.links.items():
+        os.makedirs(os.path.dirname(root + path), exist_ok=True)
         os.symlink(target, root + path)
     _mount(libc, None, root, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID)
     os.chroot(root)

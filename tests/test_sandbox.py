@@ -175,7 +175,8 @@ def test_sandbox_layers_seen_from_inside(tmp_path: Path, full_isolation: sandbox
     probe = (
         "import os, socket, json\n"
         "out = {'uid': os.getuid(), 'pids': sorted(os.listdir('/proc'))[:3],\n"
-        "       'root': sorted(os.listdir('/')), 'env': sorted(os.environ), 'cwd': os.getcwd()}\n"
+        "       'root': sorted(os.listdir('/')), 'env': sorted(os.environ), 'cwd': os.getcwd(),\n"
+        "       'etc': sorted(os.listdir('/etc'))}\n"
         "try:\n    socket.create_connection(('127.0.0.1', 22), 1)\n    out['net'] = 'open'\n"
         "except OSError as e:\n    out['net'] = e.strerror\n"
         "for p in ('/sandbox/ok', '/tmp/ok', '/usr/no', '/no'):\n"
@@ -199,9 +200,34 @@ def test_sandbox_layers_seen_from_inside(tmp_path: Path, full_isolation: sandbox
     assert seen["/usr/no"] == "Read-only file system" and seen["/no"] == "Read-only file system"
     assert "work" not in seen["root"] or Path(sys.prefix).is_relative_to("/work")
     assert "home" not in seen["root"] and "RUNNER_TEST_SECRET" not in seen["env"]
+    assert "passwd" not in seen["etc"] and "hostname" not in seen["etc"] and "fonts" in seen["etc"]
+    assert {f"/etc/{name}" for name in seen["etc"]} <= set(sandbox.ETC_KEEP)
     assert not [k for k in seen["env"] if "KEY" in k or "TOKEN" in k]
     assert (tmp_path / "ok").exists() and (tmp_path / "tmp" / "ok").exists()
     assert done.isolation.describe().startswith("full")
+
+
+def test_tex_reads_no_file_outside_the_scratch_dir(tmp_path: Path,
+                                                   full_isolation: sandbox.Isolation) -> None:
+    """A scene's LaTeX can `\\input` any file the jail shows, e.g. under /etc or /usr; TeX runs
+    paranoid (absolute paths only inside the scratch dir). The same file compiles outside the
+    sandbox (TeX's default), so this checks the setting, not a missing file."""
+    import asyncio
+    import shutil
+    import subprocess
+
+    doc = "\\documentclass{article}\\begin{document}\\input{/etc/ld.so.conf}\\end{document}\n"
+    (tmp_path / "a.tex").write_text(doc)
+    latex = [shutil.which("latex") or "latex", "-interaction=batchmode", "-halt-on-error"]
+    host = subprocess.run([*latex, f"-output-directory={tmp_path}", str(tmp_path / "a.tex")],
+                          capture_output=True, cwd="/")
+    assert host.returncode == 0, "TeX's default reads /etc/ld.so.conf: the control case"
+    (tmp_path / "a.log").unlink()
+    done = asyncio.run(sandbox.run_sandboxed(
+        [*latex, f"-output-directory={sandbox.INSIDE}", f"{sandbox.INSIDE}/a.tex"],
+        scratch=tmp_path, timeout=60))
+    assert done.code != 0
+    assert "File `/etc/ld.so.conf' not found" in (tmp_path / "a.log").read_text()
 
 
 def test_network_unreachable_even_to_loopback_services(tmp_path: Path) -> None:
