@@ -88,6 +88,11 @@ def test_refuted_claims_and_broken_scene_are_repaired_through_the_simulator(
     repair = model.requests[2][1]
     assert "Scene to fix: s1" in repair and "NameError: name 'Sqaure' is not defined" in repair
     assert "Sqaure()" in repair  # its code came along
+    # ... as rendered (after the rewrites), so the error's line number points into what it shows
+    assert "after automatic rewrites" in repair and "ShowCreation(" not in repair
+    shown_code = repair.split("```python\n", 1)[1].split("\n```", 1)[0].splitlines()
+    line = int(re.findall(r"line (\d+), in construct", repair)[-1])
+    assert "Sqaure()" in shown_code[line - 1], (line, shown_code)
     # the old name was rewritten before rendering, and the report says so
     shown = [r for r in topic["outputs"]["rewrites"] if "ShowCreation" in r]
     assert len(shown) == 1

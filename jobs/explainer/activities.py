@@ -70,11 +70,13 @@ class ExplainerActivities:
             path.write_text(checked.code, encoding="utf-8")
             files.append(SceneFile(id=scene.id, path=str(path), class_name=scene.class_name,
                                    rewrites=[str(r) for r in checked.rewrites]))
+            rewritten = checked.code if checked.rewrites else ""
             if checked.violations:
                 issues.append(SceneIssue(scene=scene.id, kind="policy", message="blocked by the scene "
-                                         "policy:\n" + "\n".join(str(v) for v in checked.violations)))
+                                         "policy:\n" + "\n".join(str(v) for v in checked.violations),
+                                         code=rewritten))
             elif checked.problems:
-                issues.append(SceneIssue(scene=scene.id, kind="code",
+                issues.append(SceneIssue(scene=scene.id, kind="code", code=rewritten,
                                          message="\n".join(str(p) for p in checked.problems)))
         claims = [(s.id, c) for s in inp.script.scenes for c in s.claims]
         results = await check_claims([c for _, c in claims], workdir=scenes_dir,
@@ -112,8 +114,9 @@ class ExplainerActivities:
                 if result.outcome == "infra":
                     raise StepError(f"{scene.id}: {result.message}")
                 if result.outcome != "ok":
+                    code = Path(scene.path).read_text(encoding="utf-8") if scene.rewrites else ""
                     failed.append(SceneIssue(scene=scene.id, kind="policy" if result.outcome == "policy"
-                                             else "code", message=result.message))
+                                             else "code", message=result.message, code=code))
                     continue
                 rendered.append(scene.id)
             videos.append(str(target))

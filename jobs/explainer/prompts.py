@@ -72,16 +72,22 @@ def _plan_block(topic: str, plan: Plan) -> str:
     return f"Topic: {topic}\nPlan:\n{json.dumps(plan.model_dump(), indent=2)}"
 
 
-def repair_request(topic: str, plan: Plan, scene: SceneScript, error: str) -> LLMRequest:
-    """Ask the script model to fix one scene, given its code and the error it produced."""
+def repair_request(topic: str, plan: Plan, scene: SceneScript, error: str,
+                   checked_code: str = "") -> LLMRequest:
+    """Ask the script model to fix one scene, given its code and the error it produced.
+
+    ``checked_code``: the code that was checked and rendered, when the known-API rewrites changed
+    the model's; it is shown instead, since the error's line numbers are of it."""
     if len(error) > MAX_ERROR_CHARS:
         error = "...\n" + error[-MAX_ERROR_CHARS:]
+    heading = ("Code (after automatic rewrites of old manim names; the error's line numbers are of "
+               "this code)" if checked_code else "Code")
     return LLMRequest(
         system=REPAIR_SYSTEM,
         messages=[Message(role="user", content=(
             f"Scene to fix: {scene.id} (class {scene.class_name})\n"
             f"Error:\n{error}\n"
-            f"Code:\n```python\n{scene.code}\n```\n"
+            f"{heading}:\n```python\n{checked_code or scene.code}\n```\n"
             f"Claims: {json.dumps(scene.claims)}\n"
             + _plan_block(topic, plan)))],
         max_tokens=4000,

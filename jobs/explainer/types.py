@@ -83,6 +83,8 @@ class SceneIssue(BaseModel):
     scene: str
     kind: Literal["policy", "code"]
     message: str
+    code: str = Field(default="", description="the code checked and rendered, when the known-API "
+                      "rewrites changed the model's (the message's line numbers are of this code)")
 
 
 class ClaimCheck(BaseModel):

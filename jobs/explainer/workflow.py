@@ -163,7 +163,7 @@ class ExplainerWorkflow(TopicWorkflow):
         scenes = {s.id: s for s in script.scenes}
         for issue in issues:
             old = scenes[issue.scene]
-            request = prompts.repair_request(inp.spec.topic, plan, old, issue.message)
+            request = prompts.repair_request(inp.spec.topic, plan, old, issue.message, issue.code)
             answer = await gateway.complete(log, f"script (repair {round_} {issue.scene})", request,
                                             inp.spec.models["script"], task_queue=inp.task_queue,
                                             models_out=self.models_out)
