@@ -63,6 +63,7 @@ async def run(
     argv: list[str], *, cwd: Path, timeout: float, stdin: bytes | None = None,
     on_tick: Callable[[], None] | None = None, env: dict[str, str] | None = None,
     preexec: Callable[[], None] | None = None, stop: asyncio.Event | None = None,
+    pass_fds: tuple[int, ...] = (),
 ) -> Finished:
     """Run ``argv`` to its end or until ``timeout`` seconds have passed; ``on_tick`` runs every
     second while it runs (a heartbeat).
@@ -71,6 +72,7 @@ async def run(
     any error, its whole process group is killed; if the worker process dies, the kernel kills it.
     ``env`` defaults to :func:`clean_env`; ``preexec`` runs in the child before exec (after the
     death signal is set). Setting ``stop`` kills it early, like a timeout (``timed_out`` False).
+    ``pass_fds`` stay open in the child.
     """
 
     def setup() -> None:
@@ -80,7 +82,7 @@ async def run(
 
     proc = await asyncio.create_subprocess_exec(
         *argv, cwd=cwd, env=clean_env() if env is None else env, start_new_session=True,
-        preexec_fn=setup,
+        preexec_fn=setup, pass_fds=pass_fds,
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )

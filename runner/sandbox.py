@@ -123,6 +123,7 @@ class JailSpec:
     binds: list[str] = field(default_factory=list)  # read-only, at the same path
     links: dict[str, str] = field(default_factory=dict)  # symlinks to recreate: path -> target
     cgroups: list[str] = field(default_factory=list)  # cgroup.procs files to join first
+    setup_fd: int = -1  # why the jail or the exec failed goes here; closed on exec
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class SandboxRun:
     timed_out: bool
     isolation: Isolation
     exceeded: str = ""  # a limit of the whole run it went over (memory, scratch): what and how
+    started: bool = True  # the command was started: False is a failure of the sandbox itself
 
 
 _isolation: Isolation | None = None
@@ -225,7 +227,8 @@ async def _probe(separate_uid: bool, group: RunGroup | None) -> Finished:
     with TemporaryDirectory(prefix="runner-sandbox-probe-") as tmp:
         spec = _jail_spec(_prepare(Path(tmp)), [sys.executable, "-c", probe], inside_env(), Limits(),
                           separate_uid, group)
-        return await _run_jail(spec, timeout=30)
+        done, _ = await _run_jail(spec, timeout=30)
+        return done
 
 
 def _probed_ok(done: Finished) -> bool:
@@ -238,16 +241,37 @@ def _last_line(done: Finished) -> str:
 
 async def _run_jail(spec: JailSpec, *, timeout: float, stdin: bytes | None = None,
                     on_tick: Callable[[], None] | None = None,
-                    stop: asyncio.Event | None = None) -> Finished:
+                    stop: asyncio.Event | None = None) -> tuple[Finished, bool]:
     """Start the bootstrap in new namespaces with ``spec``; when it has ended, make sure nothing
-    of it runs on."""
-    from runner.proc import run
+    of it runs on.
 
+    Returns:
+        How it ended, and whether the command was started. A setup failure is told through a pipe
+        that the exec closes, so nothing the command prints or exits with can look like one; its
+        message then replaces stderr.
+    """
+    from dataclasses import replace
+
+    from runner.proc import Finished, run
+
+    failure, failure_w = os.pipe()
     try:
-        return await run([*_unshare_argv(os.geteuid() != 0), sys.executable, "-I", "-m",
-                          "runner.sandbox", json.dumps(asdict(spec))],
+        spec = replace(spec, setup_fd=failure_w)
+        done = await run([*_unshare_argv(os.geteuid() != 0), sys.executable, "-I", "-m",
+                          "runner.sandbox", json.dumps(asdict(spec))], pass_fds=(failure_w,),
                          cwd=Path("/"), timeout=timeout, stdin=stdin, on_tick=on_tick, stop=stop)
+        os.close(failure_w)
+        failure_w = -1
+        os.set_blocking(failure, False)
+        with contextlib.suppress(BlockingIOError):
+            why = os.read(failure, 4096)
+            if why:
+                return Finished(done.code, done.stdout, why, done.timed_out), False
+        return done, True
     finally:
+        os.close(failure)
+        if failure_w >= 0:
+            os.close(failure_w)
         if spec.uid is not None:
             await _wait_gone(spec.uid)
 
@@ -297,7 +321,8 @@ async def run_sandboxed(
 
     def refuse(message: str) -> SandboxRun:  # an infrastructure failure: nothing ran
         log.error("%s", message)
-        return SandboxRun(code=125, stdout=b"", stderr=message.encode(), timed_out=False, isolation=iso)
+        return SandboxRun(code=125, stdout=b"", stderr=message.encode(), timed_out=False, isolation=iso,
+                          started=False)
 
     if not iso.namespaces and os.geteuid() == 0 and os.environ.get(WEAK_OPT_IN) != "1":
         # root without namespaces is no containment at all
@@ -311,6 +336,7 @@ async def run_sandboxed(
             return refuse(f"runner sandbox: cannot make the run's control group: {exc}")
     stop = asyncio.Event()
     over: list[str] = []
+    started = True
     watch = asyncio.ensure_future(_watch_scratch(scratch, limits, stop, over))
     try:
         if not iso.namespaces:
@@ -322,7 +348,8 @@ async def run_sandboxed(
                              preexec=lambda: _set_limits(asdict(limits), own_uid=False))
         else:
             spec = _jail_spec(scratch, argv, env, limits, iso.separate_uid, group)
-            done = await _run_jail(spec, timeout=timeout, stdin=stdin, on_tick=on_tick, stop=stop)
+            done, started = await _run_jail(spec, timeout=timeout, stdin=stdin, on_tick=on_tick,
+                                            stop=stop)
         if group is not None and group.oom_kills():
             over.append(f"the run went over its memory limit ({_size(limits.run_memory_bytes)} for "
                         "all its processes together): the kernel killed a process")
@@ -331,7 +358,8 @@ async def run_sandboxed(
         if group is not None:
             await asyncio.to_thread(group.close)
     return SandboxRun(code=done.code, stdout=done.stdout, stderr=done.stderr,
-                      timed_out=done.timed_out, isolation=iso, exceeded=" ".join(over[:1]))
+                      timed_out=done.timed_out, isolation=iso, exceeded=" ".join(over[:1]),
+                      started=started)
 
 
 async def _watch_scratch(scratch: Path, limits: Limits, stop: asyncio.Event, over: list[str]) -> None:
@@ -498,11 +526,16 @@ def _jail(spec: JailSpec) -> None:
 
 def main() -> None:
     """Entry point of the bootstrap: ``python -m runner.sandbox SPEC_JSON``."""
+    spec = JailSpec(**json.loads(sys.argv[1]))
+    if spec.setup_fd >= 0:  # the command must not inherit it: what it holds is the sandbox's word
+        os.set_inheritable(spec.setup_fd, False)
     try:
-        spec = JailSpec(**json.loads(sys.argv[1]))
         _jail(spec)
-    except Exception as exc:  # the caller reads this line as an infrastructure failure
-        print(f"runner sandbox: cannot set up the jail: {exc}", file=sys.stderr)
+    except Exception as exc:  # the caller reads this as an infrastructure failure
+        message = f"runner sandbox: cannot set up the jail: {exc}"
+        print(message, file=sys.stderr)
+        if spec.setup_fd >= 0:
+            os.write(spec.setup_fd, message.encode()[:4000])
         raise SystemExit(125) from None
 
 

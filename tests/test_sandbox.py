@@ -288,3 +288,40 @@ def test_a_planted_symlink_is_never_taken_for_the_video(tmp_path: Path) -> None:
     assert not video.is_symlink() and video.read_bytes() != secret.read_bytes()
     st = video.stat()
     assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (os.getuid(), os.getgid(), 0o644)
+
+
+def test_a_full_disk_is_an_infrastructure_failure(tmp_path: Path, full_isolation: sandbox.Isolation) -> None:
+    """ENOSPC says nothing about the scene: the render is retried (infra), never sent to the model.
+    The scratch dir lives on a 2 MiB tmpfs here; the scene writes 3 MiB."""
+    import asyncio
+    import subprocess
+
+    from jobs.explainer.render import render_scene
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small file system for the full disk needs root")
+    disk = tmp_path / "small"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], check=True)
+    try:
+        code = scene("open('/sandbox/big', 'wb').write(b'x' * 3 * 2**20)")
+        result = asyncio.run(render_scene(code, output=tmp_path / "v.mp4", workdir=disk, lint=False,
+                                          timeout=60))
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+    assert result.outcome == "infra" and "the disk is full" in result.message, result.message
+
+
+def test_a_setup_failure_is_told_apart_from_the_commands_own_exit(
+        tmp_path: Path, full_isolation: sandbox.Isolation) -> None:
+    """The bootstrap reports a failure through a pipe the exec closes: a command that prints the
+    same words and exits the same way is still a command that ran."""
+    import asyncio
+    import sys
+
+    fake = ("import sys; sys.stderr.write('runner sandbox: cannot set up the jail: fake'); "
+            "sys.exit(125)")
+    real = asyncio.run(sandbox.run_sandboxed(["/nonexistent/manim"], scratch=tmp_path, timeout=30))
+    forged = asyncio.run(sandbox.run_sandboxed([sys.executable, "-c", fake], scratch=tmp_path, timeout=30))
+    assert (real.code, real.started) == (125, False) and b"No such file" in real.stderr
+    assert (forged.code, forged.started) == (125, True)

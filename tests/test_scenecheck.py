@@ -78,6 +78,8 @@ def test_old_style_scene_renders_after_its_rewrites(tmp_path: Path) -> None:
     ("x = np.load('/etc/passwd')", "line 2: attribute 'load' is not allowed in scene code"),
     ("x = '{0.__class__}'.format(1)", "line 2: string literals holding '__' are not allowed"),
     ("x = s.format(1)", "line 2: str.format is only allowed on a literal with plain fields"),
+    ("raise SystemExit(3)", "line 2: 'SystemExit' is not allowed in scene code"),
+    ("raise KeyboardInterrupt", "line 2: 'KeyboardInterrupt' is not allowed in scene code"),
 ])
 def test_the_policy_names_the_rule_and_the_line(body: str, expected: str) -> None:
     found = [str(f) for f in lint(f"from manim import *\n{body}\n")]

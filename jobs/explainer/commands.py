@@ -70,8 +70,9 @@ def render_command(file: Path, scene: str | None, quality: str, timeout: float,
 
     \b
     Exit codes: 0 rendered; 2 bad usage; 3 the scene policy blocked the code (reason and line
-    shown); 4 the scene code failed (the relevant traceback lines shown); 5 an infrastructure
-    failure or a timeout.
+    shown); 4 the scene code failed (the relevant traceback lines shown, or the memory or scratch
+    limit of the whole render it went over); 5 an infrastructure failure (the sandbox could not
+    start, manim was killed, the disk is full) or a timeout.
     """
     from runner.cli import reports_errors
 

@@ -155,7 +155,9 @@ async def render_scene(
         argv = manim_argv(INSIDE, class_name, quality)
         done = await run_sandboxed(argv, scratch=scratch, timeout=timeout,
                                    limits=_timeout_limits(timeout), on_tick=on_tick)
-        result = _judge(done.code, done.stdout, done.stderr, done.timed_out, timeout, name)
+        result = (_judge(done.code, done.stdout, done.stderr, done.timed_out, timeout, name)
+                  if done.started else RenderResult("infra", "the sandbox could not start manim:\n" +
+                                                    done.stderr.decode("utf-8", "replace")[-500:]))
         if done.exceeded and result.outcome != "ok":  # a bound of the whole run: the scene's doing
             result = RenderResult("scene", done.exceeded)
         if rewrites and result.outcome == "scene":
@@ -215,8 +217,6 @@ def _judge(code: int, stdout: bytes, stderr: bytes, timed_out: bool, timeout: fl
         return RenderResult("infra", f"the render timed out after {timeout:g} s")
     if code == 0:
         return RenderResult("ok")
-    if code == 125 and b"runner sandbox:" in stderr:
-        return RenderResult("infra", stderr.decode("utf-8", "replace").strip()[-500:])
     if code < 0:
         sig = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
         if -code == signal.SIGXCPU:
@@ -225,6 +225,8 @@ def _judge(code: int, stdout: bytes, stderr: bytes, timed_out: bool, timeout: fl
             return RenderResult("scene", "the scene wrote a file over the size limit (SIGXFSZ)")
         return RenderResult("infra", f"manim was killed by {sig}")
     summary = error_summary(stdout, stderr, name=name)
+    if "[Errno 28]" in summary or "No space left on device" in summary:  # the worker's disk, not the scene
+        return RenderResult("infra", f"the disk is full:\n{summary}")
     if "Traceback" in stderr.decode("utf-8", "replace") or "Error" in summary:
         return RenderResult("scene", summary)
     return RenderResult("infra", f"manim failed (exit {code}) without a scene error:\n{summary}")

@@ -47,6 +47,8 @@ BLOCKED_NAMES = frozenset({
     "utils", "renderer", "tempconfig", "logger", "console", "error_console", "cli", "plugins",
     "manager", "opengl", "core", "scene", "camera", "animation", "mobject", "data_structures",
     "constants", "unit", "operator", "attrgetter", "methodcaller", "itemgetter", "contextlib",
+    # ending the process without a traceback would look like an infrastructure failure (retried)
+    "SystemExit", "KeyboardInterrupt", "BaseException",
 })
 # of those, the ones a scene may use as its own variable names (it binds them itself); the others
 # may not be bound either: a binding anywhere would lift the check everywhere
