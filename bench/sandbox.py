@@ -61,7 +61,7 @@ async def main(rounds: int) -> None:
     p, b = statistics.median(plain), statistics.median(boxed)
     print(f"{len(plain)} renders each (-ql, {', '.join(PICK)})")
     print(f"manim directly:        median {p:.2f} s per scene")
-    print(f"through the sandbox:   median {b:.2f} s per scene (lint + namespaces + jail + limits)")
+    print(f"through the sandbox:   median {b:.2f} s per scene (lint + namespaces + jail + limits + cgroup)")
     print(f"sandbox / direct:      {b / p:.2f}x, +{b - p:.2f} s per scene")
 
 
