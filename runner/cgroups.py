@@ -79,9 +79,8 @@ class RunGroup:
         while True:
             self.kill()
             for d in self.dirs:
-                with contextlib.suppress(FileNotFoundError):
-                    with contextlib.suppress(OSError):
-                        d.rmdir()
+                with contextlib.suppress(OSError):  # gone already, or not empty yet
+                    d.rmdir()
             if not any(d.exists() for d in self.dirs):
                 return True
             if time.monotonic() > deadline:

@@ -255,25 +255,24 @@ async def _run_jail(spec: JailSpec, *, timeout: float, stdin: bytes | None = Non
     from runner.proc import Finished, run
 
     failure, failure_w = os.pipe()
+    os.set_blocking(failure, False)
     try:
         spec = replace(spec, setup_fd=failure_w)
         done = await run([*_unshare_argv(os.geteuid() != 0), sys.executable, "-I", "-m",
                           "runner.sandbox", json.dumps(asdict(spec))], pass_fds=(failure_w,),
                          cwd=Path("/"), timeout=timeout, stdin=stdin, on_tick=on_tick, stop=stop)
-        os.close(failure_w)
-        failure_w = -1
-        os.set_blocking(failure, False)
-        with contextlib.suppress(BlockingIOError):
+        try:
             why = os.read(failure, 4096)
-            if why:
-                return Finished(done.code, done.stdout, why, done.timed_out), False
-        return done, True
+        except BlockingIOError:  # nothing written (this process still holds the write end)
+            why = b""
     finally:
         os.close(failure)
-        if failure_w >= 0:
-            os.close(failure_w)
+        os.close(failure_w)
         if spec.uid is not None:
             await _wait_gone(spec.uid)
+    if why:
+        return Finished(done.code, done.stdout, why, done.timed_out), False
+    return done, True
 
 
 def _prepare(scratch: Path) -> Path:
@@ -358,7 +357,7 @@ async def run_sandboxed(
         if group is not None:
             await asyncio.to_thread(group.close)
     return SandboxRun(code=done.code, stdout=done.stdout, stderr=done.stderr,
-                      timed_out=done.timed_out, isolation=iso, exceeded=" ".join(over[:1]),
+                      timed_out=done.timed_out, isolation=iso, exceeded=over[0] if over else "",
                       started=started)
 
 

@@ -103,9 +103,9 @@ class ExplainerActivities:
             target = self._target(scene, inp.quality)
             if not (target.is_file() and target.stat().st_size > 0):
                 state = {"done": [Path(v).stem for v in videos], "current": scene.id}
-                result = await self._with_slot(lambda s=scene, t=target, st=state:  # type: ignore[misc]
-                                               render_scene(Path(s.path).read_text(encoding="utf-8"),
-                                                            output=t, quality=inp.quality,
+                code = Path(scene.path).read_text(encoding="utf-8")
+                result = await self._with_slot(lambda s=scene, c=code, t=target, st=state:  # type: ignore[misc]
+                                               render_scene(c, output=t, quality=inp.quality,
                                                             class_name=s.class_name,
                                                             timeout=SCENE_TIMEOUT_S,
                                                             name=Path(s.path).name,
@@ -114,9 +114,9 @@ class ExplainerActivities:
                 if result.outcome == "infra":
                     raise StepError(f"{scene.id}: {result.message}")
                 if result.outcome != "ok":
-                    code = Path(scene.path).read_text(encoding="utf-8") if scene.rewrites else ""
                     failed.append(SceneIssue(scene=scene.id, kind="policy" if result.outcome == "policy"
-                                             else "code", message=result.message, code=code))
+                                             else "code", message=result.message,
+                                             code=code if scene.rewrites else ""))
                     continue
                 rendered.append(scene.id)
             videos.append(str(target))
