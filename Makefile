@@ -37,7 +37,7 @@ bench: setup
 	$(BIN)/python bench/sandbox.py
 
 docs: setup
-	$(BIN)/python -m runner.docgen
+	$(BIN)/python -m runner.dev.docgen
 
 # Re-record the histories the replay test checks (only when a workflow change is meant to be
 # incompatible with running workflows; see tests/histories/record.py).

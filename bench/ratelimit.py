@@ -47,18 +47,18 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from jobs.prompt.types import PromptOptions
 from jobs.prompt.workflow import first_request
-from runner import server
-from runner.catalog import load_catalog
-from runner.connect import Target
-from runner.llm.offline import offline_answer
-from runner.llm.pacing import estimate_input_tokens
-from runner.llm.types import LLMRequest
-from runner.manifest import load_manifest
-from runner.registry import all_responders
-from runner.server import _free_port
-from runner.simulate import SimConfig
-from runner.steps import DEFAULT_RETRY
-from runner.submit import submit
+from runner.activity.llm.offline import offline_answer
+from runner.activity.llm.pacing import estimate_input_tokens
+from runner.client import server
+from runner.client.connect import Target
+from runner.client.server import _free_port
+from runner.client.submit import submit
+from runner.config.catalog import load_catalog
+from runner.config.jobkinds import all_responders
+from runner.config.manifest import load_manifest
+from runner.contract.llm import LLMRequest
+from runner.dev.simulate import SimConfig
+from runner.workflow.steps import DEFAULT_RETRY
 
 KEY_ENV = "BENCH_SIM_KEY"
 KEY = "sk-bench-not-a-real-key"

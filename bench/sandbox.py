@@ -1,6 +1,6 @@
 """What the render sandbox costs: the same scenes rendered by manim directly (a plain subprocess,
-as before the sandbox) and through `runner.sandbox` (namespaces, read-only root, fresh uid, rlimits),
-interleaved so both see the same machine load. Prints wall time per render and the ratio.
+as before the sandbox) and through `runner.isolation.sandbox` (namespaces, read-only root, fresh uid,
+rlimits), interleaved so both see the same machine load. Prints wall time per render and the ratio.
 
     python bench/sandbox.py [ROUNDS]
 """
@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from jobs.explainer.render import MANIM_CFG, SCENE_FILE, manim_argv, render_scene
-from runner.proc import run
-from runner.sandbox import isolation
+from runner.isolation.proc import run
+from runner.isolation.sandbox import isolation
 
 SCENES = Path(__file__).resolve().parent.parent / "tests" / "scenes" / "ok"
 PICK = ("text_write", "math_tex_equation", "axes_plot")

@@ -1,1 +1,1 @@
-"""Job kinds: one package each, exposing ``JOB: runner.registry.JobKind``."""
+"""Job kinds: one package each, exposing ``JOB: runner.config.jobkinds.JobKind``."""

@@ -15,8 +15,8 @@ import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from runner import server
-from runner.server import ServerInfo, _free_port
+from runner.client import server
+from runner.client.server import ServerInfo, _free_port
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -29,10 +29,10 @@ from jobs.explainer.types import (
     ValidateOutput,
 )
 from jobs.explainer.workflow import ExplainerWorkflow
-from runner.batch import BATCH_WORKFLOW, BatchWorkflow, child_id
-from runner.llm.types import LLM_ACTIVITY, QUOTA_EXHAUSTED, LLMCall, LLMResponse
-from runner.report import EngineActivities
-from runner.types import BatchInput, BatchResult, TopicSpec
+from runner.activity.report import EngineActivities
+from runner.contract.llm import LLM_ACTIVITY, QUOTA_EXHAUSTED, LLMCall, LLMResponse
+from runner.contract.types import BatchInput, BatchResult, TopicSpec
+from runner.workflow.batch import BATCH_WORKFLOW, BatchWorkflow, child_id
 from tests.workers import workers_with
 
 PLAN = {"title": "T", "scenes": [{"id": "s1", "title": "a"}, {"id": "s2", "title": "b"}]}

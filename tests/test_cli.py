@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from temporalio.client import Client
 
 from runner.cli import main
-from runner.server import ServerInfo
+from runner.client.server import ServerInfo
 
 REPO = Path(__file__).resolve().parent.parent
 COMMANDS = [[], ["submit"], ["validate"], ["worker"], ["jobs"], ["server"], ["server", "start"],

@@ -101,7 +101,7 @@ def test_the_simulated_example_falls_back_from_a_dead_model_and_keeps_the_key_se
     every LLM step falls back to the next model through the real anthropic client, manim and ffmpeg
     make the videos, and the key's value appears in no workflow history (`temporal workflow show`),
     report or output of the command (its in-process worker's logs included)."""
-    from runner.server import _free_port, temporal_binary
+    from runner.client.server import _free_port, temporal_binary
 
     port = _free_port()
     log = tmp_path / "requests.jsonl"

@@ -24,8 +24,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from jobs.explainer.types import RenderOutput
-from runner.server import _free_port
-from runner.types import BatchResult
+from runner.client.server import _free_port
+from runner.contract.types import BatchResult
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -108,7 +108,7 @@ def manim_processes(marker: str) -> list[int]:
             parents[int(proc.name)] = int(next(x.split()[1] for x in status.splitlines()
                                                if x.startswith("PPid:")))
     jails = {pid for pid, cmd in cmdlines.items()
-             if "runner.sandbox" in cmd and marker in cmd and "/.render-" in cmd}
+             if "runner.isolation.sandbox" in cmd and marker in cmd and "/.render-" in cmd}
     return sorted(jails | {pid for pid, cmd in cmdlines.items()
                            if "manim render" in cmd and parents.get(pid) in jails})
 

@@ -15,14 +15,14 @@ import pytest
 from temporalio.client import Client
 
 from jobs.explainer.workflow import ExplainerWorkflow
-from runner.batch import BATCH_WORKFLOW, BatchWorkflow, child_id
-from runner.catalog import Catalog, ModelSpec, Price
-from runner.llm.activity import LLMActivities
-from runner.llm.errors import retry_after
-from runner.registry import all_responders
-from runner.report import EngineActivities
-from runner.simulate import SimConfig, Simulator
-from runner.types import BatchInput, BatchResult, TopicSpec
+from runner.activity.llm.activity import LLMActivities
+from runner.activity.llm.errors import retry_after
+from runner.activity.report import EngineActivities
+from runner.config.catalog import Catalog, ModelSpec, Price
+from runner.config.jobkinds import all_responders
+from runner.contract.types import BatchInput, BatchResult, TopicSpec
+from runner.dev.simulate import SimConfig, Simulator
+from runner.workflow.batch import BATCH_WORKFLOW, BatchWorkflow, child_id
 from tests.test_batch_workflow import Fakes
 from tests.workers import workers_with
 
@@ -180,7 +180,7 @@ class FakeStatusError(Exception):
     (TimeoutError("read timed out"), "ProviderUnavailable", False),
 ])
 def test_translation_table(exc: Exception, kind: str, non_retryable: bool) -> None:
-    from runner.llm.errors import translate
+    from runner.activity.llm.errors import translate
 
     err = translate(exc, model="m", secret="sk-x")
     assert (err.type, err.non_retryable) == (kind, non_retryable)
@@ -190,7 +190,7 @@ def test_translation_table(exc: Exception, kind: str, non_retryable: bool) -> No
 
 
 def test_the_secret_is_scrubbed_from_messages() -> None:
-    from runner.llm.errors import translate
+    from runner.activity.llm.errors import translate
 
     err = translate(FakeStatusError("Incorrect API key provided: sk-live-123", 401), model="m",
                     secret="sk-live-123")
@@ -202,7 +202,7 @@ async def test_a_model_asking_to_wait_longer_than_max_wait_hands_over(
         sim: Simulator, key: str) -> None:
     from temporalio.exceptions import ApplicationError
 
-    from runner.llm.types import LLMCall, LLMRequest, Message
+    from runner.contract.llm import LLMCall, LLMRequest, Message
 
     llm = LLMActivities(catalog_for(sim), all_responders())
     call = LLMCall(model="claude", request=LLMRequest(messages=[Message(role="user", content="hi")]))
@@ -220,7 +220,7 @@ async def test_a_model_asking_to_wait_longer_than_max_wait_hands_over(
 
 
 def test_structured_quota_codes_and_unreadable_headers() -> None:
-    from runner.llm.errors import translate
+    from runner.activity.llm.errors import translate
 
     spend = FakeStatusError("limit reached", 429)
     spend.error_code = "enforced_spend_limit_reached"  # type: ignore[attr-defined]
@@ -235,7 +235,7 @@ def test_structured_quota_codes_and_unreadable_headers() -> None:
 
 
 def test_max_wait_is_compared_before_jitter() -> None:
-    from runner.llm.errors import translate
+    from runner.activity.llm.errors import translate
 
     for _ in range(50):
         assert translate(FakeStatusError("x", 429, {"retry-after": "115"}), model="m",
@@ -252,7 +252,7 @@ async def test_keys_the_sdks_read_by_themselves_are_scrubbed_too(
     simulator echoes them in its 401s; the error that Temporal records must not hold them."""
     from temporalio.exceptions import ApplicationError
 
-    from runner.llm.types import LLMCall, LLMRequest, Message
+    from runner.contract.llm import LLMCall, LLMRequest, Message
 
     secret_a, secret_o = f"sk-ant-{secrets.token_hex(12)}", f"sk-oai-{secrets.token_hex(12)}"
     monkeypatch.setenv("ANTHROPIC_API_KEY", secret_a)
@@ -272,7 +272,7 @@ async def test_keys_the_sdks_read_by_themselves_are_scrubbed_too(
 @pytest.mark.parametrize("sim", [SimConfig()], indirect=True)
 async def test_a_key_with_a_trailing_newline_works(
         sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    from runner.llm.types import LLMCall, LLMRequest, Message
+    from runner.contract.llm import LLMCall, LLMRequest, Message
 
     monkeypatch.setenv(KEY_ENV, "sk-from-a-secrets-file\n")
     llm = LLMActivities(catalog_for(sim), all_responders())

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from runner.catalog import BUILTIN, Catalog, ModelSpec, load_catalog
-from runner.errors import ManifestError
-from runner.manifest import load_manifest, slugify
+from runner.config.catalog import BUILTIN, Catalog, ModelSpec, load_catalog
+from runner.config.manifest import load_manifest, slugify
+from runner.contract.errors import ManifestError
 
 REPO = Path(__file__).resolve().parent.parent
 

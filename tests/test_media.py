@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from jobs.explainer.media import merge_videos, probe
-from runner.errors import PermanentStepError
+from runner.contract.errors import PermanentStepError
 
 
 def clip(path: Path, size: str, seconds: float, rate: int = 15) -> Path:

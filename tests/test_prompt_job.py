@@ -16,13 +16,13 @@ from temporalio.client import Client
 
 from jobs.prompt.activities import PromptActivities
 from jobs.prompt.workflow import PromptWorkflow
-from runner.batch import BATCH_WORKFLOW, BatchWorkflow
-from runner.catalog import BUILTIN
-from runner.errors import ManifestError
-from runner.llm.types import LLM_ACTIVITY, LLMCall, LLMResponse
-from runner.manifest import load_manifest
-from runner.report import EngineActivities
-from runner.types import BatchInput, BatchResult, TopicSpec
+from runner.activity.report import EngineActivities
+from runner.config.catalog import BUILTIN
+from runner.config.manifest import load_manifest
+from runner.contract.errors import ManifestError
+from runner.contract.llm import LLM_ACTIVITY, LLMCall, LLMResponse
+from runner.contract.types import BatchInput, BatchResult, TopicSpec
+from runner.workflow.batch import BATCH_WORKFLOW, BatchWorkflow
 from tests.workers import workers_with
 
 RUNNER = str(Path(sys.executable).parent / "runner")
@@ -97,7 +97,7 @@ def test_the_example_prompt_batch_runs_end_to_end(tmp_path: Path, cli_env: dict[
 
 
 def test_json_answers_reject_constants_and_absurd_nesting() -> None:
-    from runner.llm.gateway import json_answer
+    from runner.workflow.gateway import json_answer
 
     assert json_answer('```json\n{"a": [1, 2]}\n```') == {"a": [1, 2]}
     for bad in ("NaN", '{"x": Infinity}', "[" * 100_000):

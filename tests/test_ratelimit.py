@@ -14,15 +14,15 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from runner.batch import BATCH_WORKFLOW, child_id
-from runner.catalog import Catalog, ModelSpec
-from runner.llm.pacing import BURST_S, HEADROOM, Pacer, TokenBucket
-from runner.llm.types import LLMRequest, Message
-from runner.registry import job_kinds
-from runner.server import ServerInfo
-from runner.simulate import SimConfig, Simulator
-from runner.types import BatchInput, BatchResult, TopicSpec
-from runner.worker import build_worker
+from runner.activity.llm.pacing import BURST_S, HEADROOM, Pacer, TokenBucket
+from runner.client.server import ServerInfo
+from runner.config.catalog import Catalog, ModelSpec
+from runner.config.jobkinds import job_kinds
+from runner.contract.llm import LLMRequest, Message
+from runner.contract.types import BatchInput, BatchResult, TopicSpec
+from runner.dev.simulate import SimConfig, Simulator
+from runner.worker.assembly import build_worker
+from runner.workflow.batch import BATCH_WORKFLOW, child_id
 
 KEY_ENV = "RUNNER_TEST_RL_KEY"
 
@@ -30,7 +30,7 @@ KEY_ENV = "RUNNER_TEST_RL_KEY"
 class Clock:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.now = 1000.0
-        monkeypatch.setattr("runner.llm.pacing.time.monotonic", lambda: self.now)
+        monkeypatch.setattr("runner.activity.llm.pacing.time.monotonic", lambda: self.now)
 
 
 def test_a_bucket_refills_at_its_rate_holds_its_burst_and_splits_among_workers(

@@ -14,7 +14,7 @@ from typing import Any
 
 from jobs.explainer import offline
 from jobs.explainer.prompts import REPAIR_FORMAT, SCRIPT_FORMAT
-from runner.simulate import SimConfig, Simulator
+from runner.dev.simulate import SimConfig, Simulator
 
 RUNNER = str(Path(sys.executable).parent / "runner")
 BUG = "        self.play(Sqaure().animate.shift(UP))\n"

@@ -12,8 +12,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from runner.batch import BatchWorkflow
-from runner.registry import job_kinds
+from runner.config.jobkinds import job_kinds
+from runner.workflow.batch import BatchWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 

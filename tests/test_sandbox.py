@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from runner import sandbox
 from runner.cli import main
+from runner.isolation import sandbox
 
 PLAY = "        self.play(Create(Circle()), run_time=0.2)\n"
 # a marker in the worker's environment that must never reach the sandbox (not a real key)
@@ -264,7 +264,7 @@ def test_weak_mode_still_renders_with_limits_and_says_so(tmp_path: Path, monkeyp
     refused = asyncio.run(render_scene(scene(""), output=tmp_path / "no.mp4", timeout=60))
     assert refused.outcome == "infra" and "refusing to run model-written code as root" in refused.message
     monkeypatch.setenv(sandbox.WEAK_OPT_IN, "1")
-    with caplog.at_level("WARNING", logger="runner.sandbox"):
+    with caplog.at_level("WARNING", logger="runner.isolation.sandbox"):
         ok = asyncio.run(render_scene(scene(""), output=tmp_path / "ok.mp4", timeout=60))
         bomb = asyncio.run(render_scene(code, output=tmp_path / "bomb.mp4", timeout=60))
     assert ok.outcome == "ok" and ok.isolation.startswith("weak: no network or file system isolation")

@@ -7,9 +7,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from runner import server
 from runner.cli import main
-from runner.server import ServerInfo, _free_port
+from runner.client import server
+from runner.client.server import ServerInfo, _free_port
 
 
 def test_running_server_is_reused(runner_home: Path, temporal_server: ServerInfo) -> None:

@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from runner.catalog import Catalog, ModelSpec
-from runner.report import EngineActivities
-from runner.worker import WorkerSet, model_workers, steps_worker
+from runner.activity.report import EngineActivities
+from runner.config.catalog import Catalog, ModelSpec
+from runner.worker.assembly import WorkerSet, model_workers, steps_worker
 
 
 def workers_with(client: Client, task_queue: str, *, workflows: Sequence[type], activities: Sequence[object],

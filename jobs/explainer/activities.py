@@ -1,7 +1,7 @@
 """The explainer's non-LLM activities: validate the math, render the scenes, merge the video.
 
 They run on workers, never in workflow code. Model-written code and claims only ever run in the
-sandbox (:mod:`runner.sandbox`); this module imports neither manim nor sympy.
+sandbox (:mod:`runner.isolation.sandbox`); this module imports neither manim nor sympy.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from jobs.explainer.types import (
     ValidateInput,
     ValidateOutput,
 )
-from runner.errors import StepError
-from runner.report import write_json_atomic
-from runner.step_activity import step_activity
+from runner.activity.report import write_json_atomic
+from runner.activity.step import step_activity
+from runner.contract.errors import StepError
 
 SCENE_TIMEOUT_S = DEFAULT_TIMEOUT_S
 HEARTBEAT_EVERY_S = 1.0

@@ -1,7 +1,7 @@
 """Check model-written claims with :mod:`jobs.explainer.mathcheck`, inside the sandbox.
 
 sympy's parser calls ``eval`` on the text it parses, so the checker runs as a script copied into a
-scratch directory and started through :func:`runner.sandbox.run_sandboxed` (no network, read-only
+scratch directory and started through :func:`runner.isolation.sandbox.run_sandboxed` (no network, read-only
 root, limits); inside, each claim is checked in a child process with its own time limit.
 """
 
@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from jobs.explainer import mathcheck
-from runner.errors import StepError
-from runner.proc import tail
-from runner.sandbox import INSIDE, Limits, cleanup, run_sandboxed
+from runner.contract.errors import StepError
+from runner.isolation.proc import tail
+from runner.isolation.sandbox import INSIDE, Limits, cleanup, run_sandboxed
 
 CLAIM_TIMEOUT_S = 10.0
 

@@ -14,8 +14,8 @@ from typing import Any
 import click
 
 from jobs.explainer.render import DEFAULT_TIMEOUT_S, QUALITY_FLAGS, render_scene, scene_classes
-from runner.errors import ManifestError, Problem, RunnerError, UsageError
-from runner.yamlsource import load_yaml
+from runner.config.yamlsource import load_yaml
+from runner.contract.errors import ManifestError, Problem, RunnerError, UsageError
 
 
 class RenderBlocked(RunnerError):

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import ffmpeg
 
-from runner.errors import PermanentStepError, StepError
-from runner.proc import run_process, tail
+from runner.contract.errors import PermanentStepError, StepError
+from runner.isolation.proc import run_process, tail
 
 PROBE_TIMEOUT_S = 60.0
 MERGE_TIMEOUT_S = 600.0

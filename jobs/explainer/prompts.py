@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from jobs.explainer.types import Plan, SceneScript
-from runner.llm.types import LLMRequest, Message
+from runner.contract.llm import LLMRequest, Message
 
 DECOMPOSE_FORMAT = "explainer.decompose.v1"
 SCRIPT_FORMAT = "explainer.script.v1"

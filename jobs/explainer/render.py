@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Literal
 
 from jobs.explainer.scenecheck import Finding, check_scene
-from runner.sandbox import INSIDE, Limits, cleanup, run_sandboxed
+from runner.isolation.sandbox import INSIDE, Limits, cleanup, run_sandboxed
 
 Outcome = Literal["ok", "policy", "scene", "infra"]
 QUALITY_FLAGS: dict[str, str] = {"low": "-ql", "medium": "-qm", "high": "-qh"}

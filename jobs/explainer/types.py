@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from runner.step_activity import StepOutput
-from runner.types import StepPolicy
+from runner.activity.step import StepOutput
+from runner.contract.types import StepPolicy
 
 Quality = Literal["low", "medium", "high"]
 

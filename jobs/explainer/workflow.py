@@ -33,10 +33,10 @@ with workflow.unsafe.imports_passed_through():
         ValidateInput,
         ValidateOutput,
     )
-    from runner.llm import gateway
-    from runner.steps import StepLog
-    from runner.topic import TopicWorkflow
-    from runner.types import TopicInput, TopicOutcome
+    from runner.contract.types import TopicInput, TopicOutcome
+    from runner.workflow import gateway
+    from runner.workflow.steps import StepLog
+    from runner.workflow.topic import TopicWorkflow
 
 EXPLAINER_WORKFLOW = "explainer.topic"
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from jobs.prompt.types import WRITE_ACTIVITY, WriteInput, WriteOutput
-from runner.step_activity import step_activity
+from runner.activity.step import step_activity
 
 
 class PromptActivities:

@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from runner.step_activity import StepOutput
-from runner.types import StepPolicy
+from runner.activity.step import StepOutput
+from runner.contract.types import StepPolicy
 
 STEPS = ("answer", "write")
 LLM_STEPS = ("answer",)

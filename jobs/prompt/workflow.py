@@ -18,11 +18,11 @@ with workflow.unsafe.imports_passed_through():
         WriteInput,
         WriteOutput,
     )
-    from runner.llm import gateway
-    from runner.llm.types import LLMRequest, Message
-    from runner.steps import StepLog
-    from runner.topic import TopicWorkflow
-    from runner.types import TopicInput, TopicOutcome
+    from runner.contract.llm import LLMRequest, Message
+    from runner.contract.types import TopicInput, TopicOutcome
+    from runner.workflow import gateway
+    from runner.workflow.steps import StepLog
+    from runner.workflow.topic import TopicWorkflow
 
 PROMPT_WORKFLOW = "prompt.topic"
 TEXT_FORMAT = "prompt.text.v1"

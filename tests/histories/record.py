@@ -17,13 +17,13 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from runner import server
-from runner.batch import child_id
-from runner.catalog import BUILTIN
-from runner.control import plan_retry
-from runner.manifest import BatchPlan, load_manifest
-from runner.submit import batch_id_for, batch_input, start_batch
-from runner.worker import build_worker
+from runner.client import server
+from runner.client.control import plan_retry
+from runner.client.submit import batch_id_for, batch_input, start_batch
+from runner.config.catalog import BUILTIN
+from runner.config.manifest import BatchPlan, load_manifest
+from runner.worker.assembly import build_worker
+from runner.workflow.batch import child_id
 
 HERE = Path(__file__).resolve().parent
 TASK_QUEUE = "record"

@@ -1,0 +1,75 @@
+"""Activity side of the LLM gateway: resolve a catalog name and call its provider.
+
+API keys are read here, by the worker, from the environment variable the catalog names; they never
+travel through Temporal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Sequence
+
+from runner.activity.llm.errors import translate
+from runner.activity.llm.offline import OfflineResponder, offline_answer
+from runner.activity.llm.pacing import Pacer
+from runner.activity.llm.providers import Providers, cost_usd
+from runner.activity.step import step_activity
+from runner.config.catalog import Catalog
+from runner.contract.errors import PermanentStepError
+from runner.contract.llm import LLM_ACTIVITY, LLMCall, LLMResponse
+
+
+class LLMActivities:
+    """The LLM activity, bound to a worker's catalog and the job kinds' offline responders."""
+
+    def __init__(self, catalog: Catalog, responders: Sequence[OfflineResponder]) -> None:
+        self.catalog = catalog
+        self.responders = list(responders)
+        self.providers = Providers()
+        self.pacers = {name: Pacer(spec.rpm, spec.tpm) for name, spec in catalog.models.items()
+                       if (spec.rpm or spec.tpm) and spec.provider != "offline"}
+
+    async def prepare(self) -> None:
+        """Import the providers' SDKs before the first call (see :meth:`Providers.preload`)."""
+        await asyncio.to_thread(Providers.preload, self.catalog.models.values())
+
+    @step_activity(LLM_ACTIVITY)
+    async def complete(self, call: LLMCall) -> LLMResponse:
+        """Answer one LLM call with the model the catalog names."""
+        spec = self.catalog.models.get(call.model)
+        if spec is None:
+            raise PermanentStepError(
+                f"model {call.model!r} is not in this worker's catalog ({self.catalog.source})"
+            )
+        if spec.provider == "offline":
+            # sympy work: keep it off the event loop that heartbeats for the other activities
+            text, usage = await asyncio.to_thread(offline_answer, call.request, self.responders)
+            return LLMResponse(text=text, model=call.model, provider="offline",
+                               provider_model=spec.model or "offline", usage=usage, cost_usd=0.0)
+        key = None
+        if spec.api_key_env:
+            key = (os.environ.get(spec.api_key_env) or "").strip()  # secrets files end in newlines
+            if not key:
+                raise PermanentStepError(f"model {call.model!r}: ${spec.api_key_env} is not set on "
+                                         "this worker")
+            if not key.isprintable():
+                raise PermanentStepError(f"model {call.model!r}: ${spec.api_key_env} holds "
+                                         "non-printable characters")
+        pacer = self.pacers.get(call.model)
+        reserved = await pacer.admit(call.request) if pacer else 0
+        try:
+            answer = await self.providers.complete(spec, call.request, key)
+        except Exception as exc:
+            if pacer:
+                pacer.refund(reserved)
+            raise translate(exc, model=call.model, secret=key, max_wait_s=call.max_wait_s) from None
+        if pacer:
+            pacer.settle(reserved, answer.usage.input_tokens, answer.usage.output_tokens)
+        return LLMResponse(text=answer.text, model=call.model, provider=spec.provider,
+                           provider_model=answer.provider_model, usage=answer.usage,
+                           cost_usd=cost_usd(spec, answer.usage))
+
+    def activities(self) -> list[object]:
+        """The activity callables to register on a worker."""
+        return [self.complete]

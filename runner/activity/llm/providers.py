@@ -1,0 +1,107 @@
+"""Real providers: the official Anthropic SDK and litellm, both with their own retries off so that
+Temporal owns every attempt. Activity-side only (never imported by workflow code)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from runner.config.catalog import ModelSpec
+from runner.contract.llm import LLMRequest, Usage
+
+# litellm fetches its model cost map from the network at import unless told not to; no machine
+# here reaches that network, and a worker should not depend on it.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+REQUEST_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class ProviderAnswer:
+    text: str
+    usage: Usage
+    provider_model: str
+
+
+class Providers:
+    """Provider clients for one worker, created on first use and reused."""
+
+    def __init__(self) -> None:
+        self._anthropic: dict[tuple[str | None, str], Any] = {}
+
+    @staticmethod
+    def preload(specs: Iterable[ModelSpec]) -> None:
+        """Import the SDKs that ``specs`` will need (seconds for litellm): done at worker start, in
+        a thread, so that no first call blocks the worker's event loop with an import."""
+        specs = list(specs)
+        if any(s.provider == "anthropic" for s in specs):
+            import anthropic  # noqa: F401
+        if any(s.provider == "litellm" or (s.provider != "offline" and s.price is None) for s in specs):
+            import litellm  # noqa: F401  (calls, and the cost map for unpriced models)
+
+    async def complete(self, spec: ModelSpec, request: LLMRequest, key: str | None) -> ProviderAnswer:
+        """Call ``spec``'s provider. SDK exceptions propagate (see :mod:`runner.activity.llm.errors`)."""
+        if spec.provider == "anthropic":
+            return await self._call_anthropic(spec, request, key)
+        if spec.provider == "litellm":
+            return await self._call_litellm(spec, request, key)
+        raise ValueError(f"provider {spec.provider!r} is not a network provider")
+
+    async def _call_anthropic(self, spec: ModelSpec, request: LLMRequest,
+                              key: str | None) -> ProviderAnswer:
+        import anthropic
+
+        cache_key = (spec.base_url, key or "")
+        client = self._anthropic.get(cache_key)
+        if client is None:
+            client = anthropic.AsyncAnthropic(api_key=key, base_url=spec.base_url, max_retries=0,
+                                              timeout=REQUEST_TIMEOUT_S)
+            self._anthropic[cache_key] = client
+        kwargs: dict[str, Any] = {}
+        if request.system:
+            kwargs["system"] = request.system
+        # anthropic 2.x's messages.create takes no temperature (the request's is not sent)
+        message = await client.messages.create(
+            model=spec.model, max_tokens=request.max_tokens,
+            messages=[{"role": m.role, "content": m.content} for m in request.messages],  # type: ignore[misc]
+            **kwargs)
+        text = "".join(getattr(block, "text", "") for block in message.content)
+        return ProviderAnswer(text=text, provider_model=message.model, usage=Usage(
+            input_tokens=message.usage.input_tokens, output_tokens=message.usage.output_tokens))
+
+    async def _call_litellm(self, spec: ModelSpec, request: LLMRequest,
+                            key: str | None) -> ProviderAnswer:
+        import litellm
+
+        litellm.suppress_debug_info = True  # no "Give Feedback" banner on stdout for every error
+        messages = [{"role": "system", "content": request.system}] if request.system else []
+        messages += [{"role": m.role, "content": m.content} for m in request.messages]
+        response = await litellm.acompletion(
+            model=spec.model, messages=messages, max_tokens=request.max_tokens,
+            temperature=request.temperature, api_key=key, api_base=spec.base_url, num_retries=0,
+            max_retries=0, timeout=REQUEST_TIMEOUT_S)
+        usage = getattr(response, "usage", None)
+        return ProviderAnswer(
+            text=response.choices[0].message.content or "",
+            provider_model=str(getattr(response, "model", spec.model)),
+            usage=Usage(input_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+                        output_tokens=getattr(usage, "completion_tokens", 0) or 0))
+
+
+def cost_usd(spec: ModelSpec, usage: Usage) -> float | None:
+    """Cost of a call: the catalog's price, else litellm's cost map, else unknown."""
+    if spec.price is not None:
+        return round((usage.input_tokens * spec.price.input_per_mtok
+                      + usage.output_tokens * spec.price.output_per_mtok) / 1e6, 6)
+    try:
+        import litellm
+
+        litellm.suppress_debug_info = True  # else an unknown model prints a banner to stdout
+        prompt, completion = litellm.cost_per_token(
+            model=spec.model, prompt_tokens=usage.input_tokens,
+            completion_tokens=usage.output_tokens)
+        return round(prompt + completion, 6)
+    except Exception:  # a model litellm does not price
+        return None

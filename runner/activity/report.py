@@ -1,0 +1,214 @@
+"""The batch report: ``report.json`` for machines and ``report.md`` for people, written when a batch ends.
+
+The parent workflow keeps only small outcomes; the report activity reads each topic's result file from
+the artifact store and aggregates per step, per model and per batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from runner.activity.step import step_activity
+from runner.contract.types import Checkpoints, ReportInput, ReportOutput, ResultWrite, TopicResult
+from runner.workflow.batch import WRITE_REPORT_ACTIVITY
+from runner.workflow.topic import LOAD_CHECKPOINTS_ACTIVITY, WRITE_RESULT_ACTIVITY
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def load_result(path: str | None) -> TopicResult | None:
+    """A topic's result file, or None if it is missing or unreadable."""
+    if not path or not Path(path).is_file():
+        return None
+    try:
+        return TopicResult.model_validate_json(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValidationError):
+        return None
+
+
+def build_report(inp: ReportInput) -> dict[str, Any]:
+    """The report as a JSON-ready dict."""
+    from datetime import datetime
+
+    topics: list[dict[str, Any]] = []
+    models: dict[str, dict[str, Any]] = {}
+    for outcome in inp.outcomes:
+        result = load_result(outcome.result_path)
+        if result is None:  # the child failed before it could write its result
+            result = TopicResult(id=outcome.id, topic=inp.topics.get(outcome.id, ""),
+                                 status=outcome.status, error=outcome.error)
+        entry = result.model_dump(mode="json", exclude={"checkpoints"})
+        entry["status"] = outcome.status
+        if outcome.status != "succeeded" and not entry.get("error"):
+            entry["error"] = outcome.error
+        topics.append(entry)
+        for step in result.steps:
+            for tried in step.models_tried:
+                m = models.setdefault(tried.model, {"calls": 0, "answered": 0, "attempts": 0,
+                                                    "skipped": 0, "input_tokens": 0,
+                                                    "output_tokens": 0, "cost_usd": 0.0,
+                                                    "unpriced_calls": 0})
+                if tried.outcome == "skipped":  # out of quota: not called
+                    m["skipped"] += 1
+                    continue
+                m["calls"] += 1
+                m["attempts"] += tried.attempts or 0
+                if tried.outcome == "answered":
+                    m["answered"] += 1
+                    usage = step.detail.get("usage") or {}
+                    m["input_tokens"] += int(usage.get("input_tokens", 0))
+                    m["output_tokens"] += int(usage.get("output_tokens", 0))
+                    cost = step.detail.get("cost_usd")
+                    if cost is None:  # neither the catalog nor litellm's cost map prices it
+                        m["unpriced_calls"] += 1
+                    else:
+                        m["cost_usd"] = round(m["cost_usd"] + float(cost), 6)
+    succeeded = sum(1 for t in topics if t["status"] == "succeeded")
+    cancelled = sum(1 for t in topics if t["status"] == "cancelled")
+    wall = (datetime.fromisoformat(inp.finished_at) - datetime.fromisoformat(inp.started_at))
+    return {
+        "batch_id": inp.batch_id,
+        "run_id": inp.run_id,
+        "cancelled": inp.cancelled,
+        "name": inp.name,
+        "job": inp.job,
+        "manifest": inp.manifest,
+        "output_dir": inp.output_dir,
+        "started_at": inp.started_at,
+        "finished_at": inp.finished_at,
+        "wall_s": round(wall.total_seconds(), 3),
+        "totals": {
+            "topics": len(topics),
+            "succeeded": succeeded,
+            "failed": len(topics) - succeeded - cancelled,
+            "cancelled": cancelled,
+            "reused_steps": sum(1 for t in topics for st in t.get("steps", []) if st.get("reused")),
+            "llm_calls": sum(m["calls"] for m in models.values()),
+            "input_tokens": sum(m["input_tokens"] for m in models.values()),
+            "output_tokens": sum(m["output_tokens"] for m in models.values()),
+            "cost_usd": round(sum(m["cost_usd"] for m in models.values()), 6),
+            "unpriced_calls": sum(m["unpriced_calls"] for m in models.values()),
+        },
+        "models": models,
+        "models_out": inp.models_out,
+        "topics": topics,
+    }
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The report for people."""
+    t = report["totals"]
+    lines = [
+        f"# Batch {report['batch_id']}",
+        "",
+        f"- job: `{report['job']}`, manifest: `{report['manifest']}`",
+        *(["- **the batch was cancelled**"] if report.get("cancelled") else []),
+        f"- {t['succeeded']}/{t['topics']} topics succeeded, {t['failed']} failed"
+        + (f", {t['cancelled']} cancelled" if t.get("cancelled") else "")
+        + f"; wall time {report['wall_s']:.1f} s"
+        + (f"; {t['reused_steps']} steps reused from an earlier run" if t.get("reused_steps") else ""),
+        f"- LLM calls: {t['llm_calls']}, tokens in/out: {t['input_tokens']}/{t['output_tokens']}, "
+        f"cost ${t['cost_usd']:.4f}" + (f" (+{t['unpriced_calls']} unpriced calls)"
+                                        if t["unpriced_calls"] else ""),
+        *([f"- out of quota during the batch (skipped afterwards): {', '.join(gone)}"]
+          if (gone := report.get("models_out")) else []),
+        "",
+        "| topic | status | output | steps |",
+        "|---|---|---|---|",
+    ]
+    for topic in report["topics"]:
+        output = topic.get("outputs", {}).get("video") or topic.get("outputs", {}).get("output") or ""
+        steps = ", ".join(f"{s['name']} {s['duration_s'] or 0:.1f}s" for s in topic.get("steps", []))
+        status = topic["status"] if topic["status"] == "succeeded" else f"**{topic['status']}**"
+        lines.append(f"| {_cell(topic['id'])} | {status} | {_cell(output)} | {_cell(steps)} |")
+    for topic in report["topics"]:
+        lines += ["", f"## {topic['id']}: {topic['topic']}", ""]
+        if topic["status"] == "cancelled":
+            lines += [f"**Cancelled** (at {topic.get('failed_step') or 'before it started'})", ""]
+        elif topic.get("error"):
+            lines += [f"**Failed at {topic.get('failed_step') or '?'}:** {_cell(topic['error'])}", ""]
+        lines += ["| step | status | duration | attempts | model |", "|---|---|---|---|---|"]
+        for s in topic.get("steps", []):
+            status = "reused" if s.get("reused") else s["status"]
+            attempts = "-" if s.get("reused") else s["attempts"] or "?"
+            lines.append(f"| {s['name']} | {status} | {s['duration_s'] or 0:.2f} s | "
+                         f"{attempts} | {s['model'] or ''} |")
+        lines += _detail_lines(topic.get("outputs", {}))
+    if report["models"]:
+        lines += ["", "## Models", "",
+                  "| model | calls | answered | attempts | skipped | tokens in | tokens out | cost |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for name, m in sorted(report["models"].items()):
+            lines.append(f"| {name} | {m['calls']} | {m['answered']} | {m['attempts']} | "
+                         f"{m['skipped']} | {m['input_tokens']} | {m['output_tokens']} | "
+                         f"${m['cost_usd']:.4f} |")
+    return "\n".join(lines) + "\n"
+
+
+def _detail_lines(outputs: dict[str, Any]) -> Iterable[str]:
+    attempts = outputs.get("attempts") or []
+    if len(attempts) > 1:  # one attempt that worked says nothing the step table does not
+        yield ""
+        yield "| attempt | step | outcome | scenes | error |"
+        yield "|---|---|---|---|---|"
+        for i, a in enumerate(attempts, start=1):
+            error = "; ".join(e.strip().splitlines()[-1] for e in a.get("errors", []) if e.strip())
+            yield (f"| {i} | {_cell(a['step'])} | {a['outcome']} | {_cell(', '.join(a['scenes']))} | "
+                   f"{_cell(error[:300])} |")
+    for rewrite in outputs.get("rewrites") or []:
+        yield f"- rewritten: {_cell(rewrite)}"
+    checks = outputs.get("claims") or []
+    if checks:
+        yield ""
+        yield "| claim | check | detail |"
+        yield "|---|---|---|"
+        for c in checks:
+            yield f"| `{_cell(c['claim'])}` | {c['status']} | {_cell(c.get('detail', ''))} |"
+
+
+class EngineActivities:
+    """Activities every batch uses, whatever its job kind."""
+
+    @step_activity(WRITE_RESULT_ACTIVITY)
+    async def write_topic_result(self, inp: ResultWrite) -> None:
+        """Write one topic's result file."""
+        write_json_atomic(Path(inp.path), inp.result.model_dump(mode="json"))
+
+    @step_activity(WRITE_REPORT_ACTIVITY)
+    async def write_report(self, inp: ReportInput) -> ReportOutput:
+        """Aggregate the topics' results into report.json and report.md."""
+        report = build_report(inp)
+        out = Path(inp.output_dir)
+        write_json_atomic(out / "report.json", report)
+        md = out / "report.md"
+        md.write_text(render_markdown(report), encoding="utf-8")
+        t = report["totals"]
+        return ReportOutput(report_json=str(out / "report.json"), report_md=str(md),
+                            total=t["topics"], succeeded=t["succeeded"], failed=t["failed"],
+                            cancelled=t["cancelled"])
+
+    @step_activity(LOAD_CHECKPOINTS_ACTIVITY)
+    async def load_checkpoints(self, path: str) -> Checkpoints:
+        """The checkpoints of an earlier result file (none if it is gone or unreadable)."""
+        result = load_result(path)
+        return Checkpoints(checkpoints=result.checkpoints if result else {})
+
+    def activities(self) -> list[object]:
+        """The activity callables to register on a worker."""
+        return [self.write_topic_result, self.write_report, self.load_checkpoints]

@@ -1,0 +1,85 @@
+"""The model catalog: which models exist, how to reach them, and their limits.
+
+A catalog is deployment configuration, read by workers (which hold the API keys and enforce the limits)
+and by ``runner submit`` (to reject a manifest that names an unknown model). It is looked up in this
+order: ``--catalog FILE``, ``$RUNNER_CATALOG``, ``./configs/models.yaml``, then the built-in catalog,
+which knows only the ``offline`` model.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from runner.config.validation import problems_from
+from runner.config.yamlsource import YamlSource, load_yaml
+from runner.contract.errors import ManifestError
+
+CATALOG_ENV = "RUNNER_CATALOG"
+DEFAULT_CATALOG_PATH = Path("configs/models.yaml")
+
+
+class Price(BaseModel):
+    """US dollars per million tokens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    input_per_mtok: float = Field(ge=0, description="dollars per million input tokens")
+    output_per_mtok: float = Field(ge=0, description="dollars per million output tokens")
+
+
+class ModelSpec(BaseModel):
+    """One model, named once; manifests refer to it by its catalog name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    provider: Literal["offline", "anthropic", "litellm"] = Field(
+        description="who serves it: offline (no network), anthropic (SDK) or litellm")
+    model: str = Field(default="", description="the provider's model id")
+    api_key_env: str | None = Field(default=None, description="environment variable holding the key "
+                                    "(read by the worker; never sent through Temporal)")
+    base_url: str | None = Field(default=None, description="API base URL override")
+    rpm: int | None = Field(default=None, ge=1, description="requests per minute allowed")
+    tpm: int | None = Field(default=None, ge=1, description="tokens per minute allowed")
+    max_concurrency: int = Field(default=8, ge=1, description="calls in flight per worker")
+    context_window: int | None = Field(default=None, ge=1, description="tokens")
+    price: Price | None = Field(default=None, description="US dollars per million tokens")
+
+
+class Catalog(BaseModel):
+    """All models a deployment can call."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    models: dict[str, ModelSpec]
+    source: str = Field(default="built-in", exclude=True)
+
+
+BUILTIN = Catalog(models={"offline": ModelSpec(provider="offline", model="offline")})
+
+
+def catalog_path(explicit: str | Path | None = None) -> Path | None:
+    """The catalog file to use, or None for the built-in catalog."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(CATALOG_ENV)
+    if env:
+        return Path(env)
+    return DEFAULT_CATALOG_PATH if DEFAULT_CATALOG_PATH.is_file() else None
+
+
+def load_catalog(explicit: str | Path | None = None) -> Catalog:
+    """Load the catalog (see the module docstring for the lookup order).
+
+    Raises:
+        ManifestError: the catalog file is unreadable or invalid (every problem at once).
+    """
+    path = catalog_path(explicit)
+    if path is None:
+        return BUILTIN
+    source: YamlSource = load_yaml(path)
+    try:
+        catalog = Catalog.model_validate(source.data if source.data is not None else {})
+    except ValidationError as exc:
+        raise ManifestError(problems_from(exc, source)) from exc
+    return catalog.model_copy(update={"source": str(path)})

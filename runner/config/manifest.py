@@ -1,0 +1,310 @@
+"""Batch manifests: YAML in, a validated :class:`BatchPlan` out, or every problem at once.
+
+A manifest's common keys are defined here; a job kind adds its own (``JobKind.options``), which are
+allowed at the top level as defaults and on each topic as overrides. Problems are reported as
+``FILE:LINE: key.path: message``.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+import unicodedata
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+
+from runner.config.catalog import Catalog
+from runner.config.jobkinds import JobKind, job_kinds
+from runner.config.validation import problems_from
+from runner.config.yamlsource import PathKey, YamlSource, load_yaml
+from runner.contract.errors import ManifestError, Problem
+from runner.contract.policy import RetryEntry, StepEntry, apply, conflicts
+from runner.contract.types import StepPolicy, TopicSpec
+
+NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_ID = 64
+
+
+def slugify(text: str) -> str:
+    """A stable topic id from its text: ``Derivative of x^2`` -> ``derivative-of-x-2``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:MAX_ID].rstrip("-") or "topic"
+
+
+def _check_name(value: str) -> str:
+    if not NAME_RE.match(value):
+        raise ValueError(f"must be lowercase letters, digits and '-' (e.g. calculus-basics), "
+                         f"got {value!r}")
+    return value
+
+
+class TopicEntry(BaseModel):
+    """A topic given as a mapping (a bare string is shorthand for ``{topic: ...}``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    topic: str = Field(min_length=1, description="what the pipeline is about")
+    id: str | None = Field(default=None, description="stable id; default: a slug of the topic")
+    models: dict[str, list[str]] | None = Field(
+        default=None, description="model chains overriding the batch's, per step")
+    steps: dict[str, StepEntry] | None = Field(
+        default=None, description="step policies overriding the batch's, per step")
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str | None) -> str | None:
+        return None if v is None else _check_name(v)
+
+
+class Manifest(BaseModel):
+    """The keys every manifest has, whatever its job kind."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(description="batch name: lowercase letters, digits and '-'")
+    job: str = Field(description="job kind (see `runner jobs`)")
+    output_dir: str | None = Field(default=None, description="default: out/<name>, relative to the "
+                                   "current directory")
+    concurrency: int = Field(default=4, ge=1, le=1000, description="most topics in flight at once")
+    models: dict[str, list[str]] = Field(
+        default_factory=lambda: {"default": ["offline"]},
+        description="model chain per LLM step, first is primary; `default` covers steps not named")
+    steps: dict[str, StepEntry] = Field(
+        default_factory=dict, description="per step: timeout, heartbeat, retry (see the job's "
+        "defaults with `runner jobs`)")
+    topics: list[TopicEntry] = Field(min_length=1, description="the topics, one child workflow each")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _check_name(v)
+
+
+class BatchPlan(BaseModel):
+    """A validated manifest with every default applied: what ``runner submit`` starts."""
+
+    name: str
+    job: str
+    manifest: str
+    output_dir: str
+    concurrency: int
+    topics: list[TopicSpec]
+
+
+@cache
+def manifest_model(kind: JobKind | None) -> tuple[type[BaseModel], type[BaseModel]]:
+    """The manifest and topic models for a job kind (its options merged in)."""
+    if kind is None:
+        return Manifest, TopicEntry
+    optional: dict[str, Any] = {
+        name: (f.annotation | None, Field(default=None, description=f.description))  # type: ignore[operator]
+        for name, f in kind.options.model_fields.items()
+    }
+    topic_model = create_model(f"{kind.name.title()}Topic", __base__=TopicEntry, **optional)
+    batch_model = create_model(
+        f"{kind.name.title()}Manifest", __base__=(Manifest, kind.options),
+        topics=(list[topic_model], Field(min_length=1)),  # type: ignore[valid-type]
+    )
+    return batch_model, topic_model
+
+
+def load_manifest(path: str | Path, catalog: Catalog, *, cwd: Path | None = None) -> BatchPlan:
+    """Load, validate and resolve a manifest.
+
+    Args:
+        path: the manifest file.
+        catalog: the model catalog that model names are checked against.
+        cwd: base of a relative ``output_dir`` (default: the current directory).
+
+    Raises:
+        ManifestError: with every problem found.
+    """
+    source = load_yaml(path)
+    return plan_from_source(source, catalog, manifest_path=Path(path), cwd=cwd or Path.cwd())
+
+
+def plan_from_source(source: YamlSource, catalog: Catalog, *, manifest_path: Path,
+                     cwd: Path) -> BatchPlan:
+    """Validate parsed YAML (see :func:`load_manifest`)."""
+    data = source.data
+    if not isinstance(data, dict):
+        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise ManifestError([Problem(source.file, 1, "", f"a manifest must be a mapping, got {got}")])
+    data = dict(data)
+    if isinstance(data.get("topics"), list):
+        data["topics"] = [{"topic": t} if isinstance(t, str) else t for t in data["topics"]]
+
+    kinds = job_kinds()
+    problems: list[Problem] = []
+    kind = kinds.get(data["job"]) if isinstance(data.get("job"), str) else None
+    if isinstance(data.get("job"), str) and kind is None:
+        problems.append(source.problem(("job",), f"unknown job kind {data['job']!r} "
+                                       f"(known: {', '.join(sorted(kinds)) or 'none'})"))
+    batch_model, topic_model = manifest_model(kind)
+
+    def allowed(loc: PathKey) -> list[str] | None:
+        if loc == ():
+            return list(batch_model.model_fields)
+        if len(loc) == 2 and loc[0] == "topics":
+            return list(topic_model.model_fields)
+        tail = loc[2:] if loc[:1] == ("topics",) else loc
+        if len(tail) == 2 and tail[0] == "steps":
+            return list(StepEntry.model_fields)
+        if len(tail) == 3 and tail[0] == "steps" and tail[2] == "retry":
+            return list(RetryEntry.model_fields)
+        return None
+
+    parsed: Manifest | None = None
+    try:
+        parsed = typing.cast(Manifest, batch_model.model_validate(data))
+    except ValidationError as exc:
+        found = problems_from(exc, source, allowed_keys=allowed)
+        if kind is None:  # job-specific keys cannot be judged without a known job kind
+            found = [p for p in found if not p.message.startswith("unknown key")]
+        problems.extend(found)
+
+    problems.extend(_check_models(data, source, catalog, kind))
+    problems.extend(_check_ids(data, source))
+    problems.extend(_check_steps(data, source, kind))
+    policies: list[dict[str, StepPolicy]] = []
+    if parsed is not None and kind is not None and not problems:
+        policies = _resolve_steps(parsed, kind, source, problems)
+    if problems or parsed is None or kind is None:
+        problems.sort(key=lambda p: (p.line or 0, p.path))
+        raise ManifestError(problems)
+    return _resolve(parsed, kind, manifest_path, cwd, policies)
+
+
+def _check_steps(data: dict[str, Any], source: YamlSource, kind: JobKind | None) -> list[Problem]:
+    """``steps:`` names the job's steps, and sets ``heartbeat`` only on steps that heartbeat."""
+    if kind is None:
+        return []
+    places: list[tuple[PathKey, Any]] = [(("steps",), data.get("steps"))]
+    topics = data.get("topics")
+    if isinstance(topics, list):
+        places += [(("topics", i, "steps"), t.get("steps"))
+                   for i, t in enumerate(topics) if isinstance(t, dict)]
+    beating = [s for s in kind.steps if kind.policy(s).heartbeat_s]
+    problems = []
+    for base, steps in places:
+        if not isinstance(steps, dict):
+            continue
+        for step, entry in steps.items():
+            if step not in kind.steps:
+                problems.append(source.problem((*base, step), f"unknown step {step!r} for job "
+                                               f"{kind.name!r} (steps: {', '.join(kind.steps)})"))
+            elif isinstance(entry, dict) and "heartbeat" in entry and step not in beating:
+                problems.append(source.problem(
+                    (*base, step, "heartbeat"), f"step {step!r} does not heartbeat (steps that do: "
+                    f"{', '.join(beating) or 'none'})"))
+    return problems
+
+
+def _resolve_steps(parsed: Manifest, kind: JobKind, source: YamlSource,
+                   problems: list[Problem]) -> list[dict[str, StepPolicy]]:
+    """Each topic's policy per step: the job's default, then the batch's ``steps:``, then the
+    topic's; a combination that does not hold together is a problem where the last layer set it."""
+    out = []
+    for i, entry in enumerate(parsed.topics):
+        policies = {}
+        for step in kind.steps:
+            policy = kind.policy(step)
+            where: PathKey = ()
+            for base, layer in ((("steps",), parsed.steps), (("topics", i, "steps"), entry.steps or {})):
+                if step in layer:
+                    policy = apply(policy, layer[step])
+                    where = (*base, step)
+            for message in conflicts(policy):
+                problem = source.problem(where or ("steps",), message)
+                if problem not in problems:
+                    problems.append(problem)
+            policies[step] = policy
+        out.append(policies)
+    return out
+
+
+def _check_models(data: dict[str, Any], source: YamlSource, catalog: Catalog,
+                  kind: JobKind | None) -> list[Problem]:
+    """Model chains name catalog models and the job's LLM steps (checked wherever they appear,
+    including the default chain a manifest gets when it names none)."""
+    if "models" not in data:
+        default = Manifest.model_fields["models"].get_default(call_default_factory=True)
+        unknown = sorted({m for chain in default.values() for m in chain} - set(catalog.models))
+        if unknown:
+            return [Problem(source.file, None, "models",
+                            f"no `models:` given, and the default chain's model(s) "
+                            f"{', '.join(unknown)} are not in catalog {catalog.source} "
+                            f"(it has: {', '.join(sorted(catalog.models))}); add `models:`")]
+    chains: list[tuple[PathKey, Any]] = [(("models",), data.get("models"))]
+    topics = data.get("topics")
+    if isinstance(topics, list):
+        chains += [(("topics", i, "models"), t.get("models"))
+                   for i, t in enumerate(topics) if isinstance(t, dict)]
+    steps = {"default", *kind.llm_steps} if kind else None
+    problems = []
+    top = data.get("models")
+    if kind and isinstance(top, dict) and "default" not in top:
+        uncovered = [s for s in kind.llm_steps if s not in top]
+        if uncovered:
+            problems.append(source.problem(("models",), f"no chain for step(s) {', '.join(uncovered)}: "
+                                           "name them or add `default:`"))
+    for base, chain_map in chains:
+        if not isinstance(chain_map, dict):
+            continue
+        for step, chain in chain_map.items():
+            if steps is not None and step not in steps:
+                problems.append(source.problem(
+                    (*base, step), f"unknown step {step!r} for job {kind.name!r} "  # type: ignore[union-attr]
+                    f"(LLM steps: {', '.join(sorted(steps))})"))
+            if not isinstance(chain, list):
+                continue
+            if not chain:
+                problems.append(source.problem((*base, step), "must name at least one model"))
+            for i, name in enumerate(chain):
+                if isinstance(name, str) and name not in catalog.models:
+                    problems.append(source.problem(
+                        (*base, step, i), f"unknown model {name!r} (catalog {catalog.source} has: "
+                        f"{', '.join(sorted(catalog.models))})"))
+    return problems
+
+
+def _check_ids(data: dict[str, Any], source: YamlSource) -> list[Problem]:
+    topics = data.get("topics")
+    if not isinstance(topics, list):
+        return []
+    seen: dict[str, int] = {}
+    problems = []
+    for i, t in enumerate(topics):
+        if not isinstance(t, dict) or not isinstance(t.get("topic"), str):
+            continue
+        tid = str(t["id"]) if isinstance(t.get("id"), str) else slugify(t["topic"])
+        if tid in seen:
+            j = seen[tid]
+            problems.append(source.problem(
+                ("topics", i), f"duplicate topic id {tid!r} (same as topics[{j}] on line "
+                f"{source.line_of(('topics', j))}); give one of them an explicit `id:`"))
+        else:
+            seen[tid] = i
+    return problems
+
+
+def _resolve(parsed: Manifest, kind: JobKind, manifest_path: Path, cwd: Path,
+             policies: list[dict[str, StepPolicy]]) -> BatchPlan:
+    option_names = list(kind.options.model_fields)
+    defaults = {k: getattr(parsed, k) for k in option_names}
+    topics = []
+    for entry, steps in zip(parsed.topics, policies, strict=True):
+        chains = dict(parsed.models)
+        chains.update(entry.models or {})
+        resolved = {step: chains.get(step) or chains["default"] for step in kind.llm_steps}
+        overrides = {k: getattr(entry, k) for k in option_names if getattr(entry, k) is not None}
+        params = kind.options.model_validate({**defaults, **overrides}).model_dump(mode="json")
+        topics.append(TopicSpec(id=entry.id or slugify(entry.topic), topic=entry.topic,
+                                models=resolved, params=params, steps=steps))
+    out = Path(parsed.output_dir) if parsed.output_dir else Path("out") / parsed.name
+    return BatchPlan(
+        name=parsed.name, job=parsed.job, manifest=str(manifest_path.resolve()),
+        output_dir=str((cwd / out).resolve()), concurrency=parsed.concurrency, topics=topics,
+    )

@@ -1,0 +1,112 @@
+"""Load YAML safely while remembering where every key and item came from.
+
+``safe_load`` throws positions away; a manifest error is only useful with its line. This module composes
+the node tree once, records the line of every mapping key and sequence item by path, reports duplicate
+keys (which ``safe_load`` silently collapses), and then constructs the plain data with the safe loader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from runner.contract.errors import ManifestError, Problem
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass
+class YamlSource:
+    """Plain data loaded from a YAML file, plus the line of each path in it."""
+
+    file: str
+    data: Any
+    lines: dict[PathKey, int] = field(default_factory=dict)
+
+    def line_of(self, path: PathKey) -> int | None:
+        """Line of ``path``, or of its nearest ancestor that has one."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                return line
+        return None
+
+    def problem(self, path: PathKey, message: str) -> Problem:
+        """A problem located at ``path`` in this file."""
+        return Problem(self.file, self.line_of(path), format_path(path), message)
+
+
+def format_path(path: PathKey) -> str:
+    """``("topics", 2, "quality")`` -> ``topics[2].quality``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def load_yaml(path: str | Path, *, display_name: str | None = None) -> YamlSource:
+    """Read and parse a YAML file.
+
+    Args:
+        path: the file to read.
+        display_name: how to name the file in problems (default: the path as given).
+
+    Raises:
+        ManifestError: unreadable file, YAML syntax error, or duplicate keys.
+    """
+    name = display_name or str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ManifestError([Problem(name, None, "", f"cannot read file: {reason}")]) from exc
+    return parse_yaml(text, name)
+
+
+def parse_yaml(text: str, name: str) -> YamlSource:
+    """Parse YAML text (see :func:`load_yaml`)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = " ".join(s for s in (exc.context, exc.problem) if s)
+        raise ManifestError([Problem(name, line, "", f"invalid YAML: {what}")]) from exc
+    except yaml.YAMLError as exc:
+        raise ManifestError([Problem(name, None, "", f"invalid YAML: {exc}")]) from exc
+    source = YamlSource(name, data)
+    problems: list[Problem] = []
+    if root is not None:
+        _walk(root, (), source, problems)
+    if problems:
+        raise ManifestError(problems)
+    return source
+
+
+def _walk(node: yaml.Node, path: PathKey, source: YamlSource, problems: list[Problem]) -> None:
+    source.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(
+                    Problem(source.file, line, format_path((*path, key)),
+                            f"duplicate key (first defined on line {seen[key]})")
+                )
+                continue
+            seen[key] = line
+            source.lines[(*path, key)] = line
+            _walk(value_node, (*path, key), source, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            source.lines[(*path, i)] = item.start_mark.line + 1
+            _walk(item, (*path, i), source, problems)

@@ -1,0 +1,61 @@
+"""What an LLM call takes and gives back, whatever the provider (sandbox-safe)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from runner.activity.step import StepOutput
+
+LLM_ACTIVITY = "runner.llm.complete"
+# The error type of a model whose quota or spend limit ran out: it is out for the rest of the batch.
+QUOTA_EXHAUSTED = "QuotaExhausted"
+
+
+class Message(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class LLMRequest(BaseModel):
+    """A provider-neutral chat request."""
+
+    system: str = ""
+    messages: list[Message]
+    max_tokens: int = Field(default=4096, ge=1)
+    temperature: float = Field(default=0.2, ge=0, le=2)
+
+
+DEFAULT_MAX_WAIT_S = 120.0
+
+
+class LLMCall(BaseModel):
+    """Input of the LLM activity: a catalog model name (never a key) and the request."""
+
+    model: str
+    request: LLMRequest
+    max_wait_s: float = Field(default=DEFAULT_MAX_WAIT_S, gt=0, description="a model that asks to "
+                              "wait longer than this (429 retry-after) hands the call to the next one")
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class LLMResponse(StepOutput):
+    """Output of the LLM activity."""
+
+    text: str
+    model: str = Field(description="catalog name of the model that answered")
+    provider: str
+    provider_model: str
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float | None = None
+
+
+def llm_task_queue(task_queue: str, model: str) -> str:
+    """The task queue of ``model``'s calls for workers of ``task_queue``: one per model, so that the
+    Temporal server can hold each model's dispatch rate for all workers together."""
+    return f"{task_queue}.llm.{model}"

@@ -1,0 +1,250 @@
+"""A provider simulator on loopback: the Anthropic Messages API (``POST /v1/messages``) and the OpenAI
+chat-completions API (``POST /v1/chat/completions``), answered by the offline provider.
+
+It enforces token-bucket ``rpm`` / ``tpm`` limits with realistic 429s (``retry-after``,
+``anthropic-ratelimit-*`` or ``x-ratelimit-*`` headers), injects faults (529/503 at a rate, latency,
+hung requests, models that always answer 401 or 404, the first N requests rate-limited), and logs
+every request with its time. Users rehearse a batch against their limits; tests and benchmarks point
+the real SDK clients at it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from runner.activity.llm.offline import OfflineResponder, offline_answer
+from runner.activity.llm.pacing import TokenBucket, estimate_input_tokens
+from runner.contract.llm import LLMRequest, Message
+
+ANTHROPIC_PATH = "/v1/messages"
+OPENAI_PATH = "/v1/chat/completions"
+
+
+@dataclass
+class SimConfig:
+    """What the simulator enforces and injects."""
+
+    rpm: int | None = None
+    tpm: int | None = None
+    fail_rate: float = 0.0
+    latency_s: float = 0.0
+    timeout_rate: float = 0.0
+    hang_s: float = 300.0
+    rate_limit_first: int = 0
+    retry_after_s: float = 3.0
+    model_status: dict[str, int] = field(default_factory=dict)
+    log: Path | None = None
+    seed: int = 0
+
+
+# Seconds' worth of requests or tokens the simulated provider lets through at once (like a provider's
+# continuous replenishment: a minute's limit is not available at once).
+BURST_S = 2.0
+
+
+class Simulator:
+    """The simulator server; ``start()`` it, point clients at ``base_url``, ``stop()`` it."""
+
+    def __init__(self, config: SimConfig, responders: list[OfflineResponder] | None = None, *,
+                 host: str = "127.0.0.1", port: int = 0) -> None:
+        if responders is None:
+            from runner.config.jobkinds import all_responders
+
+            responders = all_responders()
+        self.config = config
+        self.responders = responders
+        self.lock = threading.Lock()
+        self.rng = random.Random(config.seed)
+        self.rpm = TokenBucket(config.rpm, BURST_S) if config.rpm else None
+        self.tpm = TokenBucket(config.tpm, BURST_S) if config.tpm else None
+        self.count = 0
+        self.requests: list[dict[str, Any]] = []
+        self.server = ThreadingHTTPServer((host, port), self._handler())
+        self.server.daemon_threads = True
+        self.thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Simulator:
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _record(self, entry: dict[str, Any]) -> None:
+        with self.lock:
+            self.requests.append(entry)
+            if self.config.log is not None:
+                with open(self.config.log, "a", encoding="utf-8") as f:
+                    f.write(json.dumps(entry) + "\n")
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        sim = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet: the log is the record
+                pass
+
+            def do_POST(self) -> None:
+                sim._serve(self)
+
+        return Handler
+
+    def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        started = time.time()
+        body = json.loads(h.rfile.read(int(h.headers.get("content-length") or 0)) or b"{}")
+        flavour = "anthropic" if h.path.rstrip("/").endswith("/messages") else "openai"
+        if not (h.path.endswith(ANTHROPIC_PATH) or h.path.endswith(OPENAI_PATH)):
+            return self._send(h, 404, {"error": {"type": "not_found_error", "message": "no such path"}})
+        model = str(body.get("model", ""))
+        request = _request_from(body, flavour)
+        input_tokens = estimate_input_tokens(request)  # four characters a token
+        entry = {"t": started, "api": flavour, "model": model, "input_tokens": input_tokens,
+                 # which request this is (a repeated one has the same digest), not what it says
+                 "digest": hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:16]}
+        key = h.headers.get("x-api-key") or (h.headers.get("authorization") or "").removeprefix("Bearer ")
+
+        status, wait, headers = self._admit(model, key, input_tokens, flavour)
+        if status != 200:
+            entry.update(status=status)
+            self._record(entry)
+            body = _error_body(flavour, status, wait)
+            if status == 401:  # like some real providers, echo the key: it must never reach a report
+                body["error"]["message"] += f"; key provided: {key}"
+            return self._send(h, status, body, headers)
+        if self.config.latency_s:
+            time.sleep(self.config.latency_s)
+        text, usage = offline_answer(request, self.responders)
+        if self.tpm:
+            with self.lock:
+                self.tpm.take(usage.output_tokens)
+        entry.update(status=200, output_tokens=usage.output_tokens)
+        self._record(entry)
+        self._send(h, 200, _answer_body(flavour, model, text, input_tokens, usage.output_tokens),
+                   headers)
+
+    def _admit(self, model: str, key: str, tokens: int, flavour: str) -> tuple[int, float, dict[str, str]]:
+        """Decide a request's fate: (status, seconds to wait if limited, headers)."""
+        cfg = self.config
+        with self.lock:
+            self.count += 1
+            n = self.count
+            roll = self.rng.random()
+        if not key:
+            return 401, 0, {}
+        if model in cfg.model_status:
+            return cfg.model_status[model], 0, {}
+        if n <= cfg.rate_limit_first:
+            return 429, cfg.retry_after_s, _limit_headers(flavour, cfg.retry_after_s, "requests")
+        with self.lock:
+            for bucket, units, kind in ((self.rpm, 1, "requests"), (self.tpm, tokens, "tokens")):
+                if bucket is not None:
+                    wait = bucket.wait_for(units)
+                    if wait > 0:
+                        return 429, wait, _limit_headers(flavour, wait, kind)
+            if self.rpm:
+                self.rpm.take(1)
+            if self.tpm:
+                self.tpm.take(tokens)
+            headers = {}
+            if self.rpm and flavour == "anthropic":
+                headers = {"anthropic-ratelimit-requests-limit": str(cfg.rpm),
+                           "anthropic-ratelimit-requests-remaining": str(self.rpm.remaining())}
+        if roll < cfg.fail_rate:
+            return (529 if flavour == "anthropic" else 503), 0, {}
+        if roll < cfg.fail_rate + cfg.timeout_rate:
+            time.sleep(cfg.hang_s)
+        return 200, 0, headers
+
+    @staticmethod
+    def _send(h: BaseHTTPRequestHandler, status: int, body: dict[str, Any],
+              headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        try:
+            h.send_response(status)
+            h.send_header("content-type", "application/json")
+            h.send_header("content-length", str(len(data)))
+            for k, v in (headers or {}).items():
+                h.send_header(k, v)
+            h.end_headers()
+            h.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
+            pass
+
+
+def _request_from(body: dict[str, Any], flavour: str) -> LLMRequest:
+    system = body.get("system") or ""
+    if isinstance(system, list):
+        system = "".join(b.get("text", "") for b in system if isinstance(b, dict))
+    messages = []
+    for m in body.get("messages", []):
+        content = m.get("content", "")
+        if isinstance(content, list):
+            content = "".join(b.get("text", "") for b in content if isinstance(b, dict))
+        if m.get("role") == "system":
+            system += str(content)
+        elif m.get("role") in ("user", "assistant"):
+            messages.append(Message(role=m["role"], content=str(content)))
+    return LLMRequest(system=str(system), messages=messages or [Message(role="user", content="")],
+                      max_tokens=int(body.get("max_tokens") or 1024))
+
+
+def _limit_headers(flavour: str, wait: float, kind: str) -> dict[str, str]:
+    seconds = max(1, math.ceil(wait))
+    reset = (datetime.now(UTC) + timedelta(seconds=wait)).isoformat().replace("+00:00", "Z")
+    if flavour == "anthropic":
+        return {"retry-after": str(seconds), f"anthropic-ratelimit-{kind}-remaining": "0",
+                f"anthropic-ratelimit-{kind}-reset": reset}
+    return {"retry-after": str(seconds), "retry-after-ms": str(int(wait * 1000)),
+            f"x-ratelimit-remaining-{kind}": "0", f"x-ratelimit-reset-{kind}": f"{wait:.3f}s"}
+
+
+ERRORS = {401: ("authentication_error", "invalid x-api-key"),
+          404: ("not_found_error", "model not found"),
+          429: ("rate_limit_error", "rate limit exceeded"),
+          503: ("api_error", "service unavailable"),
+          529: ("overloaded_error", "Overloaded")}
+
+
+def _error_body(flavour: str, status: int, wait: float) -> dict[str, Any]:
+    kind, message = ERRORS.get(status, ("api_error", f"error {status}"))
+    if status == 429:
+        message = f"rate limit exceeded; retry in {wait:.2f} s"
+    if flavour == "anthropic":
+        return {"type": "error", "error": {"type": kind, "message": message}}
+    return {"error": {"message": message, "type": kind, "code": kind}}
+
+
+def _answer_body(flavour: str, model: str, text: str, tokens_in: int, tokens_out: int) -> dict[str, Any]:
+    ident = f"sim-{time.monotonic_ns()}"
+    if flavour == "anthropic":
+        return {"id": ident, "type": "message", "role": "assistant", "model": model,
+                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                "stop_sequence": None,
+                "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out}}
+    return {"id": ident, "object": "chat.completion", "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                         "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": tokens_in, "completion_tokens": tokens_out,
+                      "total_tokens": tokens_in + tokens_out}}

@@ -1,0 +1,202 @@
+"""Worker assembly: the batch workflow, every registered job kind, and the LLM gateway.
+
+A ``runner worker`` is a :class:`WorkerSet` serving up to three kinds of task queue (``--queues``):
+
+* ``workflows``: the task queue itself: the batch and topic workflows, and the engine's small
+  activities (result files, reports);
+* ``steps``: ``<task queue>.steps``: the job kinds' step activities (validate, render, merge, ...),
+  which heartbeat while their subprocesses run;
+* ``llm``: one task queue per catalog model, ``<task queue>.llm.<model>``, whose dispatch rate the
+  server enforces across every worker (derived from the model's ``rpm``) and whose calls in flight
+  are capped per worker (``max_concurrency``).
+
+Render workers and LLM workers can so run on different machines (they share the output directory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from runner.activity.llm.activity import LLMActivities
+from runner.activity.llm.pacing import Pacer, dispatch_rate
+from runner.activity.report import EngineActivities
+from runner.config.catalog import Catalog
+from runner.config.jobkinds import JobKind, all_responders, job_kinds
+from runner.contract.errors import UsageError
+from runner.contract.llm import llm_task_queue
+from runner.workflow.batch import BatchWorkflow
+from runner.workflow.steps import steps_task_queue
+
+# A live idle worker re-polls at least every minute or so; a poll older than this means no worker.
+POLLER_FRESH = timedelta(seconds=75)
+# Workers that `runner submit --wait` runs in its own process for the duration. They end with the
+# command, so their recent polls do not mean that a worker will be there for the next batch.
+TRANSIENT_PREFIX = "runner-submit-"
+
+
+def transient_identity() -> str:
+    """Identity of an in-process worker of `runner submit --wait`."""
+    return f"{TRANSIENT_PREFIX}{os.getpid()}@{socket.gethostname()}"
+
+
+SHUTDOWN = timedelta(seconds=10)
+QUEUE_ROLES = ("workflows", "steps", "llm")
+# Heartbeats of step activities reach the server at least this often, and so does a cancellation
+# (it travels back on a heartbeat's answer): `runner cancel` stops a render within seconds.
+HEARTBEAT_THROTTLE = timedelta(seconds=1)
+# How often a worker counts the workers sharing a token-limited model.
+SHARE_REFRESH_S = 30.0
+
+
+class WorkerSet:
+    """Temporal workers that run together: ``async with`` it, or :func:`run_until` it."""
+
+    def __init__(self, client: Client, workers: list[Worker],
+                 pacers: dict[str, tuple[str, Pacer]] | None = None,
+                 prepare: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.client = client
+        self.workers = workers  # started in this order
+        self.prepare = prepare  # awaited before any worker starts
+        self.pacers = pacers or {}  # token-limited model -> (its task queue, this worker's pacer)
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._sharing: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> WorkerSet:
+        if self.prepare is not None:
+            await self.prepare()
+        async with contextlib.AsyncExitStack() as stack:
+            for worker in self.workers:
+                await stack.enter_async_context(worker)
+            self._stack = stack.pop_all()
+        if self.pacers:
+            self._sharing = asyncio.create_task(self._share_tokens())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._sharing is not None:
+            self._sharing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sharing
+        if self._stack is not None:
+            await self._stack.aclose()
+
+    async def _share_tokens(self) -> None:
+        """Keep each token-limited model's budget split among the workers polling its queue."""
+        delay = 3.0  # long enough for this worker's own pollers to show
+        while True:
+            await asyncio.sleep(delay)
+            delay = SHARE_REFRESH_S
+            for queue, pacer in self.pacers.values():
+                with contextlib.suppress(Exception):  # the next round will tell
+                    pacer.share(await count_pollers(self.client, queue,
+                                                    TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY))
+
+
+def model_workers(client: Client, *, task_queue: str, catalog: Catalog, activity: Callable[..., object],
+                  identity: str | None = None) -> list[Worker]:
+    """One worker per catalog model, on the model's task queue, running ``activity`` (the LLM call)
+    at the model's dispatch rate and concurrency."""
+    return [
+        Worker(
+            client,
+            task_queue=llm_task_queue(task_queue, name),
+            activities=[activity],
+            max_concurrent_activities=spec.max_concurrency,
+            max_task_queue_activities_per_second=dispatch_rate(spec),
+            disable_eager_activity_execution=True,  # eager activities would bypass the rate limit
+            graceful_shutdown_timeout=SHUTDOWN,
+            identity=identity,
+        )
+        for name, spec in catalog.models.items()
+    ]
+
+
+def check_queues(queues: Iterable[str]) -> list[str]:
+    """The queue roles asked for, checked.
+
+    Raises:
+        UsageError: a role that does not exist, or none at all.
+    """
+    roles = list(queues)
+    bad = [q for q in roles if q not in QUEUE_ROLES]
+    if bad or not roles:
+        raise UsageError(f"--queues: unknown {', '.join(bad) or 'empty list'} (choose from "
+                         f"{', '.join(QUEUE_ROLES)})")
+    return roles
+
+
+def build_worker(client: Client, *, task_queue: str, catalog: Catalog,
+                 kinds: Iterable[JobKind] | None = None, identity: str | None = None,
+                 queues: Iterable[str] = QUEUE_ROLES) -> WorkerSet:
+    """Workers for the given queue roles (see the module docstring; default: all of them), for the
+    given job kinds (default: all) and every catalog model."""
+    roles = set(check_queues(queues))
+    kinds = list(kinds if kinds is not None else job_kinds().values())
+    workers: list[Worker] = []
+    if "workflows" in roles:
+        workers.append(Worker(
+            client, task_queue=task_queue, workflows=[BatchWorkflow, *(k.workflow for k in kinds)],
+            activities=EngineActivities().activities(),  # type: ignore[arg-type]
+            disable_eager_activity_execution=True, graceful_shutdown_timeout=SHUTDOWN,
+            identity=identity))
+    if "steps" in roles:
+        workers.append(steps_worker(client, task_queue,
+                                    [a for kind in kinds for a in kind.activities()], identity))
+    if "llm" not in roles:
+        return WorkerSet(client, workers)
+    llm = LLMActivities(catalog, all_responders())
+    workers += model_workers(client, task_queue=task_queue, catalog=catalog, activity=llm.complete,
+                             identity=identity)
+    return WorkerSet(
+        client, workers,
+        {name: (llm_task_queue(task_queue, name), pacer) for name, pacer in llm.pacers.items()
+         if pacer.tokens is not None},  # only token budgets are split among workers
+        prepare=llm.prepare,
+    )
+
+
+def steps_worker(client: Client, task_queue: str, activities: Sequence[object],
+                 identity: str | None = None) -> Worker:
+    """The worker of the job kinds' step activities, on the steps task queue of ``task_queue``."""
+    return Worker(
+        client, task_queue=steps_task_queue(task_queue), activities=list(activities),  # type: ignore[arg-type]
+        disable_eager_activity_execution=True, graceful_shutdown_timeout=SHUTDOWN,
+        max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+        default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE, identity=identity)
+
+
+async def count_pollers(client: Client, task_queue: str, kind: TaskQueueType.ValueType,
+                        *, include_transient: bool = True) -> int:
+    """How many workers polled ``task_queue`` for ``kind`` tasks recently."""
+    resp = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
+                                 task_queue_type=kind)
+    )
+    now = datetime.now(UTC)
+    return len({p.identity for p in resp.pollers
+                if now - p.last_access_time.ToDatetime(tzinfo=UTC) < POLLER_FRESH
+                and (include_transient or not p.identity.startswith(TRANSIENT_PREFIX))})
+
+
+async def has_pollers(client: Client, task_queue: str) -> bool:
+    """Whether a long-lived worker (not another command's in-process one) polled ``task_queue``
+    for workflow tasks recently."""
+    return await count_pollers(client, task_queue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                               include_transient=False) > 0
+
+
+async def run_until(worker: WorkerSet, stop: asyncio.Event) -> None:
+    """Run ``worker`` until ``stop`` is set, then shut it down gracefully."""
+    async with worker:
+        await stop.wait()

@@ -1,0 +1,138 @@
+"""Workflow side of the LLM gateway: call a step's model chain and return the first answer.
+
+The workflow calls one function and gets text back; which model answered, and how many attempts each
+model took, goes into the step's record. Sandbox-safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+
+from runner.contract.llm import (
+    LLM_ACTIVITY,
+    QUOTA_EXHAUSTED,
+    LLMCall,
+    LLMRequest,
+    LLMResponse,
+    llm_task_queue,
+)
+from runner.contract.policy import retry_policy
+from runner.contract.types import ModelAttempt
+from runner.workflow.steps import StepLog, failed_attempts, failure_message, input_key
+
+MODEL_OUT_SIGNAL = "model_out"
+
+
+class ModelsOut:
+    """Models whose quota or spend limit ran out: not called again in this batch. A topic that finds
+    one tells the parent (signal ``model_out``), which tells the topics running and hands the list to
+    those it starts later."""
+
+    def __init__(self, names: list[str] | None = None) -> None:
+        self.names: set[str] = set(names or ())
+
+    async def mark(self, name: str) -> None:
+        """``name`` is out: remember it, and tell the parent workflow (if any)."""
+        if name in self.names:
+            return
+        self.names.add(name)
+        parent = workflow.info().parent
+        if parent is not None:
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal(MODEL_OUT_SIGNAL, name)
+
+
+async def complete(
+    log: StepLog, step: str, request: LLMRequest, chain: list[str], *, task_queue: str,
+    models_out: ModelsOut | None = None,
+) -> LLMResponse:
+    """Run LLM step ``step``: try each model of ``chain`` in order until one answers. Models in
+    ``models_out`` are skipped; a model whose quota runs out is added to it. Each model's call runs
+    with the step's policy (timeout and retries per model). An answer kept from an earlier run of the
+    topic (``runner retry``) for the same request and chain is reused without a call.
+
+    Raises:
+        ApplicationError: every model of the chain failed (non-retryable: each already had its retries).
+        asyncio.CancelledError: the topic was cancelled.
+    """
+    key = input_key(request, chain)
+    reused = log.reuse(step, key, LLMResponse)
+    if reused is not None:
+        return reused
+    policy = log.policy(step)
+    retry = retry_policy(policy)
+    record = log.begin(step)
+    for name in chain:
+        if models_out is not None and name in models_out.names:
+            record.models_tried.append(ModelAttempt(model=name, attempts=0, outcome="skipped",
+                                                    error="quota ran out earlier in this batch"))
+            continue
+        log.trying = name
+        try:
+            answer: LLMResponse = await workflow.execute_activity(
+                LLM_ACTIVITY,
+                LLMCall(model=name, request=request),
+                result_type=LLMResponse,
+                task_queue=llm_task_queue(task_queue, name),
+                start_to_close_timeout=timedelta(seconds=policy.timeout_s),
+                retry_policy=retry,
+            )
+        except asyncio.CancelledError as err:
+            log.end(record, error=err)
+            raise
+        except ActivityError as err:
+            if is_cancelled_exception(err):
+                log.end(record, error=err)
+                raise
+            record.models_tried.append(
+                ModelAttempt(model=name, attempts=failed_attempts(err, retry),
+                             outcome="failed", error=failure_message(err))
+            )
+            if models_out is not None and _error_type(err) == QUOTA_EXHAUSTED:
+                await models_out.mark(name)
+            continue
+        record.models_tried.append(ModelAttempt(model=name, attempts=answer.attempt, outcome="answered"))
+        record.model = answer.model
+        record.attempts = sum(m.attempts or 0 for m in record.models_tried) or None
+        record.detail["usage"] = answer.usage.model_dump()
+        record.detail["cost_usd"] = answer.cost_usd
+        log.end(record)
+        log.keep(step, key, answer, model=answer.model)
+        return answer
+    error = ApplicationError(
+        f"{step}: every model failed ({', '.join(chain)}); last error: "
+        f"{record.models_tried[-1].error if record.models_tried else 'none'}",
+        type="ModelChainExhausted",
+        non_retryable=True,
+    )
+    log.end(record, error=error)
+    raise error
+
+
+def _error_type(err: ActivityError) -> str | None:
+    return err.cause.type if isinstance(err.cause, ApplicationError) else None
+
+
+def json_answer(text: str) -> Any:
+    """Parse an LLM's JSON answer, tolerating a Markdown code fence around it.
+
+    Raises:
+        ValueError: not JSON (``json.JSONDecodeError`` is one).
+    """
+    body = text.strip()
+    if body.startswith("```"):
+        body = body.split("\n", 1)[1] if "\n" in body else ""
+        body = body.rsplit("```", 1)[0]
+    try:
+        return json.loads(body, parse_constant=_no_constants)
+    except RecursionError as exc:  # absurdly deep nesting: invalid for our purposes, not a crash
+        raise ValueError("JSON nested too deeply") from exc
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")

@@ -1,0 +1,155 @@
+"""The base of every job kind's per-topic workflow: its step log, its end, its queries and signals.
+
+Every child workflow runs its pipeline through :meth:`TopicWorkflow.execute` and ends through
+:func:`finish`, so results look the same for all kinds (succeeded, failed or cancelled), the parent
+only ever keeps a small :class:`TopicOutcome`, and a topic run again by ``runner retry`` reuses its
+earlier steps. Sandbox-safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+
+from runner.contract.types import (
+    Checkpoints,
+    ResultWrite,
+    StepPolicy,
+    TopicInput,
+    TopicOutcome,
+    TopicProgress,
+    TopicResult,
+    TopicSpec,
+    TopicStatus,
+)
+from runner.workflow.gateway import MODEL_OUT_SIGNAL, ModelsOut
+from runner.workflow.steps import DEFAULT_RETRY, StepLog, failure_message, input_key
+
+M = TypeVar("M", bound=BaseModel)
+
+WRITE_RESULT_ACTIVITY = "runner.write_topic_result"
+LOAD_CHECKPOINTS_ACTIVITY = "runner.load_checkpoints"
+RESULT_FILE = "result.json"
+ENGINE_TIMEOUT = timedelta(seconds=60)
+
+Pipeline = Callable[[TopicInput, StepLog, dict[str, Any]], Awaitable[None]]
+
+
+def spec_key(spec: TopicSpec) -> str:
+    """Hash of a topic's spec: an earlier result counts for a retry only if it is for the same spec."""
+    return input_key(spec)
+
+
+def result_path(topic_dir: str) -> str:
+    """Where a topic's result file lives."""
+    return f"{topic_dir.rstrip('/')}/{RESULT_FILE}"
+
+
+async def finish(
+    inp: TopicInput, log: StepLog, outputs: dict[str, Any], error: BaseException | None = None
+) -> TopicOutcome:
+    """Write the topic's result (with its checkpoints) and return its outcome.
+
+    Raises:
+        ApplicationError: (non-retryable) when ``error`` is given, after the result is written, so the
+            child workflow shows as failed in Temporal and the parent sees why.
+        asyncio.CancelledError: ``error`` is a cancellation (re-raised: the child ends cancelled).
+    """
+    cancelled = error is not None and is_cancelled_exception(error)
+    bad: TopicStatus = "cancelled" if cancelled else "failed"
+    failed_step = next((r.name for r in reversed(log.records) if r.status == bad), None)
+    message = ("cancelled" if cancelled else failure_message(error)) if error is not None else None
+    if error is not None and failed_step is None and log.records:
+        failed_step = log.records[-1].name
+    result = TopicResult(
+        id=inp.spec.id, topic=inp.spec.topic,
+        status="succeeded" if error is None else bad,
+        error=message, failed_step=failed_step, steps=log.records, outputs=outputs,
+        spec_key=spec_key(inp.spec), checkpoints=log.kept(),
+    )
+    path = result_path(inp.topic_dir)
+    await workflow.execute_activity(
+        WRITE_RESULT_ACTIVITY, ResultWrite(path=path, result=result), task_queue=inp.task_queue,
+        start_to_close_timeout=ENGINE_TIMEOUT, retry_policy=DEFAULT_RETRY,
+    )
+    if cancelled:
+        assert error is not None
+        raise error
+    if error is not None:
+        raise ApplicationError(f"{failed_step}: {message}", type="TopicFailed", non_retryable=True)
+    return TopicOutcome(id=inp.spec.id, status="succeeded", result_path=path)
+
+
+class TopicWorkflow:
+    """Base of the job kinds' per-topic workflows: the step log, the ``progress`` query, the
+    ``model_out`` signal.
+
+    A subclass sets ``steps`` and ``llm_steps``, and its run method returns
+    ``await self.execute(inp, pipeline)``; the pipeline reads its options with :meth:`options`,
+    runs its steps with ``log.run`` and ``gateway.complete`` (passing ``self.models_out``), and puts
+    what the report should show into ``outputs``.
+    """
+
+    steps: ClassVar[tuple[str, ...]] = ()
+    llm_steps: ClassVar[tuple[str, ...]] = ()
+    # default policy per step; a manifest's `steps:` overrides them (resolved into the topic's spec)
+    step_policies: ClassVar[dict[str, StepPolicy]] = {}
+
+    def __init__(self) -> None:
+        self.log: StepLog | None = None
+        self.models_out = ModelsOut()  # pass to gateway.complete
+
+    async def execute(self, inp: TopicInput, pipeline: Pipeline) -> TopicOutcome:
+        """Run ``pipeline`` and end through :func:`finish`: succeeded, failed (an activity or the
+        pipeline gave up) or cancelled."""
+        outputs: dict[str, Any] = {}
+        log = self.start(inp)
+        try:
+            if inp.resume_from:
+                earlier = await workflow.execute_activity(
+                    LOAD_CHECKPOINTS_ACTIVITY, inp.resume_from, result_type=Checkpoints,
+                    task_queue=inp.task_queue, start_to_close_timeout=ENGINE_TIMEOUT,
+                    retry_policy=DEFAULT_RETRY)
+                log.earlier = earlier.checkpoints
+            await pipeline(inp, log, outputs)
+        except (ActivityError, ApplicationError, asyncio.CancelledError) as err:
+            return await finish(inp, log, outputs, err)
+        return await finish(inp, log, outputs)
+
+    def start(self, inp: TopicInput) -> StepLog:
+        """Open this topic's step log."""
+        self.log = StepLog(inp.spec.id, list(self.steps), {**self.step_policies, **inp.spec.steps})
+        self.models_out.names.update(inp.models_out)
+        return self.log
+
+    @workflow.signal(name=MODEL_OUT_SIGNAL)
+    def model_out(self, model: str) -> None:
+        """Another topic of the batch found ``model``'s quota exhausted: do not call it."""
+        self.models_out.names.add(model)
+
+    def options(self, model: type[M], inp: TopicInput) -> M:
+        """The topic's job options, checked with its model chains: input this code cannot use
+        fails the topic instead of failing the workflow task (which Temporal retries forever)."""
+        try:
+            options = model.model_validate(inp.spec.params)
+        except ValidationError as exc:
+            raise ApplicationError(f"bad topic options: {exc}", type="BadInput",
+                                   non_retryable=True) from exc
+        missing = [s for s in self.llm_steps if not inp.spec.models.get(s)]
+        if missing:
+            raise ApplicationError(f"no model chain for step(s) {', '.join(missing)}", type="BadInput",
+                                   non_retryable=True)
+        return options
+
+    @workflow.query
+    def progress(self) -> TopicProgress:
+        """Current step of this topic."""
+        if self.log is None:
+            return TopicProgress(id="", step=None, steps_done=0, steps_total=len(self.steps))
+        return self.log.progress()
