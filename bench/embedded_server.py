@@ -38,12 +38,13 @@ from jobs.explainer.types import (
     ValidateOutput,
 )
 from jobs.explainer.workflow import ExplainerWorkflow
-from runner.activity.report import EngineActivities
+from runner.activity.engine import EngineActivities
 from runner.client import server
 from runner.client.server import _free_port
-from runner.contract.llm import LLM_ACTIVITY, LLMCall, LLMResponse
+from runner.contract.llm import LLMCall, LLMResponse
+from runner.contract.names import BATCH_WORKFLOW, LLM_ACTIVITY
 from runner.contract.types import BatchInput, BatchResult, TopicSpec
-from runner.workflow.batch import BATCH_WORKFLOW, BatchWorkflow
+from runner.workflow.batch import BatchWorkflow
 
 PLAN = json.dumps({"title": "t", "scenes": [{"id": "s1", "title": "a"}]})
 SCRIPT = json.dumps({"scenes": [{"id": "s1", "class_name": "S1", "code": "pass", "claims": []}]})

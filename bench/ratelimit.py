@@ -57,8 +57,9 @@ from runner.config.catalog import load_catalog
 from runner.config.jobkinds import all_responders
 from runner.config.manifest import load_manifest
 from runner.contract.llm import LLMRequest
+from runner.contract.policy import DEFAULT_RETRY
 from runner.dev.simulate import SimConfig
-from runner.workflow.steps import DEFAULT_RETRY
+from runner.worker.assembly import build_worker, run_until
 
 KEY_ENV = "BENCH_SIM_KEY"
 KEY = "sk-bench-not-a-real-key"
@@ -96,8 +97,13 @@ async def run_runner(sim: SimProcess, names: list[str], rpm: int, tpm: int | Non
         f"models: {{answer: [sim]}}\nprompt: '{PROMPT}'\nmax_tokens: {MAX_TOKENS}\ntopics:\n{lines}\n")
     catalog = load_catalog(work / "models.yaml")
     plan = load_manifest(work / "batch.yaml", catalog)
-    result = await submit(client, target, plan, task_queue=f"bench-{work.name}", catalog=catalog,
-                          wait=True, worker=True, echo=lambda _line: None)
+    queue = f"bench-{work.name}"
+
+    async def local_worker(stop: asyncio.Event) -> None:
+        await run_until(build_worker(client, task_queue=queue, catalog=catalog), stop)
+
+    result = await submit(client, target, plan, task_queue=queue, wait=True, worker=True,
+                          echo=lambda _line: None, local_worker=local_worker)
     assert result is not None
     return result.succeeded
 

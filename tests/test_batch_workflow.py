@@ -29,10 +29,11 @@ from jobs.explainer.types import (
     ValidateOutput,
 )
 from jobs.explainer.workflow import ExplainerWorkflow
-from runner.activity.report import EngineActivities
-from runner.contract.llm import LLM_ACTIVITY, QUOTA_EXHAUSTED, LLMCall, LLMResponse
+from runner.activity.engine import EngineActivities
+from runner.contract.llm import LLMCall, LLMResponse
+from runner.contract.names import BATCH_WORKFLOW, LLM_ACTIVITY, QUOTA_EXHAUSTED, child_id
 from runner.contract.types import BatchInput, BatchResult, TopicSpec
-from runner.workflow.batch import BATCH_WORKFLOW, BatchWorkflow, child_id
+from runner.workflow.batch import BatchWorkflow
 from tests.workers import workers_with
 
 PLAN = {"title": "T", "scenes": [{"id": "s1", "title": "a"}, {"id": "s2", "title": "b"}]}

@@ -14,11 +14,11 @@ from temporalio.exceptions import CancelledError
 
 from jobs.explainer.types import STEP_POLICIES, RenderInput, RenderOutput
 from jobs.explainer.workflow import ExplainerWorkflow
-from runner.activity.report import EngineActivities
+from runner.activity.engine import EngineActivities
 from runner.contract.llm import LLMCall, LLMResponse
+from runner.contract.names import BATCH_WORKFLOW, result_path
 from runner.contract.types import BatchInput, BatchResult, TopicOutcome, TopicSpec
-from runner.workflow.batch import BATCH_WORKFLOW, BatchWorkflow
-from runner.workflow.topic import result_path
+from runner.workflow.batch import BatchWorkflow
 from tests.test_batch_workflow import MODELS, Fakes, replay_batch
 from tests.workers import workers_with
 

@@ -108,7 +108,7 @@ def manim_processes(marker: str) -> list[int]:
             parents[int(proc.name)] = int(next(x.split()[1] for x in status.splitlines()
                                                if x.startswith("PPid:")))
     jails = {pid for pid, cmd in cmdlines.items()
-             if "runner.isolation.sandbox" in cmd and marker in cmd and "/.render-" in cmd}
+             if "runner.isolation.jail" in cmd and marker in cmd and "/.render-" in cmd}
     return sorted(jails | {pid for pid, cmd in cmdlines.items()
                            if "manim render" in cmd and parents.get(pid) in jails})
 

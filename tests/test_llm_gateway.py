@@ -15,14 +15,15 @@ import pytest
 from temporalio.client import Client
 
 from jobs.explainer.workflow import ExplainerWorkflow
+from runner.activity.engine import EngineActivities
 from runner.activity.llm.activity import LLMActivities
 from runner.activity.llm.errors import retry_after
-from runner.activity.report import EngineActivities
 from runner.config.catalog import Catalog, ModelSpec, Price
 from runner.config.jobkinds import all_responders
+from runner.contract.names import BATCH_WORKFLOW, child_id
 from runner.contract.types import BatchInput, BatchResult, TopicSpec
 from runner.dev.simulate import SimConfig, Simulator
-from runner.workflow.batch import BATCH_WORKFLOW, BatchWorkflow, child_id
+from runner.workflow.batch import BatchWorkflow
 from tests.test_batch_workflow import Fakes
 from tests.workers import workers_with
 

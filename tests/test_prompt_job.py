@@ -16,13 +16,14 @@ from temporalio.client import Client
 
 from jobs.prompt.activities import PromptActivities
 from jobs.prompt.workflow import PromptWorkflow
-from runner.activity.report import EngineActivities
+from runner.activity.engine import EngineActivities
 from runner.config.catalog import BUILTIN
 from runner.config.manifest import load_manifest
 from runner.contract.errors import ManifestError
-from runner.contract.llm import LLM_ACTIVITY, LLMCall, LLMResponse
+from runner.contract.llm import LLMCall, LLMResponse
+from runner.contract.names import BATCH_WORKFLOW, LLM_ACTIVITY
 from runner.contract.types import BatchInput, BatchResult, TopicSpec
-from runner.workflow.batch import BATCH_WORKFLOW, BatchWorkflow
+from runner.workflow.batch import BatchWorkflow
 from tests.workers import workers_with
 
 RUNNER = str(Path(sys.executable).parent / "runner")

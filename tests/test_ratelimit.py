@@ -19,10 +19,10 @@ from runner.client.server import ServerInfo
 from runner.config.catalog import Catalog, ModelSpec
 from runner.config.jobkinds import job_kinds
 from runner.contract.llm import LLMRequest, Message
+from runner.contract.names import BATCH_WORKFLOW, child_id
 from runner.contract.types import BatchInput, BatchResult, TopicSpec
 from runner.dev.simulate import SimConfig, Simulator
 from runner.worker.assembly import build_worker
-from runner.workflow.batch import BATCH_WORKFLOW, child_id
 
 KEY_ENV = "RUNNER_TEST_RL_KEY"
 

@@ -10,8 +10,9 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from runner.client.pollers import has_pollers, transient_identity
 from runner.config.catalog import BUILTIN
-from runner.worker.assembly import build_worker, has_pollers, transient_identity
+from runner.worker.assembly import build_worker
 
 
 async def until_polled(client: Client, task_queue: str, identity: str) -> None:

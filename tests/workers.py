@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from runner.activity.report import EngineActivities
+from runner.activity.engine import EngineActivities
 from runner.config.catalog import Catalog, ModelSpec
 from runner.worker.assembly import WorkerSet, model_workers, steps_worker
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from jobs.explainer.types import LLM_STEPS, STEPS, ExplainerOptions
 from jobs.explainer.workflow import ExplainerWorkflow
-from runner.config.jobkinds import JobKind
+from runner.contract.jobkind import JobKind
 
 
 def _activities() -> Sequence[Callable[..., Any]]:

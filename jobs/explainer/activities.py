@@ -33,9 +33,9 @@ from jobs.explainer.types import (
     ValidateInput,
     ValidateOutput,
 )
-from runner.activity.report import write_json_atomic
 from runner.activity.step import step_activity
 from runner.contract.errors import StepError
+from runner.store.files import write_json_atomic
 
 SCENE_TIMEOUT_S = DEFAULT_TIMEOUT_S
 HEARTBEAT_EVERY_S = 1.0

@@ -9,8 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from runner.activity.step import StepOutput
-from runner.contract.types import StepPolicy
+from runner.contract.types import StepOutput, StepPolicy
 
 Quality = Literal["low", "medium", "high"]
 

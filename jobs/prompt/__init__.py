@@ -8,7 +8,7 @@ from typing import Any
 
 from jobs.prompt.types import LLM_STEPS, STEPS, PromptOptions
 from jobs.prompt.workflow import JSON_FORMAT, TEXT_FORMAT, PromptWorkflow
-from runner.config.jobkinds import JobKind
+from runner.contract.jobkind import JobKind
 
 
 def _activities() -> Sequence[Callable[..., Any]]:

@@ -6,8 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from runner.activity.step import StepOutput
-from runner.contract.types import StepPolicy
+from runner.contract.types import StepOutput, StepPolicy
 
 STEPS = ("answer", "write")
 LLM_STEPS = ("answer",)

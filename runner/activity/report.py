@@ -1,47 +1,22 @@
-"""The batch report: ``report.json`` for machines and ``report.md`` for people, written when a batch ends.
+"""The batch report's content: ``report.json`` for machines and ``report.md`` for people.
 
-The parent workflow keeps only small outcomes; the report activity reads each topic's result file from
-the artifact store and aggregates per step, per model and per batch.
+The parent workflow keeps only small outcomes; the report activity
+(:class:`runner.activity.engine.EngineActivities`) reads each topic's result file from the artifact
+store, and this module aggregates them per step, per model and per batch.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterable
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
-from runner.activity.step import step_activity
-from runner.contract.types import Checkpoints, ReportInput, ReportOutput, ResultWrite, TopicResult
-from runner.workflow.batch import WRITE_REPORT_ACTIVITY
-from runner.workflow.topic import LOAD_CHECKPOINTS_ACTIVITY, WRITE_RESULT_ACTIVITY
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so that a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def load_result(path: str | None) -> TopicResult | None:
-    """A topic's result file, or None if it is missing or unreadable."""
-    if not path or not Path(path).is_file():
-        return None
-    try:
-        return TopicResult.model_validate_json(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValidationError):
-        return None
+from runner.contract.types import ReportInput, TopicResult
+from runner.store.files import load_result
 
 
 def build_report(inp: ReportInput) -> dict[str, Any]:
     """The report as a JSON-ready dict."""
-    from datetime import datetime
-
     topics: list[dict[str, Any]] = []
     models: dict[str, dict[str, Any]] = {}
     for outcome in inp.outcomes:
@@ -180,35 +155,3 @@ def _detail_lines(outputs: dict[str, Any]) -> Iterable[str]:
         yield "|---|---|---|"
         for c in checks:
             yield f"| `{_cell(c['claim'])}` | {c['status']} | {_cell(c.get('detail', ''))} |"
-
-
-class EngineActivities:
-    """Activities every batch uses, whatever its job kind."""
-
-    @step_activity(WRITE_RESULT_ACTIVITY)
-    async def write_topic_result(self, inp: ResultWrite) -> None:
-        """Write one topic's result file."""
-        write_json_atomic(Path(inp.path), inp.result.model_dump(mode="json"))
-
-    @step_activity(WRITE_REPORT_ACTIVITY)
-    async def write_report(self, inp: ReportInput) -> ReportOutput:
-        """Aggregate the topics' results into report.json and report.md."""
-        report = build_report(inp)
-        out = Path(inp.output_dir)
-        write_json_atomic(out / "report.json", report)
-        md = out / "report.md"
-        md.write_text(render_markdown(report), encoding="utf-8")
-        t = report["totals"]
-        return ReportOutput(report_json=str(out / "report.json"), report_md=str(md),
-                            total=t["topics"], succeeded=t["succeeded"], failed=t["failed"],
-                            cancelled=t["cancelled"])
-
-    @step_activity(LOAD_CHECKPOINTS_ACTIVITY)
-    async def load_checkpoints(self, path: str) -> Checkpoints:
-        """The checkpoints of an earlier result file (none if it is gone or unreadable)."""
-        result = load_result(path)
-        return Checkpoints(checkpoints=result.checkpoints if result else {})
-
-    def activities(self) -> list[object]:
-        """The activity callables to register on a worker."""
-        return [self.write_topic_result, self.write_report, self.load_checkpoints]

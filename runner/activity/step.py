@@ -15,20 +15,14 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from runner.contract.errors import StepError
+from runner.contract.types import StepOutput
 
 A = TypeVar("A")
 R = TypeVar("R")
-
-
-class StepOutput(BaseModel):
-    """Base of step activity outputs; ``attempt`` is filled in by :func:`step_activity`."""
-
-    attempt: int = 0
 
 
 def _attempt() -> int:

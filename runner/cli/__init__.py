@@ -18,7 +18,8 @@ from runner import __version__
 from runner.cli import logs
 from runner.client import server
 from runner.client.connect import DEFAULT_TASK_QUEUE, connect, resolve_target
-from runner.config.catalog import CATALOG_ENV, load_catalog
+from runner.client.follow import LocalWorker
+from runner.config.catalog import CATALOG_ENV, Catalog, load_catalog
 from runner.config.jobkinds import job_kinds
 from runner.config.manifest import load_manifest
 from runner.contract.errors import RunnerError, UsageError
@@ -128,10 +129,24 @@ def submit(manifest: Path, wait: bool, worker: bool | None, catalog: Path | None
 
     async def go() -> None:
         client = await connect(target)
-        await run_submit(client, target, plan, task_queue=task_queue, catalog=cat, wait=wait,
-                         worker=worker, echo=echo, new=new)
+        await run_submit(client, target, plan, task_queue=task_queue, wait=wait, worker=worker,
+                         echo=echo, new=new, local_worker=local_worker(client, task_queue, cat))
 
     asyncio.run(go())
+
+
+def local_worker(client: Any, task_queue: str, catalog: Catalog) -> LocalWorker:
+    """A worker for every job kind and model that `--wait` can run in this process until the batch
+    ends (built only if it is needed: that imports every job's activities)."""
+
+    async def serve(stop: asyncio.Event) -> None:
+        from runner.client.pollers import transient_identity
+        from runner.worker.assembly import build_worker, run_until
+
+        await run_until(build_worker(client, task_queue=task_queue, catalog=catalog,
+                                     identity=transient_identity()), stop)
+
+    return serve
 
 
 BATCH_HELP = "BATCH is a batch id (see `runner list`) or the manifest file of the batch."
@@ -142,7 +157,7 @@ def _batch_command(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(batch: str, catalog: Path | None, **options: Any) -> None:
-        from runner.client.control import resolve_batch_id
+        from runner.client.identity import resolve_batch_id
 
         cat = load_catalog(catalog)
         batch_id = resolve_batch_id(batch, cat)
@@ -204,7 +219,8 @@ async def retry(client: Any, batch_id: str, target: Any, catalog: Any, wait: boo
     of the same batch. Each reuses the steps it had finished (same input: same checkpoint); the
     topics that succeeded are carried into the new report as they were."""
     from runner.client.control import plan_retry
-    from runner.client.submit import follow, start_batch
+    from runner.client.follow import follow
+    from runner.client.submit import start_batch
 
     plan = await plan_retry(client, batch_id)
     inp = plan.inp if task_queue is None else plan.inp.model_copy(update={"task_queue": task_queue})
@@ -214,8 +230,8 @@ async def retry(client: Any, batch_id: str, target: Any, catalog: Any, wait: boo
     if not wait:
         echo(batch_id)
         return
-    await follow(client, target, handle, inp.output_dir, task_queue=inp.task_queue,
-                 catalog=catalog, worker=worker, echo=echo)
+    await follow(client, target, handle, inp.output_dir, task_queue=inp.task_queue, worker=worker,
+                 echo=echo, local_worker=local_worker(client, inp.task_queue, catalog))
 
 
 

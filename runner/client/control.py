@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,16 +18,20 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from runner.activity.report import load_result
-from runner.client.submit import batch_id_for
-from runner.config.catalog import Catalog
-from runner.config.manifest import load_manifest
+from runner.client.follow import Echo
 from runner.contract.errors import RunnerError, UsageError
+from runner.contract.keys import spec_key
+from runner.contract.names import (
+    BATCH_WORKFLOW,
+    PROGRESS_QUERY,
+    TOPICS_QUERY,
+    child_id,
+    result_path,
+    topic_dir,
+)
 from runner.contract.types import BatchInput, BatchProgress, TopicOutcome, TopicProgress
-from runner.workflow.batch import BATCH_WORKFLOW, child_id
-from runner.workflow.topic import result_path, spec_key
+from runner.store.files import REPORT_MD, load_result
 
-Echo = Callable[[str], None]
 QUERY_TIMEOUT = timedelta(seconds=5)
 STATUS_NAMES = {
     WorkflowExecutionStatus.RUNNING: "running",
@@ -44,14 +47,6 @@ STATUS_NAMES = {
 def state_name(status: WorkflowExecutionStatus | None) -> str:
     """How runner names a workflow's state."""
     return STATUS_NAMES.get(status, str(status)) if status is not None else "unknown"
-
-
-def resolve_batch_id(ref: str, catalog: Catalog) -> str:
-    """A batch id from ``ref``: a manifest file (its batch), else the id itself."""
-    path = Path(ref)
-    if path.suffix in (".yaml", ".yml") or path.is_file():
-        return batch_id_for(load_manifest(path, catalog))
-    return ref
 
 
 async def _describe(client: Client, batch_id: str) -> tuple[WorkflowHandle[Any, Any], Any]:
@@ -93,7 +88,7 @@ async def status(client: Client, batch_id: str, echo: Echo) -> str:
     echo(f"batch {batch_id} (run {desc.run_id}): {state}; started {desc.start_time:%Y-%m-%d %H:%M:%S} "
          f"UTC{ended}; output {memo.get('output_dir', '?')}")
     try:
-        progress = await handle.query("topics", result_type=BatchProgress, rpc_timeout=QUERY_TIMEOUT)
+        progress = await handle.query(TOPICS_QUERY, result_type=BatchProgress, rpc_timeout=QUERY_TIMEOUT)
     except (TimeoutError, RPCError) as exc:
         echo(f"  (no worker answered the status query: {getattr(exc, 'message', exc)}; start `runner "
              "worker` to see per-topic state)")
@@ -117,7 +112,7 @@ async def status(client: Client, batch_id: str, echo: Echo) -> str:
 async def _topic_row(client: Client, workflow_id: str, topic_id: str) -> tuple[str, ...]:
     handle = client.get_workflow_handle(workflow_id)
     try:
-        p = await handle.query("progress", result_type=TopicProgress, rpc_timeout=QUERY_TIMEOUT)
+        p = await handle.query(PROGRESS_QUERY, result_type=TopicProgress, rpc_timeout=QUERY_TIMEOUT)
     except (TimeoutError, RPCError):
         return (topic_id, "running", "?", "", "", "")
     attempt = ""
@@ -147,7 +142,7 @@ async def cancel(client: Client, batch_id: str, echo: Echo, *, wait_s: float) ->
         if desc.status != WorkflowExecutionStatus.RUNNING:
             memo = await desc.memo()
             echo(f"batch {batch_id} is {state_name(desc.status)}; report: "
-                 f"{Path(memo.get('output_dir', '.')) / 'report.md'}")
+                 f"{Path(memo.get('output_dir', '.')) / REPORT_MD}")
             return
         await asyncio.sleep(0.5)
     echo(f"batch {batch_id} has not stopped within {wait_s:.0f} s (is a worker running?); it will "
@@ -176,7 +171,7 @@ async def plan_retry(client: Client, batch_id: str) -> RetryPlan:
     rerun = []
     resume: dict[str, str] = {}
     for spec in last.topics:
-        path = result_path(f"{last.output_dir}/topics/{spec.id}")
+        path = result_path(topic_dir(last.output_dir, spec.id))
         result = load_result(path)
         if result is not None and result.status == "succeeded" and result.spec_key == spec_key(spec):
             carried.append(TopicOutcome(id=spec.id, status="succeeded", result_path=path))

@@ -17,10 +17,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from runner.config.catalog import Catalog
-from runner.config.jobkinds import JobKind, job_kinds
+from runner.config.jobkinds import job_kinds
 from runner.config.validation import problems_from
 from runner.config.yamlsource import PathKey, YamlSource, load_yaml
 from runner.contract.errors import ManifestError, Problem
+from runner.contract.jobkind import JobKind
 from runner.contract.policy import RetryEntry, StepEntry, apply, conflicts
 from runner.contract.types import StepPolicy, TopicSpec
 

@@ -13,12 +13,15 @@
 
 Every error knows its exit code and how to show itself in one line, so the CLI only maps the tree to
 ``click`` exits. Errors inside activities are translated into Temporal ``ApplicationError`` s with their
-retry meaning by :func:`runner.step_activity.to_application_error`.
+retry meaning by :func:`runner.activity.step.to_application_error`; :func:`failure_message` reads
+what went wrong back out of Temporal's wrappers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from temporalio.exceptions import ActivityError, ChildWorkflowError
 
 
 class RunnerError(Exception):
@@ -87,3 +90,12 @@ class PermanentStepError(StepError):
     """A pipeline step failed in a way that the same input will always reproduce."""
 
     retryable = False
+
+
+def failure_message(err: BaseException) -> str:
+    """The message that says what went wrong: Temporal's wrappers (an activity or child workflow
+    failed) are looked through, down to the first error that carries its own message."""
+    cause: BaseException = err
+    while isinstance(cause, (ActivityError, ChildWorkflowError)) and cause.__cause__ is not None:
+        cause = cause.__cause__
+    return getattr(cause, "message", None) or str(cause)

@@ -6,11 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from runner.activity.step import StepOutput
-
-LLM_ACTIVITY = "runner.llm.complete"
-# The error type of a model whose quota or spend limit ran out: it is out for the rest of the batch.
-QUOTA_EXHAUSTED = "QuotaExhausted"
+from runner.contract.types import StepOutput
 
 
 class Message(BaseModel):
@@ -54,8 +50,3 @@ class LLMResponse(StepOutput):
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float | None = None
 
-
-def llm_task_queue(task_queue: str, model: str) -> str:
-    """The task queue of ``model``'s calls for workers of ``task_queue``: one per model, so that the
-    Temporal server can hold each model's dispatch rate for all workers together."""
-    return f"{task_queue}.llm.{model}"

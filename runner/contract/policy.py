@@ -133,6 +133,10 @@ def retry_policy(policy: StepPolicy) -> RetryPolicy:
     )
 
 
+# The engine's own activities (result files, checkpoints, the report) retry with the default policy.
+DEFAULT_RETRY = retry_policy(DEFAULT_POLICY)
+
+
 def heartbeat_timeout(policy: StepPolicy) -> timedelta | None:
     """The step's heartbeat timeout, if it heartbeats."""
     return timedelta(seconds=policy.heartbeat_s) if policy.heartbeat_s else None

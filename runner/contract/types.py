@@ -15,6 +15,14 @@ TopicStatus = Literal["succeeded", "failed", "cancelled"]
 StepStatusName = Literal["running", "succeeded", "failed", "cancelled"]
 
 
+class StepOutput(BaseModel):
+    """Base of step activity outputs; ``attempt`` is filled in by the step-activity decorator
+    (:func:`runner.activity.step.step_activity`), so the report can say how many attempts a step
+    took."""
+
+    attempt: int = 0
+
+
 class RetrySpec(BaseModel):
     """A step's retry policy (Temporal's), in seconds."""
 

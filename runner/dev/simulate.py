@@ -22,8 +22,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from runner.activity.llm.offline import OfflineResponder, offline_answer
+from runner.activity.llm.offline import offline_answer
 from runner.activity.llm.pacing import TokenBucket, estimate_input_tokens
+from runner.contract.jobkind import OfflineResponder
 from runner.contract.llm import LLMRequest, Message
 
 ANTHROPIC_PATH = "/v1/messages"

@@ -29,37 +29,35 @@ environment and the process group only; :func:`isolation` says so, every run log
 run's :class:`Isolation` is in the step output. As a non-root user, the namespaces come from a user
 namespace and the uid stays the worker's.
 
-The mount work happens in a small bootstrap (``python -m runner.isolation.sandbox``) that ``unshare`` starts
+The mount work happens in a small bootstrap (:mod:`runner.isolation.jail`) that ``unshare`` starts
 inside the new namespaces; it execs the command when the jail is ready.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import ctypes
 import json
 import logging
 import os
-import resource
 import secrets
 import shutil
+import signal
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from tempfile import TemporaryDirectory
 
-if TYPE_CHECKING:  # the bootstrap (this module run as root) imports no more than it needs
-    import asyncio
-
-    from runner.isolation.cgroups import RunGroup
-    from runner.isolation.proc import Finished
+from runner.isolation import cgroups
+from runner.isolation.cgroups import RunGroup
+from runner.isolation.jail import INSIDE as INSIDE  # callers name paths as the code sees them
+from runner.isolation.jail import JAIL_DIR, JailSpec, set_limits
+from runner.isolation.proc import Finished, run
 
 log = logging.getLogger("runner.isolation.sandbox")
 
-INSIDE = "/sandbox"  # where the scratch directory is mounted inside the jail
 UID_BASE = 2_000_000  # sandbox uids are random above this: no file on the machine belongs to one
-JAIL_DIR = ".jail"  # in the scratch directory: the mount point of the jail's root
 WEAK_OPT_IN = "RUNNER_SANDBOX_WEAK"  # "1": as root without namespaces, run anyway (weak)
 
 # What the jail's root holds besides the Python installation (read-only, when present).
@@ -69,7 +67,6 @@ SYSTEM_LINKS = ("/bin", "/lib", "/lib64", "/sbin", "/lib32", "/libx32")
 # nothing else there (users, hosts, service configuration) is the code's business.
 ETC_KEEP = ("/etc/fonts", "/etc/texmf", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
             "/etc/localtime", "/etc/papersize", "/etc/alternatives", "/etc/mime.types")
-DEVICES = ("null", "zero", "random", "urandom")
 
 GiB = 1024**3
 MiB = 1024**2
@@ -109,21 +106,6 @@ class Isolation:
                  f"memory bounded per process only (no cgroup: {self.cgroup_reason})")
         return (f"full: no network, read-only root with only the scratch dir writable, own PIDs, "
                 f"{uid}, {group}")
-
-
-@dataclass(frozen=True)
-class JailSpec:
-    """What the bootstrap inside the namespaces sets up (passed as JSON)."""
-
-    scratch: str
-    argv: list[str]
-    env: dict[str, str]
-    limits: dict[str, int]
-    uid: int | None  # None: keep the current uid (a user namespace's root)
-    binds: list[str] = field(default_factory=list)  # read-only, at the same path
-    links: dict[str, str] = field(default_factory=dict)  # symlinks to recreate: path -> target
-    cgroups: list[str] = field(default_factory=list)  # cgroup.procs files to join first
-    setup_fd: int = -1  # why the jail or the exec failed goes here; closed on exec
 
 
 @dataclass(frozen=True)
@@ -188,10 +170,6 @@ async def isolation() -> Isolation:
     global _isolation
     if _isolation is not None:
         return _isolation
-    import asyncio
-
-    from runner.isolation import cgroups
-
     separate = os.geteuid() == 0
     limits = Limits()
     try:
@@ -220,8 +198,6 @@ async def isolation() -> Isolation:
 
 
 async def _probe(separate_uid: bool, group: RunGroup | None) -> Finished:
-    from tempfile import TemporaryDirectory
-
     probe = ("import socket\ntry:\n socket.create_connection(('1.1.1.1', 53), 1); print('net')\n"
              "except OSError: print('nonet')\n")
     with TemporaryDirectory(prefix="runner-sandbox-probe-") as tmp:
@@ -250,16 +226,12 @@ async def _run_jail(spec: JailSpec, *, timeout: float, stdin: bytes | None = Non
         that the exec closes, so nothing the command prints or exits with can look like one; its
         message then replaces stderr.
     """
-    from dataclasses import replace
-
-    from runner.isolation.proc import Finished, run
-
     failure, failure_w = os.pipe()
     os.set_blocking(failure, False)
     try:
         spec = replace(spec, setup_fd=failure_w)
         done = await run([*_unshare_argv(os.geteuid() != 0), sys.executable, "-I", "-m",
-                          "runner.isolation.sandbox", json.dumps(asdict(spec))], pass_fds=(failure_w,),
+                          "runner.isolation.jail", json.dumps(asdict(spec))], pass_fds=(failure_w,),
                          cwd=Path("/"), timeout=timeout, stdin=stdin, on_tick=on_tick, stop=stop)
         try:
             why = os.read(failure, 4096)
@@ -281,19 +253,6 @@ def _prepare(scratch: Path) -> Path:
     return scratch
 
 
-def _set_limits(limits: dict[str, int], *, own_uid: bool) -> None:
-    """Apply ``limits`` to this process (and what it starts). The process limit counts every
-    process of the uid, so it is only set for a fresh uid: for the worker's own user it would count
-    the worker too (and root is exempt from it anyway)."""
-    pairs = [("RLIMIT_AS", limits["memory_bytes"]), ("RLIMIT_CPU", limits["cpu_s"]),
-             ("RLIMIT_FSIZE", limits["file_bytes"]), ("RLIMIT_NOFILE", limits["open_files"]),
-             ("RLIMIT_CORE", 0)]
-    if own_uid:
-        pairs.append(("RLIMIT_NPROC", limits["processes"]))
-    for name, value in pairs:
-        resource.setrlimit(getattr(resource, name), (value, value))
-
-
 async def run_sandboxed(
     argv: list[str], *, scratch: Path, timeout: float, limits: Limits | None = None,
     stdin: bytes | None = None, on_tick: Callable[[], None] | None = None,
@@ -308,11 +267,6 @@ async def run_sandboxed(
     Returns:
         How it ended, and the isolation it ran with (also logged when weak).
     """
-    import asyncio
-
-    from runner.isolation import cgroups
-    from runner.isolation.proc import run
-
     limits = limits or Limits()
     iso = await isolation()
     scratch = _prepare(scratch.resolve())
@@ -344,7 +298,7 @@ async def run_sandboxed(
             outside = [a.replace(INSIDE, str(scratch)) for a in argv]
             done = await run(outside, cwd=scratch, timeout=timeout, stdin=stdin, on_tick=on_tick,
                              env=weak_env, stop=stop,
-                             preexec=lambda: _set_limits(asdict(limits), own_uid=False))
+                             preexec=lambda: set_limits(asdict(limits), own_uid=False))
         else:
             spec = _jail_spec(scratch, argv, env, limits, iso.separate_uid, group)
             done, started = await _run_jail(spec, timeout=timeout, stdin=stdin, on_tick=on_tick,
@@ -363,8 +317,6 @@ async def run_sandboxed(
 
 async def _watch_scratch(scratch: Path, limits: Limits, stop: asyncio.Event, over: list[str]) -> None:
     """Every second, measure ``scratch``; past the limits, say so in ``over`` and set ``stop``."""
-    import asyncio
-
     while True:
         await asyncio.sleep(1.0)
         size, files = await asyncio.to_thread(_usage, scratch, limits.scratch_files)
@@ -419,9 +371,6 @@ async def _wait_gone(uid: int, timeout: float = 10.0) -> None:
     """Kill whatever still runs as the run's uid (the kernel kills the rest of the PID namespace
     when its first process dies, but a process that left the group could have outlived it), and
     wait until it is gone. The uid is the run's own: nothing else runs as it."""
-    import asyncio
-    import signal
-
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while left := processes_of(uid):
@@ -438,105 +387,3 @@ async def _wait_gone(uid: int, timeout: float = 10.0) -> None:
 def cleanup(scratch: Path) -> None:
     """Remove a scratch directory (files the sandbox's uid made in it included)."""
     shutil.rmtree(scratch, ignore_errors=True)
-
-
-# ---- the bootstrap, run by `unshare` inside the new namespaces --------------------------------
-
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
-_MS_REMOUNT, _MS_BIND, _MS_REC = 32, 4096, 16384
-_PR_SET_NO_NEW_PRIVS = 38
-_PR_SET_PDEATHSIG = 1
-
-
-def _mount(libc: ctypes.CDLL, source: str | None, target: str, fstype: str | None, flags: int,
-           data: str | None = None) -> None:
-    if libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(),
-                  ctypes.c_ulong(flags), data and data.encode()) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
-
-
-def _bind(libc: ctypes.CDLL, source: str, target: str, *, writable: bool = False,
-          device: bool = False) -> None:
-    _mount(libc, source, target, None, _MS_BIND | _MS_REC)
-    if writable and not device:
-        _mount(libc, None, target, None, _MS_REMOUNT | _MS_BIND | _MS_NOSUID | _MS_NODEV)
-    if not writable:
-        # keep the flags the source mount has (a user namespace may not clear them)
-        st = os.statvfs(source)
-        kept = (st.f_flag & (os.ST_NOSUID | os.ST_NODEV | os.ST_NOEXEC)) if hasattr(os, "ST_NOEXEC") else 0
-        _mount(libc, None, target, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | kept)
-
-
-def _jail(spec: JailSpec) -> None:
-    """Build the read-only root, enter it, drop privileges and limits, exec the command."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    for procs in spec.cgroups:  # before anything else: all the run's processes are in the group
-        try:
-            Path(procs).write_text("0")
-        except OSError as exc:
-            raise OSError(exc.errno, f"cannot join the cgroup {Path(procs).parent}: {exc.strerror}") from None
-    scratch = spec.scratch
-    root = f"{scratch}/{JAIL_DIR}"
-    if spec.uid is not None:  # first, while nothing is mounted below the scratch directory
-        for dirpath, dirnames, filenames in os.walk(scratch):
-            if dirpath == scratch:
-                dirnames.remove(JAIL_DIR)
-            for name in (dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)):
-                os.lchown(name, spec.uid, spec.uid)
-    _mount(libc, "jail", root, "tmpfs", _MS_NOSUID, "size=1m,mode=755")
-    os.makedirs(root + INSIDE)
-    _bind(libc, scratch, root + INSIDE, writable=True)
-    os.makedirs(f"{root}/tmp")
-    _bind(libc, f"{scratch}/tmp", f"{root}/tmp", writable=True)
-    os.makedirs(f"{root}/dev")
-    for dev in DEVICES:
-        Path(f"{root}/dev/{dev}").touch()
-        _bind(libc, f"/dev/{dev}", f"{root}/dev/{dev}", writable=True, device=True)
-    os.makedirs(f"{root}/proc")
-    with contextlib.suppress(OSError):  # some containers forbid a new /proc; Python does without
-        _mount(libc, "proc", f"{root}/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
-    for path in spec.binds:  # a virtualenv under /tmp lands in the scratch dir's tmp: no matter
-        if os.path.isdir(path):
-            os.makedirs(root + path, exist_ok=True)
-        else:
-            os.makedirs(os.path.dirname(root + path), exist_ok=True)
-            Path(root + path).touch()
-        _bind(libc, path, root + path)
-    for path, target in spec.links.items():
-        os.makedirs(os.path.dirname(root + path), exist_ok=True)
-        os.symlink(target, root + path)
-    _mount(libc, None, root, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID)
-    os.chroot(root)
-    os.chdir(INSIDE)
-    if spec.uid is not None:
-        os.setgroups([])
-        os.setgid(spec.uid)
-        os.setuid(spec.uid)
-    # a uid change clears the death signal `unshare --kill-child` set: set it again, so this
-    # process dies with unshare even if it leaves the process group
-    if libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
-    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
-    _set_limits(spec.limits, own_uid=spec.uid is not None)
-    os.execve(spec.argv[0], spec.argv, spec.env)
-
-
-def main() -> None:
-    """Entry point of the bootstrap: ``python -m runner.isolation.sandbox SPEC_JSON``."""
-    spec = JailSpec(**json.loads(sys.argv[1]))
-    if spec.setup_fd >= 0:  # the command must not inherit it: what it holds is the sandbox's word
-        os.set_inheritable(spec.setup_fd, False)
-    try:
-        _jail(spec)
-    except Exception as exc:  # the caller reads this as an infrastructure failure
-        message = f"runner sandbox: cannot set up the jail: {exc}"
-        print(message, file=sys.stderr)
-        if spec.setup_fd >= 0:
-            os.write(spec.setup_fd, message.encode()[:4000])
-        raise SystemExit(125) from None
-
-
-if __name__ == "__main__":
-    main()

@@ -17,38 +17,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from runner.activity.engine import EngineActivities
 from runner.activity.llm.activity import LLMActivities
 from runner.activity.llm.pacing import Pacer, dispatch_rate
-from runner.activity.report import EngineActivities
+from runner.client.pollers import count_pollers
 from runner.config.catalog import Catalog
-from runner.config.jobkinds import JobKind, all_responders, job_kinds
+from runner.config.jobkinds import all_responders, job_kinds
 from runner.contract.errors import UsageError
-from runner.contract.llm import llm_task_queue
+from runner.contract.jobkind import JobKind
+from runner.contract.names import llm_task_queue, steps_task_queue
 from runner.workflow.batch import BatchWorkflow
-from runner.workflow.steps import steps_task_queue
-
-# A live idle worker re-polls at least every minute or so; a poll older than this means no worker.
-POLLER_FRESH = timedelta(seconds=75)
-# Workers that `runner submit --wait` runs in its own process for the duration. They end with the
-# command, so their recent polls do not mean that a worker will be there for the next batch.
-TRANSIENT_PREFIX = "runner-submit-"
-
-
-def transient_identity() -> str:
-    """Identity of an in-process worker of `runner submit --wait`."""
-    return f"{TRANSIENT_PREFIX}{os.getpid()}@{socket.gethostname()}"
-
 
 SHUTDOWN = timedelta(seconds=10)
 QUEUE_ROLES = ("workflows", "steps", "llm")
@@ -174,26 +159,6 @@ def steps_worker(client: Client, task_queue: str, activities: Sequence[object],
         disable_eager_activity_execution=True, graceful_shutdown_timeout=SHUTDOWN,
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE, identity=identity)
-
-
-async def count_pollers(client: Client, task_queue: str, kind: TaskQueueType.ValueType,
-                        *, include_transient: bool = True) -> int:
-    """How many workers polled ``task_queue`` for ``kind`` tasks recently."""
-    resp = await client.workflow_service.describe_task_queue(
-        DescribeTaskQueueRequest(namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
-                                 task_queue_type=kind)
-    )
-    now = datetime.now(UTC)
-    return len({p.identity for p in resp.pollers
-                if now - p.last_access_time.ToDatetime(tzinfo=UTC) < POLLER_FRESH
-                and (include_transient or not p.identity.startswith(TRANSIENT_PREFIX))})
-
-
-async def has_pollers(client: Client, task_queue: str) -> bool:
-    """Whether a long-lived worker (not another command's in-process one) polled ``task_queue``
-    for workflow tasks recently."""
-    return await count_pollers(client, task_queue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-                               include_transient=False) > 0
 
 
 async def run_until(worker: WorkerSet, stop: asyncio.Event) -> None:

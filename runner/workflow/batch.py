@@ -14,6 +14,18 @@ from temporalio import workflow
 from temporalio.exceptions import ChildWorkflowError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
+    from runner.contract.errors import failure_message
+    from runner.contract.names import (
+        BATCH_WORKFLOW,
+        MODEL_OUT_SIGNAL,
+        PROGRESS_QUERY,
+        TOPICS_QUERY,
+        WRITE_REPORT_ACTIVITY,
+        child_id,
+        result_path,
+        topic_dir,
+    )
+    from runner.contract.policy import DEFAULT_RETRY
     from runner.contract.types import (
         BatchInput,
         BatchProgress,
@@ -25,17 +37,6 @@ with workflow.unsafe.imports_passed_through():
         TopicSpec,
         TopicStatus,
     )
-    from runner.workflow.gateway import MODEL_OUT_SIGNAL
-    from runner.workflow.steps import DEFAULT_RETRY, failure_message
-    from runner.workflow.topic import result_path
-
-BATCH_WORKFLOW = "runner.batch"
-WRITE_REPORT_ACTIVITY = "runner.write_report"
-
-
-def child_id(batch_id: str, topic_id: str) -> str:
-    """The stable workflow id of a topic's child workflow."""
-    return f"{batch_id}/{topic_id}"
 
 
 @workflow.defn(name=BATCH_WORKFLOW)
@@ -94,15 +95,15 @@ class BatchWorkflow:
         )
 
     async def _run_topic(self, spec: TopicSpec, window: asyncio.Semaphore) -> None:
-        topic_dir = f"{self.inp.output_dir}/topics/{spec.id}"
-        path = result_path(topic_dir)
+        directory = topic_dir(self.inp.output_dir, spec.id)
+        path = result_path(directory)
         try:
             async with window:
                 self.running.append(spec.id)
                 try:
                     outcome = await workflow.execute_child_workflow(
                         self.inp.child_workflow,
-                        TopicInput(batch_id=self.inp.batch_id, spec=spec, topic_dir=topic_dir,
+                        TopicInput(batch_id=self.inp.batch_id, spec=spec, topic_dir=directory,
                                    output_dir=self.inp.output_dir, task_queue=self.inp.task_queue,
                                    models_out=list(self.models_out),
                                    resume_from=self.inp.resume_from.get(spec.id)),
@@ -139,7 +140,7 @@ class BatchWorkflow:
         except Exception:  # it finished meanwhile: nothing left to tell
             pass
 
-    @workflow.query
+    @workflow.query(name=PROGRESS_QUERY)
     def progress(self) -> BatchProgress:
         """Counts and the topics in flight (for ``runner submit --wait``)."""
         done = list(self.outcomes.values())
@@ -151,7 +152,7 @@ class BatchWorkflow:
             carried=len(self.inp.carried), running=list(self.running), finished=self.finished,
         )
 
-    @workflow.query
+    @workflow.query(name=TOPICS_QUERY)
     def topics(self) -> BatchProgress:
         """:meth:`progress` with every topic's state (for ``runner status``)."""
         states: dict[str, str] = {o.id: o.status for o in self.inp.carried}

@@ -14,19 +14,13 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
-from runner.contract.llm import (
-    LLM_ACTIVITY,
-    QUOTA_EXHAUSTED,
-    LLMCall,
-    LLMRequest,
-    LLMResponse,
-    llm_task_queue,
-)
+from runner.contract.errors import failure_message
+from runner.contract.keys import input_key
+from runner.contract.llm import LLMCall, LLMRequest, LLMResponse
+from runner.contract.names import LLM_ACTIVITY, MODEL_OUT_SIGNAL, QUOTA_EXHAUSTED, llm_task_queue
 from runner.contract.policy import retry_policy
 from runner.contract.types import ModelAttempt
-from runner.workflow.steps import StepLog, failed_attempts, failure_message, input_key
-
-MODEL_OUT_SIGNAL = "model_out"
+from runner.workflow.steps import StepLog, failed_attempts
 
 
 class ModelsOut:

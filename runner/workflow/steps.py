@@ -6,53 +6,22 @@ Imported inside the workflow sandbox: no I/O, no heavy imports.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import typing
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import (
-    ActivityError,
-    ApplicationError,
-    ChildWorkflowError,
-    RetryState,
-    is_cancelled_exception,
-)
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState, is_cancelled_exception
 
+from runner.contract.errors import failure_message
+from runner.contract.keys import input_key
+from runner.contract.names import steps_task_queue
 from runner.contract.policy import DEFAULT_POLICY, heartbeat_timeout, retry_policy
 from runner.contract.types import Checkpoint, StepPolicy, StepRecord, TopicProgress
 
 M = TypeVar("M", bound=BaseModel)
-
-DEFAULT_RETRY = retry_policy(DEFAULT_POLICY)
-
-
-def steps_task_queue(task_queue: str) -> str:
-    """The task queue of a job's step activities (render, merge, ...) for workers of ``task_queue``:
-    its own, so that render workers can run apart from the workflows and the LLM calls."""
-    return f"{task_queue}.steps"
-
-
-def input_key(*parts: Any) -> str:
-    """A stable hash of a step's input (pydantic models as JSON): what a checkpoint is valid for."""
-    digest = hashlib.sha256()
-    for part in parts:
-        text = part.model_dump_json() if isinstance(part, BaseModel) else repr(part)
-        digest.update(text.encode())
-        digest.update(b"\0")
-    return digest.hexdigest()[:20]
-
-
-def failure_message(err: BaseException) -> str:
-    """The message that says what went wrong: Temporal's wrappers (an activity or child workflow
-    failed) are looked through, down to the first error that carries its own message."""
-    cause: BaseException = err
-    while isinstance(cause, (ActivityError, ChildWorkflowError)) and cause.__cause__ is not None:
-        cause = cause.__cause__
-    return getattr(cause, "message", None) or str(cause)
 
 
 def failed_attempts(err: ActivityError, retry: RetryPolicy) -> int | None:

@@ -17,6 +17,16 @@ from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
+from runner.contract.errors import failure_message
+from runner.contract.keys import spec_key
+from runner.contract.names import (
+    LOAD_CHECKPOINTS_ACTIVITY,
+    MODEL_OUT_SIGNAL,
+    PROGRESS_QUERY,
+    WRITE_RESULT_ACTIVITY,
+    result_path,
+)
+from runner.contract.policy import DEFAULT_RETRY
 from runner.contract.types import (
     Checkpoints,
     ResultWrite,
@@ -25,30 +35,16 @@ from runner.contract.types import (
     TopicOutcome,
     TopicProgress,
     TopicResult,
-    TopicSpec,
     TopicStatus,
 )
-from runner.workflow.gateway import MODEL_OUT_SIGNAL, ModelsOut
-from runner.workflow.steps import DEFAULT_RETRY, StepLog, failure_message, input_key
+from runner.workflow.gateway import ModelsOut
+from runner.workflow.steps import StepLog
 
 M = TypeVar("M", bound=BaseModel)
 
-WRITE_RESULT_ACTIVITY = "runner.write_topic_result"
-LOAD_CHECKPOINTS_ACTIVITY = "runner.load_checkpoints"
-RESULT_FILE = "result.json"
 ENGINE_TIMEOUT = timedelta(seconds=60)
 
 Pipeline = Callable[[TopicInput, StepLog, dict[str, Any]], Awaitable[None]]
-
-
-def spec_key(spec: TopicSpec) -> str:
-    """Hash of a topic's spec: an earlier result counts for a retry only if it is for the same spec."""
-    return input_key(spec)
-
-
-def result_path(topic_dir: str) -> str:
-    """Where a topic's result file lives."""
-    return f"{topic_dir.rstrip('/')}/{RESULT_FILE}"
 
 
 async def finish(
@@ -147,7 +143,7 @@ class TopicWorkflow:
                                    non_retryable=True)
         return options
 
-    @workflow.query
+    @workflow.query(name=PROGRESS_QUERY)
     def progress(self) -> TopicProgress:
         """Current step of this topic."""
         if self.log is None:

@@ -19,11 +19,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from runner.client import server
 from runner.client.control import plan_retry
-from runner.client.submit import batch_id_for, batch_input, start_batch
+from runner.client.identity import batch_id_for, batch_input
+from runner.client.submit import start_batch
 from runner.config.catalog import BUILTIN
 from runner.config.manifest import BatchPlan, load_manifest
+from runner.contract.names import child_id
 from runner.worker.assembly import build_worker
-from runner.workflow.batch import child_id
 
 HERE = Path(__file__).resolve().parent
 TASK_QUEUE = "record"

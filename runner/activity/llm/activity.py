@@ -11,13 +11,15 @@ import os
 from collections.abc import Sequence
 
 from runner.activity.llm.errors import translate
-from runner.activity.llm.offline import OfflineResponder, offline_answer
+from runner.activity.llm.offline import offline_answer
 from runner.activity.llm.pacing import Pacer
 from runner.activity.llm.providers import Providers, cost_usd
 from runner.activity.step import step_activity
 from runner.config.catalog import Catalog
 from runner.contract.errors import PermanentStepError
-from runner.contract.llm import LLM_ACTIVITY, LLMCall, LLMResponse
+from runner.contract.jobkind import OfflineResponder
+from runner.contract.llm import LLMCall, LLMResponse
+from runner.contract.names import LLM_ACTIVITY
 
 
 class LLMActivities:

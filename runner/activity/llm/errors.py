@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from temporalio.exceptions import ApplicationError
 
 from runner.activity.step import application_error
-from runner.contract.llm import QUOTA_EXHAUSTED
+from runner.contract.names import QUOTA_EXHAUSTED
 
 DEFAULT_RATE_LIMIT_WAIT_S = 10.0
 JITTER = 0.1

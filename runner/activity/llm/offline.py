@@ -1,17 +1,16 @@
 """The ``offline`` provider: deterministic answers with no network and no key.
 
-Job kinds teach it their prompts through *offline responders* (see :class:`runner.config.jobkinds.JobKind`):
+Job kinds teach it their prompts through *offline responders* (see :class:`runner.contract.jobkind.JobKind`):
 a responder recognises a prompt by the ``FORMAT:`` line of its system prompt and writes a real,
 topic-specific answer. Anything no responder recognises gets a plain deterministic echo.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+from runner.contract.jobkind import OfflineResponder
 from runner.contract.llm import LLMRequest, Usage
-
-OfflineResponder = Callable[[str, str], "str | None"]
 
 
 def _tokens(text: str) -> int:

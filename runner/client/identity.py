@@ -1,0 +1,44 @@
+"""Batch identity: which Temporal workflow a manifest's batch is, and what it is started with."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from runner.config.catalog import Catalog
+from runner.config.jobkinds import job_kinds
+from runner.config.manifest import BatchPlan, load_manifest
+from runner.contract.types import BatchInput
+
+
+def batch_id_for(plan: BatchPlan) -> str:
+    """A manifest's batch id: its name and a short hash of its output directory. Stable, so that
+    submitting a manifest whose batch runs attaches to it (two batches must not write the same
+    directory), and each submit after the last one ended starts a new run of the same id."""
+    return f"{plan.name}-{hashlib.sha256(plan.output_dir.encode()).hexdigest()[:6]}"
+
+
+def resolve_batch_id(ref: str, catalog: Catalog) -> str:
+    """A batch id from ``ref``: a manifest file (its batch), else the id itself."""
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        return batch_id_for(load_manifest(path, catalog))
+    return ref
+
+
+def batch_input(plan: BatchPlan, batch_id: str, task_queue: str) -> BatchInput:
+    """The parent workflow's input for ``plan``."""
+    kind = job_kinds()[plan.job]
+    return BatchInput(
+        batch_id=batch_id, name=plan.name, job=plan.job, child_workflow=kind.workflow_name,
+        task_queue=task_queue, output_dir=plan.output_dir, concurrency=plan.concurrency,
+        manifest=plan.manifest, topics=plan.topics,
+    )
+
+
+def memo_of(inp: BatchInput) -> dict[str, Any]:
+    """What `runner list` shows of a batch without asking a worker."""
+    return {"manifest": inp.manifest, "output_dir": inp.output_dir, "job": inp.job,
+            "topics": len(inp.topics) + len(inp.carried), "run": "retry" if inp.carried or
+            inp.resume_from else "submit"}

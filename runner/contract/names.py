@@ -1,0 +1,52 @@
+"""The names the engine's parts find each other by: workflows, activities, signals, queries, task
+queues, workflow ids and artifact paths.
+
+Temporal matches workflows, activities, signals and queries by these strings, also for workflows
+already running: renaming one breaks them (the replay test of recorded histories says so).
+"""
+
+from __future__ import annotations
+
+BATCH_WORKFLOW = "runner.batch"
+WRITE_REPORT_ACTIVITY = "runner.write_report"
+WRITE_RESULT_ACTIVITY = "runner.write_topic_result"
+LOAD_CHECKPOINTS_ACTIVITY = "runner.load_checkpoints"
+LLM_ACTIVITY = "runner.llm.complete"
+
+# Sent by a topic that found a model's quota exhausted (to its parent), and by the parent to the
+# other topics: the model is out for the rest of the batch.
+MODEL_OUT_SIGNAL = "model_out"
+PROGRESS_QUERY = "progress"  # a batch's counts, or a topic's current step
+TOPICS_QUERY = "topics"  # a batch's progress with every topic's state
+
+# The error type of a model whose quota or spend limit ran out.
+QUOTA_EXHAUSTED = "QuotaExhausted"
+
+RESULT_FILE = "result.json"
+
+
+def child_id(batch_id: str, topic_id: str) -> str:
+    """The stable workflow id of a topic's child workflow."""
+    return f"{batch_id}/{topic_id}"
+
+
+def topic_dir(output_dir: str, topic_id: str) -> str:
+    """Where a topic's artifacts and result file go, under its batch's output directory."""
+    return f"{output_dir}/topics/{topic_id}"
+
+
+def result_path(topic_dir: str) -> str:
+    """Where a topic's result file lives."""
+    return f"{topic_dir.rstrip('/')}/{RESULT_FILE}"
+
+
+def steps_task_queue(task_queue: str) -> str:
+    """The task queue of a job's step activities (render, merge, ...) for workers of ``task_queue``:
+    its own, so that step workers can run apart from the workflows and the LLM calls."""
+    return f"{task_queue}.steps"
+
+
+def llm_task_queue(task_queue: str, model: str) -> str:
+    """The task queue of ``model``'s calls for workers of ``task_queue``: one per model, so that the
+    Temporal server can hold each model's dispatch rate for all workers together."""
+    return f"{task_queue}.llm.{model}"
