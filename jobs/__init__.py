@@ -1,1 +1,2 @@
-"""Job kinds: one package each, exposing ``JOB: runner.config.jobkinds.JobKind``."""
+"""runner's own job kinds, one package each, declared in pyproject.toml's ``runner.jobs`` entry
+points (see docs/job-kinds.md)."""

@@ -12,7 +12,7 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import CancelledError
 
-from jobs.explainer.types import STEP_POLICIES, RenderInput, RenderOutput
+from jobs.explainer.types import STEPS, RenderInput, RenderOutput
 from jobs.explainer.workflow import ExplainerWorkflow
 from runner.activity.engine import EngineActivities
 from runner.contract.llm import LLMCall, LLMResponse
@@ -22,7 +22,8 @@ from runner.workflow.batch import BatchWorkflow
 from tests.test_batch_workflow import MODELS, Fakes, replay_batch
 from tests.workers import workers_with
 
-FAST_HEARTBEAT = {**STEP_POLICIES, "render": STEP_POLICIES["render"].model_copy(update={"heartbeat_s": 5})}
+FAST_HEARTBEAT = {s.name: s.policy.model_copy(update={"heartbeat_s": 5}) if s.name == "render" else s.policy
+                  for s in STEPS}
 
 
 class Hanging(Fakes):

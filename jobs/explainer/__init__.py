@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from jobs.explainer.types import LLM_STEPS, STEPS, ExplainerOptions
+from jobs.explainer.types import ExplainerOptions
 from jobs.explainer.workflow import ExplainerWorkflow
 from runner.contract.jobkind import JobKind
 
@@ -18,12 +18,6 @@ def _activities() -> Sequence[Callable[..., Any]]:
     from jobs.explainer.activities import ExplainerActivities
 
     return ExplainerActivities().activities()  # type: ignore[return-value]
-
-
-def _commands() -> Sequence[Any]:
-    from jobs.explainer.commands import commands
-
-    return commands()
 
 
 def _offline(system: str, user: str) -> str | None:
@@ -42,8 +36,5 @@ JOB = JobKind(
     workflow=ExplainerWorkflow,
     activities=_activities,
     options=ExplainerOptions,
-    steps=STEPS,
-    llm_steps=LLM_STEPS,
     offline_responders=(_offline,),
-    commands=_commands,
 )

@@ -1,4 +1,6 @@
-"""The explainer's own commands: ``runner render`` and ``runner check-math``.
+"""The explainer's own commands: ``runner render`` and ``runner check-math``, added to ``runner``
+through the ``runner.commands`` entry points (the command line reports their errors as it reports
+its own: each error of runner's tree with its exit code).
 
 They run exactly what the pipeline runs (the static checks and the sandbox of the render step, the
 sandboxed claim checker of the validate step), so a user can debug a generated scene or a claim
@@ -74,9 +76,7 @@ def render_command(file: Path, scene: str | None, quality: str, timeout: float,
     limit of the whole render it went over); 5 an infrastructure failure (the sandbox could not
     start, manim was killed, the disk is full) or a timeout.
     """
-    from runner.cli import reports_errors
-
-    reports_errors(_render)(file, scene, quality, timeout, output, not no_policy)
+    _render(file, scene, quality, timeout, output, not no_policy)
 
 
 def _render(file: Path, scene: str | None, quality: str, timeout: float, output: Path | None,
@@ -119,9 +119,7 @@ def check_math_command(file: Path, timeout: float) -> None:
     \b
     Exit codes: 0 no claim refuted; 1 at least one refuted; 2 bad input (the file, line and key).
     """
-    from runner.cli import reports_errors
-
-    reports_errors(_check_math)(file, timeout)
+    _check_math(file, timeout)
 
 
 def _check_math(file: Path, timeout: float) -> None:
@@ -152,8 +150,3 @@ def _check_math(file: Path, timeout: float) -> None:
                f"{len(results) - verified - refuted} unknown", err=True)
     if refuted:
         raise ClaimsRefuted(f"{refuted} claim(s) refuted")
-
-
-def commands() -> list[click.Command]:
-    """The commands this job kind adds to ``runner``."""
-    return [render_command, check_math_command]

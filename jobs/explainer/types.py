@@ -1,4 +1,5 @@
-"""The explainer's contract: manifest options, the LLM steps' answers, and activity inputs/outputs.
+"""The explainer's contract: its steps, manifest options, the LLM steps' answers, activity
+inputs/outputs, and the outputs of a topic with the report lines they draw.
 
 Sandbox-safe (pydantic only). The JSON the LLM steps answer is described in ``contract.md``.
 """
@@ -9,22 +10,20 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runner.contract.jobkind import Step, TopicOutputs, report_cell
 from runner.contract.types import StepOutput, StepPolicy
 
 Quality = Literal["low", "medium", "high"]
 
-STEPS = ("decompose", "script", "validate", "render", "merge")
-LLM_STEPS = ("decompose", "script")
-
-# Defaults (a manifest's `steps:` overrides them). The LLM steps' timeout is per model call; the
-# other steps heartbeat every few seconds while their subprocess runs.
-STEP_POLICIES = {
-    "decompose": StepPolicy(timeout_s=300),
-    "script": StepPolicy(timeout_s=300),
-    "validate": StepPolicy(timeout_s=600, heartbeat_s=60),
-    "render": StepPolicy(timeout_s=1800, heartbeat_s=60),
-    "merge": StepPolicy(timeout_s=600, heartbeat_s=60),
-}
+# The default policies: a manifest's `steps:` overrides them. The LLM steps' timeout is per model
+# call; the other steps heartbeat every second while their subprocess runs.
+STEPS = (
+    Step("decompose", StepPolicy(timeout_s=300), llm=True),
+    Step("script", StepPolicy(timeout_s=300), llm=True),
+    Step("validate", StepPolicy(timeout_s=600, heartbeat_s=60)),
+    Step("render", StepPolicy(timeout_s=1800, heartbeat_s=60)),
+    Step("merge", StepPolicy(timeout_s=600, heartbeat_s=60)),
+)
 
 VALIDATE_ACTIVITY = "explainer.validate"
 RENDER_ACTIVITY = "explainer.render"
@@ -130,3 +129,49 @@ class MergeOutput(StepOutput):
     width: int
     height: int
     reencoded: bool
+
+
+class Attempt(BaseModel):
+    """One round of validate and render, and how it ended."""
+
+    step: str = Field(description="the step that settled it, e.g. `render (repair 1)`")
+    outcome: Literal["rendered", "claims refuted", "policy blocked", "code error"]
+    scenes: list[str] = Field(description="the scenes rendered, or the ones that failed")
+    errors: list[str] = Field(default_factory=list)
+
+
+class ExplainerOutputs(TopicOutputs):
+    """What a topic of the explainer produced (its result file's ``outputs``)."""
+
+    quality: Quality | None = None
+    title: str | None = Field(default=None, description="the plan's title")
+    scenes: list[str] = Field(default_factory=list, description="the planned scenes' titles")
+    attempts: list[Attempt] = Field(default_factory=list)
+    rewrites: list[str] = Field(default_factory=list, description="known-API rewrites, with the "
+                                "scene and the step that made them")
+    claims: list[ClaimCheck] = Field(default_factory=list, description="the last script's claims")
+    sandbox: str | None = Field(default=None, description="the isolation the scenes rendered with")
+    scene_videos: list[str] = Field(default_factory=list)
+    video: str | None = None
+    duration_s: float | None = None
+    resolution: str | None = None
+    codec: str | None = None
+
+    def main_output(self) -> str | None:
+        return self.video
+
+    def report_lines(self) -> list[str]:
+        """The attempts (when there was more than one), the rewrites and the claims."""
+        lines: list[str] = []
+        if len(self.attempts) > 1:  # one attempt that worked says nothing the step table does not
+            lines += ["", "| attempt | step | outcome | scenes | error |", "|---|---|---|---|---|"]
+            for i, a in enumerate(self.attempts, start=1):
+                error = "; ".join(e.strip().splitlines()[-1] for e in a.errors if e.strip())
+                lines.append(f"| {i} | {report_cell(a.step)} | {a.outcome} | "
+                             f"{report_cell(', '.join(a.scenes))} | {report_cell(error[:300])} |")
+        lines += [f"- rewritten: {report_cell(rewrite)}" for rewrite in self.rewrites]
+        if self.claims:
+            lines += ["", "| claim | check | detail |", "|---|---|---|"]
+            lines += [f"| `{report_cell(c.claim)}` | {c.status} | {report_cell(c.detail)} |"
+                      for c in self.claims]
+        return lines

@@ -15,13 +15,13 @@ with workflow.unsafe.imports_passed_through():
 
     from jobs.explainer import prompts
     from jobs.explainer.types import (
-        LLM_STEPS,
         MERGE_ACTIVITY,
         RENDER_ACTIVITY,
-        STEP_POLICIES,
         STEPS,
         VALIDATE_ACTIVITY,
+        Attempt,
         ExplainerOptions,
+        ExplainerOutputs,
         MergeInput,
         MergeOutput,
         Plan,
@@ -55,69 +55,65 @@ class ExplainerWorkflow(TopicWorkflow):
     """One topic in, one explainer video out."""
 
     steps = STEPS
-    llm_steps = LLM_STEPS
-    step_policies = STEP_POLICIES
+    outputs_type = ExplainerOutputs
 
     @workflow.run
     async def run(self, inp: TopicInput) -> TopicOutcome:
         return await self.execute(inp, self.pipeline)
 
-    async def pipeline(self, inp: TopicInput, log: StepLog, outputs: dict[str, Any]) -> None:
-        """decompose -> script -> validate -> render -> merge; ``outputs`` collects what the report shows."""
+    async def pipeline(self, inp: TopicInput, log: StepLog, outputs: ExplainerOutputs) -> None:
+        """decompose -> script -> validate -> render -> merge."""
         queue = inp.task_queue
         options = self.options(ExplainerOptions, inp)
-        outputs["quality"] = options.quality
+        outputs.quality = options.quality
         answer = await gateway.complete(log, "decompose", prompts.decompose_request(inp.spec.topic),
                                         inp.spec.models["decompose"], task_queue=queue,
                                         models_out=self.models_out)
-        plan: Plan = self._checked(log, lambda: parse_answer(answer.text, Plan, "decompose"))
-        outputs["title"] = plan.title
-        outputs["scenes"] = [s.title for s in plan.scenes]
+        plan: Plan = self._checked(log, "decompose", lambda: parse_answer(answer.text, Plan, "decompose"))
+        outputs.title = plan.title
+        outputs.scenes = [s.title for s in plan.scenes]
 
         answer = await gateway.complete(log, "script", prompts.script_request(inp.spec.topic, plan),
                                         inp.spec.models["script"], task_queue=queue,
                                         models_out=self.models_out)
-        script: Script = self._checked(log, lambda: self._script(answer.text, plan))
+        script: Script = self._checked(log, "script", lambda: self._script(answer.text, plan))
         rendered = await self._validate_render_repair(inp, log, outputs, options, plan, script)
-        outputs["scene_videos"] = rendered.videos
+        outputs.scene_videos = rendered.videos
 
         merged = await log.run(
             "merge", MERGE_ACTIVITY,
             MergeInput(videos=rendered.videos, output=f"{inp.output_dir}/{inp.spec.id}.mp4"),
             result_type=MergeOutput, task_queue=queue)
-        outputs.update(video=merged.video, duration_s=merged.duration_s,
-                       resolution=f"{merged.width}x{merged.height}", codec=merged.codec)
+        outputs.video = merged.video
+        outputs.duration_s = merged.duration_s
+        outputs.resolution = f"{merged.width}x{merged.height}"
+        outputs.codec = merged.codec
 
-    async def _validate_render_repair(self, inp: TopicInput, log: StepLog, outputs: dict[str, Any],
+    async def _validate_render_repair(self, inp: TopicInput, log: StepLog, outputs: ExplainerOutputs,
                                       options: ExplainerOptions, plan: Plan,
                                       script: Script) -> RenderOutput:
         """validate -> render, until every scene renders: refuted claims send the whole script back
         to the script model (at most ``claim_regenerations`` times), scenes blocked by the policy
         or failing with a code error go back one by one (at most ``code_repairs`` rounds). Every
-        attempt is in ``outputs["attempts"]``; steps after the first are named ``... (repair N)``
+        attempt is in ``outputs.attempts``; steps after the first are named ``... (repair N)``
         or ``... (regenerate N)``."""
         queue, chain = inp.task_queue, inp.spec.models["script"]
-        attempts: list[dict[str, Any]] = []
-        outputs["attempts"] = attempts
-        rewrites: list[str] = []
-        outputs["rewrites"] = rewrites
         repairs = regenerations = 0
         while True:
             suffix = "".join(f" ({k} {n})" for k, n in (("regenerate", regenerations),
                                                           ("repair", repairs)) if n)
-            checked = await log.run(f"validate{suffix}", VALIDATE_ACTIVITY,
+            step = f"validate{suffix}"
+            checked = await log.run(step, VALIDATE_ACTIVITY,
                                     ValidateInput(topic_dir=inp.topic_dir, script=script),
                                     result_type=ValidateOutput, task_queue=queue)
-            outputs["claims"] = [c.model_dump() for c in checked.claims]
-            rewrites += [f"{f.id} {r} (at {log.records[-1].name})" for f in checked.scenes
-                         for r in f.rewrites]
+            outputs.claims = checked.claims
+            outputs.rewrites += [f"{f.id} {r} (at {step})" for f in checked.scenes for r in f.rewrites]
             refuted = [c for c in checked.claims if c.status == "refuted"]
             if refuted:
-                log.records[-1].status = "failed"
-                log.records[-1].error = f"{len(refuted)} claim(s) refuted"
-                attempts.append({"step": f"validate{suffix}", "outcome": "claims refuted",
-                                 "scenes": sorted({c.scene for c in refuted}),
-                                 "errors": [f"{c.claim} ({c.detail})" for c in refuted]})
+                log.reject(step, f"{len(refuted)} claim(s) refuted")
+                outputs.attempts.append(Attempt(
+                    step=step, outcome="claims refuted", scenes=sorted({c.scene for c in refuted}),
+                    errors=[f"{c.claim} ({c.detail})" for c in refuted]))
                 if regenerations >= options.claim_regenerations:
                     raise ApplicationError(
                         f"{len(refuted)} claim(s) refuted, e.g. {refuted[0].claim} ({refuted[0].detail})"
@@ -125,30 +121,28 @@ class ExplainerWorkflow(TopicWorkflow):
                 regenerations += 1
                 request = prompts.regenerate_request(inp.spec.topic, plan,
                                                      [f"{c.claim}: {c.detail}" for c in refuted])
-                answer = await gateway.complete(log, f"script (regenerate {regenerations})", request,
-                                                chain, task_queue=queue, models_out=self.models_out)
-                script = self._checked(log, lambda a=answer: self._script(a.text, plan))
+                name = f"script (regenerate {regenerations})"
+                answer = await gateway.complete(log, name, request, chain, task_queue=queue,
+                                                models_out=self.models_out)
+                script = self._checked(log, name, lambda a=answer: self._script(a.text, plan))
                 continue
             issues = checked.issues
-            step = f"validate{suffix}"
-            rendered = None
             if not issues:
                 step = f"render{suffix}"
                 rendered = await log.run(
                     step, RENDER_ACTIVITY,
                     RenderInput(topic_dir=inp.topic_dir, scenes=checked.scenes, quality=options.quality),
                     result_type=RenderOutput, task_queue=queue)
-                outputs["sandbox"] = rendered.isolation
+                outputs.sandbox = rendered.isolation
                 issues = rendered.failed
                 if not issues:
-                    attempts.append({"step": step, "outcome": "rendered",
-                                     "scenes": [s.id for s in checked.scenes]})
+                    outputs.attempts.append(Attempt(step=step, outcome="rendered",
+                                                    scenes=[s.id for s in checked.scenes]))
                     return rendered
-            log.records[-1].status = "failed"
-            log.records[-1].error = "; ".join(f"{i.scene}: {i.message.splitlines()[-1]}" for i in issues)
-            attempts.append({"step": step, "outcome": "policy blocked" if all(
-                i.kind == "policy" for i in issues) else "code error",
-                "scenes": [i.scene for i in issues], "errors": [i.message for i in issues]})
+            log.reject(step, "; ".join(f"{i.scene}: {i.message.splitlines()[-1]}" for i in issues))
+            outputs.attempts.append(Attempt(
+                step=step, outcome="policy blocked" if all(i.kind == "policy" for i in issues)
+                else "code error", scenes=[i.scene for i in issues], errors=[i.message for i in issues]))
             if repairs >= options.code_repairs:
                 first = issues[0]
                 raise ApplicationError(
@@ -164,10 +158,10 @@ class ExplainerWorkflow(TopicWorkflow):
         for issue in issues:
             old = scenes[issue.scene]
             request = prompts.repair_request(inp.spec.topic, plan, old, issue.message, issue.code)
-            answer = await gateway.complete(log, f"script (repair {round_} {issue.scene})", request,
-                                            inp.spec.models["script"], task_queue=inp.task_queue,
-                                            models_out=self.models_out)
-            scenes[issue.scene] = self._checked(log, lambda a=answer, o=old: self._fixed(a.text, o))
+            name = f"script (repair {round_} {issue.scene})"
+            answer = await gateway.complete(log, name, request, inp.spec.models["script"],
+                                            task_queue=inp.task_queue, models_out=self.models_out)
+            scenes[issue.scene] = self._checked(log, name, lambda a=answer, o=old: self._fixed(a.text, o))
         return Script(scenes=[scenes[s.id] for s in script.scenes])
 
     @staticmethod
@@ -179,14 +173,12 @@ class ExplainerWorkflow(TopicWorkflow):
         return fixed
 
     @staticmethod
-    def _checked(log: StepLog, parse: Any) -> Any:
-        """Run ``parse`` on the last step's answer; a bad answer fails that step."""
+    def _checked(log: StepLog, step: str, parse: Any) -> Any:
+        """Run ``parse`` on step ``step``'s answer; a bad answer fails that step."""
         try:
             return parse()
         except ApplicationError as err:
-            record = log.records[-1]
-            record.status = "failed"
-            record.error = err.message
+            log.reject(step, err.message)
             raise
 
     @staticmethod

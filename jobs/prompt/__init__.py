@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from jobs.prompt.types import LLM_STEPS, STEPS, PromptOptions
+from jobs.prompt.types import PromptOptions
 from jobs.prompt.workflow import JSON_FORMAT, TEXT_FORMAT, PromptWorkflow
 from runner.contract.jobkind import JobKind
 
@@ -32,7 +32,5 @@ JOB = JobKind(
     workflow=PromptWorkflow,
     activities=_activities,
     options=PromptOptions,
-    steps=STEPS,
-    llm_steps=LLM_STEPS,
     offline_responders=(_offline,),
 )

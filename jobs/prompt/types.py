@@ -1,4 +1,5 @@
-"""The prompt job's contract: manifest options and activity input/output (sandbox-safe)."""
+"""The prompt job's contract: its steps, manifest options, outputs and activity input/output
+(sandbox-safe)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from runner.contract.jobkind import Step, TopicOutputs
 from runner.contract.types import StepOutput, StepPolicy
 
-STEPS = ("answer", "write")
-LLM_STEPS = ("answer",)
-STEP_POLICIES = {"answer": StepPolicy(timeout_s=300), "write": StepPolicy(timeout_s=60)}
+STEPS = (
+    Step("answer", StepPolicy(timeout_s=300), llm=True),
+    Step("write", StepPolicy(timeout_s=60)),
+)
 WRITE_ACTIVITY = "prompt.write"
 MAX_REASKS = 2
 
@@ -33,6 +36,15 @@ class PromptOptions(BaseModel):
         if "{topic}" not in v:
             raise ValueError("must contain {topic}, where each topic goes")
         return v
+
+
+class PromptOutputs(TopicOutputs):
+    """What a topic of the prompt job produced."""
+
+    output: str | None = Field(default=None, description="the answer file (.md or .json)")
+
+    def main_output(self) -> str | None:
+        return self.output
 
 
 class WriteInput(BaseModel):

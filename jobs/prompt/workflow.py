@@ -9,12 +9,11 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from jobs.prompt.types import (
-        LLM_STEPS,
         MAX_REASKS,
-        STEP_POLICIES,
         STEPS,
         WRITE_ACTIVITY,
         PromptOptions,
+        PromptOutputs,
         WriteInput,
         WriteOutput,
     )
@@ -45,14 +44,13 @@ class PromptWorkflow(TopicWorkflow):
     """One topic in, one answer file out."""
 
     steps = STEPS
-    llm_steps = LLM_STEPS
-    step_policies = STEP_POLICIES
+    outputs_type = PromptOutputs
 
     @workflow.run
     async def run(self, inp: TopicInput) -> TopicOutcome:
         return await self.execute(inp, self.pipeline)
 
-    async def pipeline(self, inp: TopicInput, log: StepLog, outputs: dict[str, Any]) -> None:
+    async def pipeline(self, inp: TopicInput, log: StepLog, outputs: PromptOutputs) -> None:
         """answer (re-asked while the JSON is invalid) -> write."""
         opts = self.options(PromptOptions, inp)
         wants_json = opts.output == "json"
@@ -70,8 +68,7 @@ class PromptWorkflow(TopicWorkflow):
                 data = gateway.json_answer(answer.text)
                 break
             except ValueError as exc:
-                log.records[-1].status = "failed"
-                log.records[-1].error = f"invalid JSON: {exc}"
+                log.reject(name, f"invalid JSON: {exc}")
                 if ask == MAX_REASKS:
                     raise ApplicationError(f"no valid JSON after {MAX_REASKS + 1} answers: {exc}",
                                            type="InvalidModelOutput", non_retryable=True) from exc
@@ -84,4 +81,4 @@ class PromptWorkflow(TopicWorkflow):
             WriteInput(path=f"{inp.output_dir}/{inp.spec.id}.{suffix}",
                        text=None if wants_json else answer.text, data=data),
             result_type=WriteOutput, task_queue=inp.task_queue)
-        outputs["output"] = written.path
+        outputs.output = written.path

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from runner.activity.report import build_report, render_markdown
 from runner.activity.step import step_activity
+from runner.config.jobkinds import job_kinds
+from runner.contract.jobkind import TopicOutputs
 from runner.contract.names import LOAD_CHECKPOINTS_ACTIVITY, WRITE_REPORT_ACTIVITY, WRITE_RESULT_ACTIVITY
 from runner.contract.types import Checkpoints, ReportInput, ReportOutput, ResultWrite
 from runner.store.files import REPORT_JSON, REPORT_MD, load_result, write_json_atomic, write_text_atomic
@@ -23,11 +25,12 @@ class EngineActivities:
     @step_activity(WRITE_REPORT_ACTIVITY)
     async def write_report(self, inp: ReportInput) -> ReportOutput:
         """Aggregate the topics' results into report.json and report.md."""
-        report = build_report(inp)
+        kind = job_kinds().get(inp.job)
+        report = build_report(inp, kind.outputs if kind else TopicOutputs)
         out = Path(inp.output_dir)
-        write_json_atomic(out / REPORT_JSON, report)
+        write_json_atomic(out / REPORT_JSON, report.data)
         write_text_atomic(out / REPORT_MD, render_markdown(report))
-        t = report["totals"]
+        t = report.data["totals"]
         return ReportOutput(report_json=str(out / REPORT_JSON), report_md=str(out / REPORT_MD),
                             total=t["topics"], succeeded=t["succeeded"], failed=t["failed"],
                             cancelled=t["cancelled"])

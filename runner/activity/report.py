@@ -7,17 +7,40 @@ store, and this module aggregates them per step, per model and per batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+
+from runner.contract.jobkind import TopicOutputs, report_cell
 from runner.contract.types import ReportInput, TopicResult
 from runner.store.files import load_result
 
 
-def build_report(inp: ReportInput) -> dict[str, Any]:
-    """The report as a JSON-ready dict."""
+@dataclass
+class BatchReport:
+    """A batch's report: ``data`` is report.json; ``details`` holds each topic's lines for report.md
+    that its job kind draws (by topic id)."""
+
+    data: dict[str, Any]
+    details: dict[str, list[str]] = field(default_factory=dict)
+
+
+def typed_outputs(outputs_type: type[TopicOutputs], outputs: dict[str, Any]) -> TopicOutputs:
+    """A topic's outputs as its job kind's model (the engine's base model if they do not fit it,
+    e.g. a result file written by an older version of the kind)."""
+    try:
+        return outputs_type.model_validate(outputs)
+    except ValidationError:
+        return TopicOutputs()
+
+
+def build_report(inp: ReportInput, outputs_type: type[TopicOutputs] = TopicOutputs) -> BatchReport:
+    """The batch's report; the job kind's ``outputs_type`` names each topic's main output and draws
+    its details."""
     topics: list[dict[str, Any]] = []
+    details: dict[str, list[str]] = {}
     models: dict[str, dict[str, Any]] = {}
     for outcome in inp.outcomes:
         result = load_result(outcome.result_path)
@@ -25,6 +48,9 @@ def build_report(inp: ReportInput) -> dict[str, Any]:
             result = TopicResult(id=outcome.id, topic=inp.topics.get(outcome.id, ""),
                                  status=outcome.status, error=outcome.error)
         entry = result.model_dump(mode="json", exclude={"checkpoints"})
+        outputs = typed_outputs(outputs_type, result.outputs)
+        entry["output"] = outputs.main_output()
+        details[outcome.id] = outputs.report_lines()
         entry["status"] = outcome.status
         if outcome.status != "succeeded" and not entry.get("error"):
             entry["error"] = outcome.error
@@ -53,7 +79,7 @@ def build_report(inp: ReportInput) -> dict[str, Any]:
     succeeded = sum(1 for t in topics if t["status"] == "succeeded")
     cancelled = sum(1 for t in topics if t["status"] == "cancelled")
     wall = (datetime.fromisoformat(inp.finished_at) - datetime.fromisoformat(inp.started_at))
-    return {
+    data = {
         "batch_id": inp.batch_id,
         "run_id": inp.run_id,
         "cancelled": inp.cancelled,
@@ -80,14 +106,12 @@ def build_report(inp: ReportInput) -> dict[str, Any]:
         "models_out": inp.models_out,
         "topics": topics,
     }
+    return BatchReport(data=data, details=details)
 
 
-def _cell(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def render_markdown(report: dict[str, Any]) -> str:
+def render_markdown(batch: BatchReport) -> str:
     """The report for people."""
+    report = batch.data
     t = report["totals"]
     lines = [
         f"# Batch {report['batch_id']}",
@@ -108,23 +132,24 @@ def render_markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     for topic in report["topics"]:
-        output = topic.get("outputs", {}).get("video") or topic.get("outputs", {}).get("output") or ""
+        output = topic.get("output") or ""
         steps = ", ".join(f"{s['name']} {s['duration_s'] or 0:.1f}s" for s in topic.get("steps", []))
         status = topic["status"] if topic["status"] == "succeeded" else f"**{topic['status']}**"
-        lines.append(f"| {_cell(topic['id'])} | {status} | {_cell(output)} | {_cell(steps)} |")
+        cells = [report_cell(topic["id"]), status, report_cell(output), report_cell(steps)]
+        lines.append(f"| {' | '.join(cells)} |")
     for topic in report["topics"]:
         lines += ["", f"## {topic['id']}: {topic['topic']}", ""]
         if topic["status"] == "cancelled":
             lines += [f"**Cancelled** (at {topic.get('failed_step') or 'before it started'})", ""]
         elif topic.get("error"):
-            lines += [f"**Failed at {topic.get('failed_step') or '?'}:** {_cell(topic['error'])}", ""]
+            lines += [f"**Failed at {topic.get('failed_step') or '?'}:** {report_cell(topic['error'])}", ""]
         lines += ["| step | status | duration | attempts | model |", "|---|---|---|---|---|"]
         for s in topic.get("steps", []):
             status = "reused" if s.get("reused") else s["status"]
             attempts = "-" if s.get("reused") else s["attempts"] or "?"
             lines.append(f"| {s['name']} | {status} | {s['duration_s'] or 0:.2f} s | "
                          f"{attempts} | {s['model'] or ''} |")
-        lines += _detail_lines(topic.get("outputs", {}))
+        lines += batch.details.get(topic["id"], [])
     if report["models"]:
         lines += ["", "## Models", "",
                   "| model | calls | answered | attempts | skipped | tokens in | tokens out | cost |",
@@ -134,24 +159,3 @@ def render_markdown(report: dict[str, Any]) -> str:
                          f"{m['skipped']} | {m['input_tokens']} | {m['output_tokens']} | "
                          f"${m['cost_usd']:.4f} |")
     return "\n".join(lines) + "\n"
-
-
-def _detail_lines(outputs: dict[str, Any]) -> Iterable[str]:
-    attempts = outputs.get("attempts") or []
-    if len(attempts) > 1:  # one attempt that worked says nothing the step table does not
-        yield ""
-        yield "| attempt | step | outcome | scenes | error |"
-        yield "|---|---|---|---|---|"
-        for i, a in enumerate(attempts, start=1):
-            error = "; ".join(e.strip().splitlines()[-1] for e in a.get("errors", []) if e.strip())
-            yield (f"| {i} | {_cell(a['step'])} | {a['outcome']} | {_cell(', '.join(a['scenes']))} | "
-                   f"{_cell(error[:300])} |")
-    for rewrite in outputs.get("rewrites") or []:
-        yield f"- rewritten: {_cell(rewrite)}"
-    checks = outputs.get("claims") or []
-    if checks:
-        yield ""
-        yield "| claim | check | detail |"
-        yield "|---|---|---|"
-        for c in checks:
-            yield f"| `{_cell(c['claim'])}` | {c['status']} | {_cell(c.get('detail', ''))} |"

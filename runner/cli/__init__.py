@@ -196,8 +196,8 @@ async def status(client: Any, batch_id: str, **_: Any) -> None:
               help="Seconds to wait for the batch to stop and write its report.")
 @_batch_command
 async def cancel(client: Any, batch_id: str, wait_s: float, **_: Any) -> None:
-    """Cancel a running batch: running topics stop their steps (a render's manim process is killed
-    within seconds), topics not started are not started, and the report marks them cancelled.
+    """Cancel a running batch: running topics stop their steps (a heartbeating step's subprocess is
+    killed within seconds), topics not started are not started, and the report marks them cancelled.
     `runner retry` finishes them later, reusing the steps they had finished."""
     from runner.client.control import cancel as do_cancel
 
@@ -417,23 +417,35 @@ def jobs_command() -> None:
     """List the job kinds, their steps and their manifest options."""
     for kind in job_kinds().values():
         click.echo(f"{kind.name}: {kind.summary}")
-        click.echo(f"  steps: {' -> '.join(kind.steps)} (LLM steps: {', '.join(kind.llm_steps)})")
+        click.echo(f"  steps: {' -> '.join(kind.step_names)} (LLM steps: {', '.join(kind.llm_steps)})")
         for name, field in kind.options.model_fields.items():
             default = "required" if field.is_required() else f"default {field.default!r}"
             click.echo(f"  option {name}: {field.description or ''} ({default})")
-        for step in kind.steps:
+        for step in kind.step_names:
             click.echo(f"  step {step}: {describe_policy(kind.policy(step))}")
 
 
-def _add_job_commands() -> None:
-    """Job kinds may bring their own subcommands (the explainer: render, check-math)."""
-    for kind in job_kinds().values():
-        for command in kind.commands() if kind.commands else ():
-            if command.name not in main.commands:
-                main.add_command(command)
+COMMANDS_GROUP = "runner.commands"
 
 
-_add_job_commands()
+def _add_plugin_commands() -> None:
+    """Installed packages add subcommands through the ``runner.commands`` entry points (the
+    explainer: render, check-math); their errors are reported like the engine's own. A name the
+    engine already has is not replaced."""
+    from importlib.metadata import entry_points
+
+    for ep in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
+        command = ep.load()
+        if not isinstance(command, click.Command):
+            raise TypeError(f"entry point {ep.name} = {ep.value} ({COMMANDS_GROUP}) is not a click command")
+        if command.name in main.commands:
+            continue
+        if command.callback is not None:
+            command.callback = reports_errors(command.callback)
+        main.add_command(command)
+
+
+_add_plugin_commands()
 
 
 def entry() -> None:

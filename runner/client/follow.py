@@ -164,8 +164,7 @@ def _summarise(result: BatchResult, echo: Echo) -> None:
     report = load_report(Path(result.report_json).parent) or {"topics": []}
     for topic in report["topics"]:
         if topic["status"] == "succeeded":
-            out = topic.get("outputs", {})
-            echo(f"  ok      {topic['id']}: {out.get('video') or out.get('output') or ''}")
+            echo(f"  ok      {topic['id']}: {topic.get('output') or ''}")
         elif topic["status"] == "cancelled":
             echo(f"  CANCELLED {topic['id']}: at {topic.get('failed_step') or 'not started'}")
         else:

@@ -187,15 +187,15 @@ def _check_steps(data: dict[str, Any], source: YamlSource, kind: JobKind | None)
     if isinstance(topics, list):
         places += [(("topics", i, "steps"), t.get("steps"))
                    for i, t in enumerate(topics) if isinstance(t, dict)]
-    beating = [s for s in kind.steps if kind.policy(s).heartbeat_s]
+    beating = [s for s in kind.step_names if kind.policy(s).heartbeat_s]
     problems = []
     for base, steps in places:
         if not isinstance(steps, dict):
             continue
         for step, entry in steps.items():
-            if step not in kind.steps:
+            if step not in kind.step_names:
                 problems.append(source.problem((*base, step), f"unknown step {step!r} for job "
-                                               f"{kind.name!r} (steps: {', '.join(kind.steps)})"))
+                                               f"{kind.name!r} (steps: {', '.join(kind.step_names)})"))
             elif isinstance(entry, dict) and "heartbeat" in entry and step not in beating:
                 problems.append(source.problem(
                     (*base, step, "heartbeat"), f"step {step!r} does not heartbeat (steps that do: "
@@ -210,7 +210,7 @@ def _resolve_steps(parsed: Manifest, kind: JobKind, source: YamlSource,
     out = []
     for i, entry in enumerate(parsed.topics):
         policies = {}
-        for step in kind.steps:
+        for step in kind.step_names:
             policy = kind.policy(step)
             where: PathKey = ()
             for base, layer in ((("steps",), parsed.steps), (("topics", i, "steps"), entry.steps or {})):

@@ -1,7 +1,16 @@
-"""The job-kind protocol: what a job kind gives the engine.
+"""The job-kind protocol: what a job kind gives the engine, and what the engine asks of it.
 
-A job kind is a package that exposes ``JOB: JobKind`` and declares it as an entry point of the
-``runner.jobs`` group (see :mod:`runner.config.jobkinds`). The engine knows no kind by name.
+A job kind is a package that exposes ``JOB = JobKind(...)`` and declares it in its distribution's
+``runner.jobs`` entry points (see :mod:`runner.config.jobkinds` and ``docs/job-kinds.md``)::
+
+    [project.entry-points."runner.jobs"]
+    prompt = "jobs.prompt:JOB"
+
+Its parts: a per-topic workflow (a :class:`runner.workflow.topic.TopicWorkflow` subclass) that
+declares the pipeline's :class:`Step` s, once, and the kind's :class:`TopicOutputs` model; its step
+activities; the manifest options it adds; and, optionally, answers of the ``offline`` model for its
+prompts. The engine knows no kind by name: it reads a topic's main output and report lines through
+the outputs model's hooks.
 """
 
 from __future__ import annotations
@@ -21,40 +30,100 @@ OfflineResponder = Callable[[str, str], "str | None"]
 
 
 @dataclass(frozen=True)
+class Step:
+    """One step of a job kind's pipeline.
+
+    Attributes:
+        name: how manifests (``steps:``, ``models:``), records and reports name it.
+        policy: its default timeout, heartbeat and retry (a manifest's ``steps:`` overrides them);
+            a step heartbeats if its default has a heartbeat. For an LLM step it applies to each
+            model of the chain.
+        llm: the step calls an LLM through the gateway (a manifest's ``models:`` names a chain for it).
+    """
+
+    name: str
+    policy: StepPolicy = field(default_factory=lambda: DEFAULT_POLICY)
+    llm: bool = False
+
+
+class TopicOutputs(BaseModel):
+    """Base of a job kind's outputs: what one topic produced, kept in its result file and shown by
+    the report. Every field needs a default: a topic that fails half-way writes what it has.
+
+    The engine calls the two hooks below when it writes the batch's report; a kind overrides them.
+    """
+
+    def main_output(self) -> str | None:
+        """The topic's deliverable (a file path or URI), named in the report and by ``runner submit``."""
+        return None
+
+    def report_lines(self) -> list[str]:
+        """Markdown lines for the topic's section of ``report.md``, after its table of steps."""
+        return []
+
+
+def report_cell(value: Any) -> str:
+    """``value`` as one cell of a Markdown table (for :meth:`TopicOutputs.report_lines`)."""
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+@dataclass(frozen=True)
 class JobKind:
     """Everything the engine needs to know about a job kind.
 
     Attributes:
         name: the value of ``job:`` in a manifest.
         summary: one line for ``runner jobs``.
-        workflow: the per-topic child workflow class; ``run(TopicInput) -> TopicOutcome`` (ending
-            through :func:`runner.topic.finish`), with a ``progress`` query answering
-            :class:`runner.contract.types.TopicProgress`.
-        activities: builds the job's activity callables for a worker.
+        workflow: the per-topic workflow class (a ``TopicWorkflow`` subclass); its ``steps`` and
+            ``outputs_type`` are the kind's steps and outputs model.
         options: job-specific manifest keys, allowed at the top level (defaults) and per topic.
-        steps: the pipeline's steps in order.
-        llm_steps: the steps that call an LLM (the keys a manifest's ``models:`` may name).
-        offline_responders: answers of the ``offline`` provider for this job's prompts.
-        commands: builds the job's own ``runner`` subcommands (click commands), if any.
-
-    The default timeout, heartbeat and retry of each step come from the workflow class's
-    ``step_policies`` (see :class:`runner.workflow.topic.TopicWorkflow`).
+        activities: builds the kind's step activity callables for a worker (called only on workers
+            that run steps, so heavy imports belong inside it).
+        offline_responders: answers of the ``offline`` provider for this kind's prompts.
     """
 
     name: str
     summary: str
     workflow: type
-    activities: Callable[[], Sequence[Callable[..., Any]]]
     options: type[BaseModel]
-    steps: tuple[str, ...]
-    llm_steps: tuple[str, ...]
+    activities: Callable[[], Sequence[Callable[..., Any]]]
     offline_responders: tuple[OfflineResponder, ...] = field(default=())
-    commands: Callable[[], Sequence[Any]] | None = None
+
+    def __post_init__(self) -> None:
+        steps = getattr(self.workflow, "steps", None)
+        if not steps or not all(isinstance(s, Step) for s in steps):
+            raise TypeError(f"job kind {self.name!r}: {self.workflow.__name__}.steps must declare the "
+                            "pipeline's steps (a tuple of Step)")
+        names = [s.name for s in steps]
+        if len(set(names)) != len(names):
+            raise TypeError(f"job kind {self.name!r}: step names repeat: {', '.join(names)}")
+        if not issubclass(self.outputs, TopicOutputs):
+            raise TypeError(f"job kind {self.name!r}: {self.workflow.__name__}.outputs_type must be "
+                            "a TopicOutputs subclass")
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The pipeline's steps, in order."""
+        return tuple(getattr(self.workflow, "steps", ()))
+
+    @property
+    def step_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.steps)
+
+    @property
+    def llm_steps(self) -> tuple[str, ...]:
+        """The steps that call an LLM (the keys a manifest's ``models:`` may name)."""
+        return tuple(s.name for s in self.steps if s.llm)
+
+    @property
+    def outputs(self) -> type[TopicOutputs]:
+        """The kind's outputs model."""
+        outputs: type[TopicOutputs] = getattr(self.workflow, "outputs_type", TopicOutputs)
+        return outputs
 
     def policy(self, step: str) -> StepPolicy:
-        """The default policy of ``step`` (a step heartbeats if its default has a heartbeat)."""
-        policies: dict[str, StepPolicy] = getattr(self.workflow, "step_policies", {})
-        return policies.get(step, DEFAULT_POLICY)
+        """The default policy of ``step``."""
+        return next((s.policy for s in self.steps if s.name == step), DEFAULT_POLICY)
 
     @property
     def workflow_name(self) -> str:

@@ -92,12 +92,12 @@ def manifest_reference() -> str:
              _field_table(StepEntry), "\n`retry:`\n\n", _field_table(RetryEntry)]
     for kind in job_kinds().values():
         parts += [f"\n## Job `{kind.name}`\n\n{kind.summary}.\n\n",
-                  f"Steps: {' -> '.join(kind.steps)}. LLM steps (keys of `models:`): "
+                  f"Steps: {' -> '.join(kind.step_names)}. LLM steps (keys of `models:`): "
                   f"{', '.join(kind.llm_steps)}, or `default`.\n\n",
                   "Keys (top level = defaults for every topic; a topic may override them):\n\n",
                   _field_table(kind.options),
                   "\nDefault step policies:\n\n",
-                  "".join(f"- `{step}`: {describe_policy(kind.policy(step))}\n" for step in kind.steps)]
+                  "".join(f"- `{step}`: {describe_policy(kind.policy(step))}\n" for step in kind.step_names)]
     parts += ["\n## Model catalog (`configs/models.yaml`)\n\n",
               "`models:` maps a catalog name (what manifests write) to:\n\n", _field_table(ModelSpec),
               "\n`price`:\n\n", _field_table(Price)]

@@ -21,8 +21,8 @@ STDERR_CAP = 256 * 1024  # bytes of stderr kept (the tail: where the error is)
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
-    # PR_SET_PDEATHSIG: a worker killed with -9 takes its manim or ffmpeg with it, instead of leaving
-    # it to render on for nobody (and race the retry's render of the same scene).
+    # PR_SET_PDEATHSIG: a worker killed with -9 takes its subprocess with it, instead of leaving it
+    # to work on for nobody (and race the retry of the same step).
     ctypes.CDLL(None).prctl(1, signal.SIGKILL)
 
 

@@ -1,4 +1,4 @@
-"""Run untrusted code (model-written scenes, model-written claims) in a contained process.
+"""Run untrusted code (code a model wrote, text a parser would evaluate) in a contained process.
 
 The static checks of a job (an AST lint) are a fast screen; this process boundary is the security
 boundary. Layers, from the outside in:

@@ -4,13 +4,13 @@ A ``runner worker`` is a :class:`WorkerSet` serving up to three kinds of task qu
 
 * ``workflows``: the task queue itself: the batch and topic workflows, and the engine's small
   activities (result files, reports);
-* ``steps``: ``<task queue>.steps``: the job kinds' step activities (validate, render, merge, ...),
-  which heartbeat while their subprocesses run;
+* ``steps``: ``<task queue>.steps``: the job kinds' step activities (the explainer's validate,
+  render, merge, ...), which heartbeat while their subprocesses run;
 * ``llm``: one task queue per catalog model, ``<task queue>.llm.<model>``, whose dispatch rate the
   server enforces across every worker (derived from the model's ``rpm``) and whose calls in flight
   are capped per worker (``max_concurrency``).
 
-Render workers and LLM workers can so run on different machines (they share the output directory).
+Step workers and LLM workers can so run on different machines (they share the output directory).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from runner.workflow.batch import BatchWorkflow
 SHUTDOWN = timedelta(seconds=10)
 QUEUE_ROLES = ("workflows", "steps", "llm")
 # Heartbeats of step activities reach the server at least this often, and so does a cancellation
-# (it travels back on a heartbeat's answer): `runner cancel` stops a render within seconds.
+# (it travels back on a heartbeat's answer): `runner cancel` stops a running step within seconds.
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
 # How often a worker counts the workers sharing a token-limited model.
 SHARE_REFRESH_S = 30.0

@@ -95,6 +95,20 @@ class StepLog:
         self.checkpoints[name] = found
         return result_type.model_validate(found.output)
 
+    def reject(self, name: str, error: str) -> None:
+        """The workflow rejected what step ``name`` gave (an answer it cannot use, a result its own
+        checks refuted): its latest record becomes failed with ``error``, and its checkpoint is
+        not kept (a retry asks again instead of reusing what was rejected).
+
+        Raises:
+            KeyError: no step ``name`` has run.
+        """
+        record = next((r for r in reversed(self.records) if r.name == name), None)
+        if record is None:
+            raise KeyError(f"no step {name!r} has run")
+        record.status = "failed"
+        record.error = error
+
     def keep(self, name: str, key: str, output: BaseModel, model: str | None = None) -> None:
         """Keep step ``name``'s output as a checkpoint."""
         self.checkpoints[name] = Checkpoint(key=key, output=output.model_dump(mode="json"), model=model)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 from runner.contract.errors import failure_message
+from runner.contract.jobkind import Step, TopicOutputs
 from runner.contract.keys import spec_key
 from runner.contract.names import (
     LOAD_CHECKPOINTS_ACTIVITY,
@@ -30,7 +31,6 @@ from runner.contract.policy import DEFAULT_RETRY
 from runner.contract.types import (
     Checkpoints,
     ResultWrite,
-    StepPolicy,
     TopicInput,
     TopicOutcome,
     TopicProgress,
@@ -41,14 +41,13 @@ from runner.workflow.gateway import ModelsOut
 from runner.workflow.steps import StepLog
 
 M = TypeVar("M", bound=BaseModel)
+Out = TypeVar("Out", bound=TopicOutputs)
 
 ENGINE_TIMEOUT = timedelta(seconds=60)
 
-Pipeline = Callable[[TopicInput, StepLog, dict[str, Any]], Awaitable[None]]
-
 
 async def finish(
-    inp: TopicInput, log: StepLog, outputs: dict[str, Any], error: BaseException | None = None
+    inp: TopicInput, log: StepLog, outputs: TopicOutputs, error: BaseException | None = None
 ) -> TopicOutcome:
     """Write the topic's result (with its checkpoints) and return its outcome.
 
@@ -66,7 +65,8 @@ async def finish(
     result = TopicResult(
         id=inp.spec.id, topic=inp.spec.topic,
         status="succeeded" if error is None else bad,
-        error=message, failed_step=failed_step, steps=log.records, outputs=outputs,
+        error=message, failed_step=failed_step, steps=log.records,
+        outputs=outputs.model_dump(mode="json"),
         spec_key=spec_key(inp.spec), checkpoints=log.kept(),
     )
     path = result_path(inp.topic_dir)
@@ -86,25 +86,25 @@ class TopicWorkflow:
     """Base of the job kinds' per-topic workflows: the step log, the ``progress`` query, the
     ``model_out`` signal.
 
-    A subclass sets ``steps`` and ``llm_steps``, and its run method returns
-    ``await self.execute(inp, pipeline)``; the pipeline reads its options with :meth:`options`,
-    runs its steps with ``log.run`` and ``gateway.complete`` (passing ``self.models_out``), and puts
-    what the report should show into ``outputs``.
+    A subclass declares its pipeline's ``steps`` (each with its default policy; a manifest's
+    ``steps:`` overrides them, resolved into the topic's spec) and its ``outputs_type``, and its run
+    method returns ``await self.execute(inp, pipeline)``. The pipeline reads its options with
+    :meth:`options`, runs its steps with ``log.run`` and ``gateway.complete`` (passing
+    ``self.models_out``), rejects what a step gave with ``log.reject``, and fills in its outputs.
     """
 
-    steps: ClassVar[tuple[str, ...]] = ()
-    llm_steps: ClassVar[tuple[str, ...]] = ()
-    # default policy per step; a manifest's `steps:` overrides them (resolved into the topic's spec)
-    step_policies: ClassVar[dict[str, StepPolicy]] = {}
+    steps: ClassVar[tuple[Step, ...]] = ()
+    outputs_type: ClassVar[type[TopicOutputs]] = TopicOutputs
 
     def __init__(self) -> None:
         self.log: StepLog | None = None
         self.models_out = ModelsOut()  # pass to gateway.complete
 
-    async def execute(self, inp: TopicInput, pipeline: Pipeline) -> TopicOutcome:
-        """Run ``pipeline`` and end through :func:`finish`: succeeded, failed (an activity or the
-        pipeline gave up) or cancelled."""
-        outputs: dict[str, Any] = {}
+    async def execute(self, inp: TopicInput,
+                      pipeline: Callable[[TopicInput, StepLog, Out], Awaitable[None]]) -> TopicOutcome:
+        """Run ``pipeline`` with fresh outputs of ``outputs_type`` and end through :func:`finish`:
+        succeeded, failed (an activity or the pipeline gave up) or cancelled."""
+        outputs = cast(Out, self.outputs_type())
         log = self.start(inp)
         try:
             if inp.resume_from:
@@ -120,7 +120,9 @@ class TopicWorkflow:
 
     def start(self, inp: TopicInput) -> StepLog:
         """Open this topic's step log."""
-        self.log = StepLog(inp.spec.id, list(self.steps), {**self.step_policies, **inp.spec.steps})
+        defaults = {step.name: step.policy for step in self.steps}
+        self.log = StepLog(inp.spec.id, [step.name for step in self.steps],
+                           {**defaults, **inp.spec.steps})
         self.models_out.names.update(inp.models_out)
         return self.log
 
@@ -137,7 +139,7 @@ class TopicWorkflow:
         except ValidationError as exc:
             raise ApplicationError(f"bad topic options: {exc}", type="BadInput",
                                    non_retryable=True) from exc
-        missing = [s for s in self.llm_steps if not inp.spec.models.get(s)]
+        missing = [s.name for s in self.steps if s.llm and not inp.spec.models.get(s.name)]
         if missing:
             raise ApplicationError(f"no model chain for step(s) {', '.join(missing)}", type="BadInput",
                                    non_retryable=True)
