@@ -1,0 +1,189 @@
+"""Batch commands: submit, validate, status, cancel, retry, list."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from runner.cli.errors import reports_errors
+from runner.cli.options import CATALOG_HELP, echo
+from runner.client.connect import DEFAULT_TASK_QUEUE, connect, resolve_target
+from runner.client.follow import LocalWorker
+from runner.config.catalog import Catalog, load_catalog
+from runner.config.manifest import load_manifest
+
+
+@click.command()
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--wait/--no-wait", default=False, show_default=True,
+              help="Follow the batch, showing progress, until its report is written.")
+@click.option("--worker/--no-worker", "worker", default=None,
+              help="With --wait: run a worker in this process for the duration. Default: only "
+                   "when the embedded server is used and no `runner worker` polls the task queue.")
+@click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), help=CATALOG_HELP)
+@click.option("--task-queue", default=DEFAULT_TASK_QUEUE, show_default=True,
+              help="Task queue of the workflows and activities.")
+@click.option("--new", is_flag=True,
+              help="If this manifest's batch is running, terminate it and start afresh (default: "
+                   "attach to it).")
+@reports_errors
+def submit(manifest: Path, wait: bool, worker: bool | None, catalog: Path | None,
+           task_queue: str, new: bool) -> None:
+    """Validate MANIFEST and start its batch (output_dir is relative to the current directory).
+
+    The batch id is the manifest's name and a hash of its output directory: submitting a manifest
+    whose batch is still running attaches to that batch instead of starting a second one (--new
+    replaces it). Without --wait, prints the batch id and returns. With --wait, shows progress,
+    prints the report's path as its last line, and exits 0 only if every topic succeeded (1 if any
+    failed or was cancelled). A manifest with problems is reported in full and nothing is started
+    (exit 2).
+    """
+    from runner.client.submit import submit as run_submit
+
+    cat = load_catalog(catalog)
+    plan = load_manifest(manifest, cat)
+    target = resolve_target()
+
+    async def go() -> None:
+        client = await connect(target)
+        await run_submit(client, target, plan, task_queue=task_queue, wait=wait, worker=worker,
+                         echo=echo, new=new, local_worker=local_worker(client, task_queue, cat))
+
+    asyncio.run(go())
+
+
+def local_worker(client: Any, task_queue: str, catalog: Catalog) -> LocalWorker:
+    """A worker for every job kind and model that `--wait` can run in this process until the batch
+    ends (built only if it is needed: that imports every job's activities)."""
+
+    async def serve(stop: asyncio.Event) -> None:
+        from runner.client.pollers import transient_identity
+        from runner.worker.assembly import build_worker, run_until
+
+        await run_until(build_worker(client, task_queue=task_queue, catalog=catalog,
+                                     identity=transient_identity()), stop)
+
+    return serve
+
+
+BATCH_HELP = "BATCH is a batch id (see `runner list`) or the manifest file of the batch."
+
+
+def _batch_command(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Connect, resolve BATCH (an id or a manifest), then run ``fn(client, batch_id, **options)``."""
+
+    @functools.wraps(fn)
+    def wrapper(batch: str, catalog: Path | None, **options: Any) -> None:
+        from runner.client.identity import resolve_batch_id
+
+        cat = load_catalog(catalog)
+        batch_id = resolve_batch_id(batch, cat)
+        target = resolve_target()
+
+        async def go() -> None:
+            client = await connect(target)
+            await fn(client, batch_id, target=target, catalog=cat, **options)
+
+        asyncio.run(go())
+
+    wrapper.__doc__ = f"{fn.__doc__ or ''}\n\n{BATCH_HELP}"
+    wrapper = click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path),
+                           help=CATALOG_HELP + " Used to read BATCH when it is a manifest.")(wrapper)
+    wrapper = click.argument("batch")(wrapper)
+    return reports_errors(wrapper)
+
+
+@click.command()
+@_batch_command
+async def status(client: Any, batch_id: str, **_: Any) -> None:
+    """Show a batch: its state, and per topic its state, current step, attempt, model and time in
+    the step. Works mid-run and after restarts (it asks the workflows; a worker must be running to
+    answer). Exit 0 if the batch is running or completed, 1 if it failed, was cancelled or ended
+    otherwise."""
+    from runner.client.control import status as show
+
+    state = await show(client, batch_id, echo)
+    if state not in ("running", "completed"):
+        sys.exit(1)
+
+
+
+@click.command()
+@click.option("--wait", "wait_s", type=float, default=120.0, show_default=True,
+              help="Seconds to wait for the batch to stop and write its report.")
+@_batch_command
+async def cancel(client: Any, batch_id: str, wait_s: float, **_: Any) -> None:
+    """Cancel a running batch: running topics stop their steps (a heartbeating step's subprocess is
+    killed within seconds), topics not started are not started, and the report marks them cancelled.
+    `runner retry` finishes them later, reusing the steps they had finished."""
+    from runner.client.control import cancel as do_cancel
+
+    await do_cancel(client, batch_id, echo, wait_s=wait_s)
+
+
+
+@click.command()
+@click.option("--wait/--no-wait", default=False, show_default=True,
+              help="Follow the retry, showing progress, until its report is written.")
+@click.option("--worker/--no-worker", "worker", default=None,
+              help="With --wait: run a worker in this process (default as for `submit`).")
+@click.option("--task-queue", default=None,
+              help="Task queue (default: the one the batch ran on).")
+@_batch_command
+async def retry(client: Any, batch_id: str, target: Any, catalog: Any, wait: bool,
+                worker: bool | None, task_queue: str | None) -> None:
+    """Run again only the topics of a finished batch that failed or were cancelled, as a new run
+    of the same batch. Each reuses the steps it had finished (same input: same checkpoint); the
+    topics that succeeded are carried into the new report as they were."""
+    from runner.client.control import plan_retry
+    from runner.client.follow import follow
+    from runner.client.submit import start_batch
+
+    plan = await plan_retry(client, batch_id)
+    inp = plan.inp if task_queue is None else plan.inp.model_copy(update={"task_queue": task_queue})
+    handle = await start_batch(client, inp)
+    echo(f"retrying batch {batch_id}: {len(plan.rerun)} topic(s) ({', '.join(plan.rerun)}); "
+         f"{len(plan.carried)} carried over; {len(inp.resume_from)} resume from their finished steps")
+    if not wait:
+        echo(batch_id)
+        return
+    await follow(client, target, handle, inp.output_dir, task_queue=inp.task_queue, worker=worker,
+                 echo=echo, local_worker=local_worker(client, inp.task_queue, catalog))
+
+
+
+@click.command("list")
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True,
+              help="How many batch runs to show, newest first.")
+@reports_errors
+def list_command(limit: int) -> None:
+    """List recent batch runs with their state, topics and output directory."""
+    from runner.client.control import list_batches
+
+    target = resolve_target()
+
+    async def go() -> None:
+        await list_batches(await connect(target), echo, limit=limit)
+
+    asyncio.run(go())
+
+
+@click.command()
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), help=CATALOG_HELP)
+@reports_errors
+def validate(manifest: Path, catalog: Path | None) -> None:
+    """Check MANIFEST without starting anything.
+
+    Prints every problem at once as FILE:LINE: key.path: message and exits 2, or a one-line summary
+    and exits 0.
+    """
+    plan = load_manifest(manifest, load_catalog(catalog))
+    click.echo(f"{manifest}: ok: batch {plan.name!r}, job {plan.job}, {len(plan.topics)} topics, "
+               f"concurrency {plan.concurrency}, output {plan.output_dir}")

@@ -1,0 +1,64 @@
+"""``runner worker``: serve batches until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import click
+
+from runner.cli.errors import reports_errors
+from runner.cli.options import CATALOG_HELP
+from runner.client.connect import DEFAULT_TASK_QUEUE, connect, resolve_target
+from runner.config.catalog import load_catalog
+from runner.config.jobkinds import job_kinds
+from runner.worker.assembly import QUEUE_ROLES, check_queues
+
+
+@click.command()
+@click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), help=CATALOG_HELP)
+@click.option("--task-queue", default=DEFAULT_TASK_QUEUE, show_default=True,
+              help="Task queue to poll.")
+@click.option("--queues", default=",".join(QUEUE_ROLES), show_default=True,
+              help="Which work to take, comma-separated: workflows (orchestration, results, "
+                   "reports), steps (render, merge, checks: CPU-heavy), llm (model calls).")
+@reports_errors
+def worker(catalog: Path | None, task_queue: str, queues: str) -> None:
+    """Run a worker for the batch workflow and every job kind until Ctrl-C or SIGTERM.
+
+    Uses the configured Temporal, else the embedded server (started if needed). The worker reads
+    the model catalog and the providers' API keys from its own environment. Each catalog model's
+    calls are served on their own task queue (TASK_QUEUE.llm.MODEL): the Temporal server holds the
+    model's rpm for all workers of that queue together, each worker runs at most max_concurrency
+    calls at once and paces tokens against the model's tpm (shared among the workers). Job steps
+    run on TASK_QUEUE.steps: with --queues, render machines and LLM machines can be separate
+    (they need the same output directory).
+
+    On SIGTERM or Ctrl-C the worker stops taking work, gives running activities 10 s to finish,
+    then hands the rest back: Temporal retries them on another worker, and a render resumes after
+    its last finished scene.
+    """
+    from runner.worker.assembly import build_worker, run_until
+
+    cat = load_catalog(catalog)
+    roles = check_queues(q.strip() for q in queues.split(",") if q.strip())
+    target = resolve_target()
+
+    async def go() -> None:
+        client = await connect(target)
+        w = build_worker(client, task_queue=task_queue, catalog=cat, queues=roles)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        click.echo(f"worker polling task queue {task_queue!r} ({', '.join(roles)}) on "
+                   f"{target.describe()}; jobs: {', '.join(sorted(job_kinds()))}; Ctrl-C to stop")
+        if "llm" in roles:
+            click.echo(f"models ({cat.source}): " + ", ".join(
+                f"{name} ({spec.rpm or 'unlimited'} rpm, {spec.tpm or 'unlimited'} tpm, "
+                f"{spec.max_concurrency} at once)" for name, spec in cat.models.items()))
+        await run_until(w, stop)
+        click.echo("worker stopped (running activities finished or were handed back)")
+
+    asyncio.run(go())
