@@ -14,8 +14,8 @@ import pytest
 
 from jobs.explainer import offline
 from jobs.explainer.mathcheck import check_claim
-from jobs.explainer.offline.content import _content
-from jobs.explainer.offline.parse import _parse
+from jobs.explainer.offline.content import topic_content
+from jobs.explainer.offline.parse import parse
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -213,7 +213,7 @@ def test_pathological_expressions_answer_quickly(topic: str) -> None:
 def test_deterministic() -> None:
     for topic in ["Derivative of x^2", "The Pythagorean theorem", "Why is the sky blue?"]:
         first = offline.script(topic, offline.decompose(topic))
-        _content.cache_clear()
+        topic_content.cache_clear()
         assert offline.script(topic, offline.decompose(topic)) == first
 
 
@@ -290,7 +290,7 @@ def test_callables_outside_the_allowlist_never_reach_the_parser(
         return real(s, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(sympy_parser, "parse_expr", spy)
-    assert _parse("x^2 + 1") is not None and calls  # control: the spy sees real parses
+    assert parse("x^2 + 1") is not None and calls  # control: the spy sees real parses
     calls.clear()
-    assert _parse(text) is None
+    assert parse(text) is None
     assert calls == []

@@ -7,8 +7,8 @@ import json
 import re
 from typing import Any
 
-from jobs.explainer.offline.content import _content
-from jobs.explainer.offline.generic import _extra_scene
+from jobs.explainer.offline.content import topic_content
+from jobs.explainer.offline.generic import extra_scene
 from jobs.explainer.prompts import DECOMPOSE_FORMAT, REPAIR_FORMAT, SCRIPT_FORMAT
 
 
@@ -22,7 +22,7 @@ def decompose(topic: str) -> dict[str, Any]:
         ``{"title": str, "scenes": [{"id": "s1", "title": str, "goal": str}, ...]}`` with 2 to 4
         scenes (see ``contract.md``).
     """
-    content = _content(topic if isinstance(topic, str) else str(topic))
+    content = topic_content(topic if isinstance(topic, str) else str(topic))
     return {
         "title": content.title,
         "scenes": [
@@ -61,14 +61,14 @@ def script(topic: str, plan: dict[str, Any]) -> dict[str, Any]:
         same ids and order (see ``contract.md``).
     """
     topic = topic if isinstance(topic, str) else str(topic)
-    content = _content(topic)
+    content = topic_content(topic)
     entries = _planned(plan) or [
         (s["id"], s["title"], s["goal"]) for s in decompose(topic)["scenes"]
     ]
     ours = list(content.scenes)
     count = len(entries)
     if count >= len(ours):
-        chosen = ours + [_extra_scene(title, goal) for _, title, goal in entries[len(ours):]]
+        chosen = ours + [extra_scene(title, goal) for _, title, goal in entries[len(ours):]]
     elif count == 1:
         chosen = [ours[-1]]
     else:

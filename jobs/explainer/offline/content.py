@@ -9,29 +9,29 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from jobs.explainer.offline.expressions import _expression_content
-from jobs.explainer.offline.generic import _generic
-from jobs.explainer.offline.named import _NAMED
-from jobs.explainer.offline.parse import _SYMPY_SECONDS, _bounded
-from jobs.explainer.offline.scenes import _Content
-from jobs.explainer.offline.text import _clean_text, _truncate
+from jobs.explainer.offline.expressions import expression_content
+from jobs.explainer.offline.generic import generic_content
+from jobs.explainer.offline.named import NAMED
+from jobs.explainer.offline.parse import SYMPY_SECONDS, bounded
+from jobs.explainer.offline.scenes import Content
+from jobs.explainer.offline.text import clean_text, truncate
 
 _MAX_TOPIC_CHARS = 300
 
 
 @lru_cache(maxsize=256)
-def _content(topic: str) -> _Content:
+def topic_content(topic: str) -> Content:
     """Everything the offline LLM says about ``topic`` (cached; never raises)."""
-    text = _truncate(_clean_text(topic if isinstance(topic, str) else str(topic)),
-                     _MAX_TOPIC_CHARS)
+    text = truncate(clean_text(topic if isinstance(topic, str) else str(topic)),
+                    _MAX_TOPIC_CHARS)
     try:
-        content = _bounded(lambda: _expression_content(text), _SYMPY_SECONDS)
+        content = bounded(lambda: expression_content(text), SYMPY_SECONDS)
         if content is not None and 2 <= len(content.scenes) <= 4:
             return content
         lowered = text.lower()
-        for pattern, build in _NAMED:
+        for pattern, build in NAMED:
             if pattern.search(lowered):
                 return build()
     except Exception:
         pass
-    return _generic(text)
+    return generic_content(text)

@@ -8,20 +8,20 @@ import re
 import sympy
 
 from jobs.explainer.offline.algebra import (
-    _expand_content,
-    _factor_content,
-    _graph_content,
-    _simplify_content,
-    _solve_content,
+    expand_content,
+    factor_content,
+    graph_content,
+    simplify_content,
+    solve_content,
 )
 from jobs.explainer.offline.calculus import (
-    _derivative_content,
-    _integral_content,
-    _limit_content,
-    _series_content,
+    derivative_content,
+    integral_content,
+    limit_content,
+    series_content,
 )
-from jobs.explainer.offline.parse import _parse, _strip_expr
-from jobs.explainer.offline.scenes import _Content
+from jobs.explainer.offline.parse import parse, strip_expr
+from jobs.explainer.offline.scenes import Content
 
 # A series is shown up to O((x - a)**6) at most: more terms do not fit a scene.
 _SERIES_ORDER = 6
@@ -74,7 +74,7 @@ def _limit_point(text: str) -> tuple[sympy.Expr, str] | None:
     if text.endswith(("+", "-")) and len(text) > 1 and text[-2] not in "+-*/^":
         text, side = text[:-1].strip(), text[-1]
     text = re.sub(r"\b(?:infinity|inf)\b", "oo", text)
-    point = _parse(text, allow_oo=True)
+    point = parse(text, allow_oo=True)
     if point is None or point.free_symbols:
         return None
     if point.is_finite is False and point not in (sympy.oo, -sympy.oo):
@@ -87,7 +87,7 @@ def _limit_point(text: str) -> tuple[sympy.Expr, str] | None:
 def _bound(text: str) -> sympy.Expr | None:
     """Parse an integration bound: a real constant or +-infinity."""
     text = re.sub(r"\b(?:infinity|inf)\b", "oo", text.strip().rstrip("?.").lower())
-    value = _parse(text, allow_oo=True)
+    value = parse(text, allow_oo=True)
     if value is None or value.free_symbols:
         return None
     if value in (sympy.oo, -sympy.oo) or (value.is_finite and value.is_real):
@@ -95,7 +95,7 @@ def _bound(text: str) -> sympy.Expr | None:
     return None
 
 
-def _expression_content(text: str) -> _Content | None:
+def expression_content(text: str) -> Content | None:
     """Recognise and compute an expression topic; None when the text is not one.
 
     Args:
@@ -107,56 +107,56 @@ def _expression_content(text: str) -> _Content | None:
     for pattern in _RE_DERIVATIVE:
         m = pattern.match(text)
         if m:
-            f = _parse(_strip_expr(m.group("e")))
+            f = parse(strip_expr(m.group("e")))
             if f is not None:
-                return _derivative_content(f)
+                return derivative_content(f)
     m = _RE_LIMIT.match(text)
     if m:
-        f = _parse(_strip_expr(m.group("e")))
+        f = parse(strip_expr(m.group("e")))
         point = _limit_point(m.group("p"))
         if f is not None and point is not None:
-            return _limit_content(f, sympy.Symbol(m.group("v").lower()), *point)
+            return limit_content(f, sympy.Symbol(m.group("v").lower()), *point)
     for pattern in _RE_INTEGRAL:
         m = pattern.match(text)
         if m:
-            body = _DX.sub("", _strip_expr(m.group("e")))
-            f = _parse(body)
+            body = _DX.sub("", strip_expr(m.group("e")))
+            f = parse(body)
             if f is None:
                 continue
             if m.group("a") is not None:
                 a, b = _bound(m.group("a")), _bound(m.group("b"))
                 if a is None or b is None:
                     return None
-                return _integral_content(f, a, b)
-            return _integral_content(f, None, None)
+                return integral_content(f, a, b)
+            return integral_content(f, None, None)
     m = _RE_SERIES.match(text)
     if m:
-        f = _parse(_strip_expr(m.group("e")))
+        f = parse(strip_expr(m.group("e")))
         point_text = m.group("p")
         point = sympy.Integer(0)
         if point_text and m.group("kind").lower() != "maclaurin":
-            parsed = _parse(point_text)
+            parsed = parse(point_text)
             if parsed is None or parsed.free_symbols or not parsed.is_real:
                 return None
             point = parsed
         order = min(max(int(m.group("n")) + 1, 2), _SERIES_ORDER) if m.group("n") else \
             _SERIES_ORDER
         if f is not None:
-            return _series_content(f, point, order)
+            return series_content(f, point, order)
     m = _RE_SOLVE.match(text)
     if m:
-        body = _strip_expr(m.group("e"))
+        body = strip_expr(m.group("e"))
         sides = body.split("=")
         if len(sides) <= 2:
-            lhs = _parse(sides[0])
-            rhs = _parse(sides[1]) if len(sides) == 2 else sympy.Integer(0)
+            lhs = parse(sides[0])
+            rhs = parse(sides[1]) if len(sides) == 2 else sympy.Integer(0)
             if lhs is not None and rhs is not None:
-                return _solve_content(lhs, rhs)
-    for pattern, build in ((_RE_FACTOR, _factor_content), (_RE_EXPAND, _expand_content),
-                           (_RE_SIMPLIFY, _simplify_content), (_RE_GRAPH, _graph_content)):
+                return solve_content(lhs, rhs)
+    for pattern, build in ((_RE_FACTOR, factor_content), (_RE_EXPAND, expand_content),
+                           (_RE_SIMPLIFY, simplify_content), (_RE_GRAPH, graph_content)):
         m = pattern.match(text)
         if m:
-            f = _parse(_strip_expr(m.group("e")))
+            f = parse(strip_expr(m.group("e")))
             if f is not None:
                 return build(f)
     return None

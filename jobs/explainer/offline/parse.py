@@ -26,7 +26,7 @@ _MAX_NODES = 80
 _MAX_DEPTH = 14
 _MAX_EXPONENT = 20
 _MAX_LITERAL = 10**6
-_SYMPY_SECONDS = 10.0
+SYMPY_SECONDS = 10.0
 
 _EXPR_CHARS = re.compile(r"^[0-9A-Za-z +\-*/^().,=]*$")
 _ATTRIBUTE = re.compile(r"\.\s*[A-Za-z_]")
@@ -42,7 +42,7 @@ class _Abandoned(BaseException):
     sympy's own ``except Exception`` blocks do not swallow it)."""
 
 
-def _bounded(fn: Callable[[], _T], seconds: float) -> _T | None:
+def bounded(fn: Callable[[], _T], seconds: float) -> _T | None:
     """Run ``fn`` in a daemon thread and give up after ``seconds``.
 
     The activity thread is not the main thread, so ``signal.alarm`` is not available. On timeout
@@ -152,7 +152,7 @@ def _tree_ok(expr: Any) -> bool:
     return walk(expr, 0)
 
 
-def _parse(text: str, *, allow_oo: bool = False) -> sympy.Expr | None:
+def parse(text: str, *, allow_oo: bool = False) -> sympy.Expr | None:
     """Parse allowlisted expression text with sympy.
 
     ``^`` is a power, implicit multiplication is allowed (``2x``, ``x(x+1)``, ``sin x``), ``e`` is
@@ -192,7 +192,7 @@ def _parse(text: str, *, allow_oo: bool = False) -> sympy.Expr | None:
     return expr if isinstance(expr, sympy.Expr) else None
 
 
-def _variable(expr: sympy.Expr) -> sympy.Symbol | None:
+def variable(expr: sympy.Expr) -> sympy.Symbol | None:
     """The expression's single variable (``x`` when it has none), None when it has several."""
     symbols = sorted(expr.free_symbols, key=lambda s: s.name)
     if len(symbols) > 1:
@@ -206,7 +206,7 @@ _TRAILERS = re.compile(
 )
 
 
-def _strip_expr(text: str) -> str:
+def strip_expr(text: str) -> str:
     """Drop ``f(x) =`` / ``y =`` prefixes, trailing prose and punctuation from expression text."""
     text = _TRAILERS.sub("", text.strip())
     text = text.strip().rstrip("?!.;:").strip()

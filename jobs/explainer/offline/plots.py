@@ -12,15 +12,15 @@ from typing import Any
 
 import sympy
 
-from jobs.explainer.offline.printing import _nice
-from jobs.explainer.offline.scenes import _Code, _fit, _heading, _Scene
-from jobs.explainer.offline.text import _fl
+from jobs.explainer.offline.printing import nice
+from jobs.explainer.offline.scenes import Code, Scene, add_heading, fit
+from jobs.explainer.offline.text import fl
 
-_WINDOWS = ((-4.0, 4.0), (0.0, 4.0), (-4.0, 0.0), (0.0, 8.0), (-8.0, 0.0))
+WINDOWS = ((-4.0, 4.0), (0.0, 4.0), (-4.0, 0.0), (0.0, 8.0), (-8.0, 0.0))
 
 
 @dataclass(frozen=True)
-class _Plot:
+class Plot:
     """How to draw a function of one real variable on Axes."""
 
     x_range: tuple[float, float, float]
@@ -48,7 +48,7 @@ def _decimals(step: float) -> int:
     return max(0, min(4, -math.floor(math.log10(step) + 1e-9)))
 
 
-def _numpy_code(expr: sympy.Expr, var: sympy.Symbol) -> str | None:
+def numpy_code(expr: sympy.Expr, var: sympy.Symbol) -> str | None:
     """NumPy source for ``expr`` as a function of ``x`` (``np.`` prefixes), or None."""
     from sympy.printing.numpy import NumPyPrinter
 
@@ -62,7 +62,7 @@ def _numpy_code(expr: sympy.Expr, var: sympy.Symbol) -> str | None:
     return code
 
 
-def _evaluate(func: Callable[[Any], Any], xs: Any) -> Any:
+def evaluate(func: Callable[[Any], Any], xs: Any) -> Any:
     """Evaluate a lambdified function on a numpy grid: non-real or failing points become nan."""
     import numpy as np
 
@@ -95,9 +95,9 @@ def _runs(mask: Any, xs: Any) -> list[tuple[float, float]]:
     return runs
 
 
-def _plot_plan(expr: sympy.Expr, var: sympy.Symbol, window: tuple[float, float], *,
-               include_y: Sequence[float] = (), cover: tuple[float, float] | None = None
-               ) -> _Plot | None:
+def plot_plan(expr: sympy.Expr, var: sympy.Symbol, window: tuple[float, float], *,
+              include_y: Sequence[float] = (), cover: tuple[float, float] | None = None
+              ) -> Plot | None:
     """Plan a plot of ``expr`` over ``window``: ranges, finite pieces and numpy code.
 
     Args:
@@ -114,7 +114,7 @@ def _plot_plan(expr: sympy.Expr, var: sympy.Symbol, window: tuple[float, float],
 
     if expr.free_symbols - {var}:
         return None
-    code = _numpy_code(expr, var)
+    code = numpy_code(expr, var)
     if code is None:
         return None
     func = sympy.lambdify(var, expr, modules="numpy")
@@ -123,7 +123,7 @@ def _plot_plan(expr: sympy.Expr, var: sympy.Symbol, window: tuple[float, float],
     x_min = math.floor(lo / x_step + 1e-9) * x_step
     x_max = math.ceil(hi / x_step - 1e-9) * x_step
     xs = np.linspace(x_min, x_max, 401)
-    ys = _evaluate(func, xs)
+    ys = evaluate(func, xs)
     finite = np.isfinite(ys)
     if finite.sum() < 0.25 * len(xs):
         return None
@@ -153,27 +153,27 @@ def _plot_plan(expr: sympy.Expr, var: sympy.Symbol, window: tuple[float, float],
     segments = _runs(visible, xs)
     if not segments or len(segments) > 12:
         return None
-    return _Plot((x_min, x_max, x_step), (y_min, y_max, y_step), tuple(segments), code, func)
+    return Plot((x_min, x_max, x_step), (y_min, y_max, y_step), tuple(segments), code, func)
 
 
-def _segments_for(expr: sympy.Expr, var: sympy.Symbol, plot: _Plot) -> list[tuple[float, float]]:
+def segments_for(expr: sympy.Expr, var: sympy.Symbol, plot: Plot) -> list[tuple[float, float]]:
     """Pieces of another function's graph that stay inside an existing plot's view."""
     import numpy as np
 
     func = sympy.lambdify(var, expr, modules="numpy")
     xs = np.linspace(plot.x_range[0], plot.x_range[1], 401)
-    ys = _evaluate(func, xs)
+    ys = evaluate(func, xs)
     visible = np.isfinite(ys) & (ys >= plot.y_range[0]) & (ys <= plot.y_range[1])
     return _runs(visible, xs)
 
 
-def _best_plot(expr: sympy.Expr, var: sympy.Symbol, windows: Sequence[tuple[float, float]],
-               **kwargs: Any) -> _Plot | None:
+def best_plot(expr: sympy.Expr, var: sympy.Symbol, windows: Sequence[tuple[float, float]],
+              **kwargs: Any) -> Plot | None:
     """The first window in which the function plots well (most of it finite)."""
-    best: _Plot | None = None
+    best: Plot | None = None
     best_cover = 0.0
     for window in windows:
-        plan = _plot_plan(expr, var, window, **kwargs)
+        plan = plot_plan(expr, var, window, **kwargs)
         if plan is None:
             continue
         span = plan.x_range[1] - plan.x_range[0]
@@ -185,34 +185,34 @@ def _best_plot(expr: sympy.Expr, var: sympy.Symbol, windows: Sequence[tuple[floa
     return best
 
 
-def _value(plot: _Plot, x: float) -> float | None:
+def value_at(plot: Plot, x: float) -> float | None:
     """The plotted function's value at ``x`` when finite and inside the view."""
     import numpy as np
 
-    y = _evaluate(plot.func, np.array([float(x)]))[0]
+    y = evaluate(plot.func, np.array([float(x)]))[0]
     if not math.isfinite(y) or not plot.y_range[0] <= y <= plot.y_range[1]:
         return None
     return float(y)
 
 
-def _in_segments(plot: _Plot, x: float, margin: float = 0.0) -> bool:
+def in_segments(plot: Plot, x: float, margin: float = 0.0) -> bool:
     """Whether ``x`` lies inside one of the plotted pieces (with a margin from their ends)."""
     return any(a + margin <= x <= b - margin for a, b in plot.segments)
 
 
 @dataclass(frozen=True)
-class _Tangent:
+class Tangent:
     x0: float
     y0: float
     slope: float
 
 
-def _plot_scene(key: str, title: str, goal: str, heading: str, label: str, plot: _Plot, *,
-                claims: Sequence[str] = (), area: tuple[float, float] | None = None,
-                dots: Sequence[tuple[float, float]] = (),
-                holes: Sequence[tuple[float, float]] = (), tangent: _Tangent | None = None,
-                hline: float | None = None, morphs: Sequence[tuple[str, tuple[float, float]]] = (),
-                second: tuple[str, Sequence[tuple[float, float]]] | None = None) -> _Scene:
+def plot_scene(key: str, title: str, goal: str, heading: str, label: str, plot: Plot, *,
+               claims: Sequence[str] = (), area: tuple[float, float] | None = None,
+               dots: Sequence[tuple[float, float]] = (),
+               holes: Sequence[tuple[float, float]] = (), tangent: Tangent | None = None,
+               hline: float | None = None, morphs: Sequence[tuple[str, tuple[float, float]]] = (),
+               second: tuple[str, Sequence[tuple[float, float]]] | None = None) -> Scene:
     """A plot scene: axes, the graph, and optional area, dots, tangent, asymptote, morphs.
 
     Args:
@@ -234,20 +234,20 @@ def _plot_scene(key: str, title: str, goal: str, heading: str, label: str, plot:
     Returns:
         The scene.
     """
-    c = _Code(numpy=True)
-    _heading(c, heading)
+    c = Code(numpy=True)
+    add_heading(c, heading)
     c(f"label = MathTex({label!r}, font_size=36)")
-    _fit(c, "label")
+    fit(c, "label")
     c("label.next_to(heading, DOWN, buff=0.25)")
     (x0, x1, xs), (y0, y1, ys) = plot.x_range, plot.y_range
-    c(f"axes = Axes(x_range=[{_fl(x0)}, {_fl(x1)}, {_fl(xs)}], "
-      f"y_range=[{_fl(y0)}, {_fl(y1)}, {_fl(ys)}], x_length=10, y_length=4.6, tips=False, "
+    c(f"axes = Axes(x_range=[{fl(x0)}, {fl(x1)}, {fl(xs)}], "
+      f"y_range=[{fl(y0)}, {fl(y1)}, {fl(ys)}], x_length=10, y_length=4.6, tips=False, "
       "axis_config={'include_numbers': True, 'font_size': 22}, "
       f"x_axis_config={{'decimal_number_config': {{'num_decimal_places': {_decimals(xs)}}}}}, "
       f"y_axis_config={{'decimal_number_config': {{'num_decimal_places': {_decimals(ys)}}}}})"
       ".to_edge(DOWN, buff=0.35)")
-    step = _fl((x1 - x0) / 200)
-    segments = ", ".join(f"({_fl(a)}, {_fl(b)})" for a, b in plot.segments)
+    step = fl((x1 - x0) / 200)
+    segments = ", ".join(f"({fl(a)}, {fl(b)})" for a, b in plot.segments)
     c(f"graph = VGroup(*[axes.plot(lambda x: {plot.code}, x_range=[a, b, {step}], color=BLUE) "
       f"for a, b in [{segments}]])")
     c.play("Create(axes)", 1.0)
@@ -255,12 +255,12 @@ def _plot_scene(key: str, title: str, goal: str, heading: str, label: str, plot:
     c.play("Write(label)", 0.8)
     if area is not None:
         a, b = area
-        c(f"piece = axes.plot(lambda x: {plot.code}, x_range=[{_fl(a)}, {_fl(b)}, {step}])")
-        c(f"area = axes.get_area(piece, x_range=({_fl(a)}, {_fl(b)}), color=BLUE, opacity=0.4)")
+        c(f"piece = axes.plot(lambda x: {plot.code}, x_range=[{fl(a)}, {fl(b)}, {step}])")
+        c(f"area = axes.get_area(piece, x_range=({fl(a)}, {fl(b)}), color=BLUE, opacity=0.4)")
         c.play("FadeIn(area)", 0.8)
     if second is not None:
         code, pieces = second
-        parts = ", ".join(f"({_fl(a)}, {_fl(b)})" for a, b in pieces)
+        parts = ", ".join(f"({fl(a)}, {fl(b)})" for a, b in pieces)
         c(f"other = VGroup(*[axes.plot(lambda x: {code}, x_range=[a, b, {step}], color=GREEN) "
           f"for a, b in [{parts}]])")
         c.play("Create(other)", 1.0)
@@ -271,44 +271,44 @@ def _plot_scene(key: str, title: str, goal: str, heading: str, label: str, plot:
         if abs(t.slope) > 1e-12:
             ends = sorted(((y0 - t.y0) / t.slope + t.x0, (y1 - t.y0) / t.slope + t.x0))
             lo, hi = max(lo, ends[0]), min(hi, ends[1])
-        c(f"dot = Dot(axes.c2p({_fl(t.x0)}, {_fl(t.y0)}), color=YELLOW)")
-        c(f"tangent = axes.plot(lambda x: {_fl(t.slope)} * (x - {_fl(t.x0)}) + {_fl(t.y0)}, "
-          f"x_range=[{_fl(lo)}, {_fl(hi)}], color=YELLOW)")
+        c(f"dot = Dot(axes.c2p({fl(t.x0)}, {fl(t.y0)}), color=YELLOW)")
+        c(f"tangent = axes.plot(lambda x: {fl(t.slope)} * (x - {fl(t.x0)}) + {fl(t.y0)}, "
+          f"x_range=[{fl(lo)}, {fl(hi)}], color=YELLOW)")
         c.play("FadeIn(dot, scale=0.5)", 0.4)
         c.play("Create(tangent)", 0.8)
     if hline is not None:
-        c(f"asymptote = DashedLine(axes.c2p({_fl(x0)}, {_fl(hline)}), "
-          f"axes.c2p({_fl(x1)}, {_fl(hline)}), color=YELLOW)")
+        c(f"asymptote = DashedLine(axes.c2p({fl(x0)}, {fl(hline)}), "
+          f"axes.c2p({fl(x1)}, {fl(hline)}), color=YELLOW)")
         c.play("Create(asymptote)", 0.6)
-    marks = [f"Dot(axes.c2p({_fl(px)}, {_fl(py)}), color=YELLOW)" for px, py in dots[:6]]
-    marks += [f"Circle(radius=0.09, color=YELLOW).move_to(axes.c2p({_fl(px)}, {_fl(py)}))"
+    marks = [f"Dot(axes.c2p({fl(px)}, {fl(py)}), color=YELLOW)" for px, py in dots[:6]]
+    marks += [f"Circle(radius=0.09, color=YELLOW).move_to(axes.c2p({fl(px)}, {fl(py)}))"
               for px, py in holes[:4]]
     if marks:
         c(f"marks = VGroup({', '.join(marks)})")
         c.play("FadeIn(marks, scale=0.5)", 0.6)
         c.play("Indicate(marks)", 0.6)
     for i, (code, (a, b)) in enumerate(morphs[:3]):
-        c(f"p{i} = axes.plot(lambda x: {code}, x_range=[{_fl(a)}, {_fl(b)}, {step}], "
+        c(f"p{i} = axes.plot(lambda x: {code}, x_range=[{fl(a)}, {fl(b)}, {step}], "
           "color=ORANGE)")
         if i == 0:
             c.play("Create(p0)", 0.8)
         else:
             c.play(f"ReplacementTransform(p{i - 1}, p{i})", 0.7)
     c.wait(0.6)
-    return _Scene(key, title, goal, c, tuple(claims))
+    return Scene(key, title, goal, c, tuple(claims))
 
 
-def _tangent_point(f: sympy.Expr, fp: sympy.Expr, x: sympy.Symbol, plot: _Plot
-                   ) -> tuple[sympy.Rational, _Tangent, sympy.Expr] | None:
+def tangent_point(f: sympy.Expr, fp: sympy.Expr, x: sympy.Symbol, plot: Plot
+                  ) -> tuple[sympy.Rational, Tangent, sympy.Expr] | None:
     """A point where a tangent line can be drawn: inside the plot, finite value and slope."""
     span = plot.x_range[1] - plot.x_range[0]
     for candidate in (1, 2, -1, sympy.Rational(1, 2), 3, -2, sympy.Rational(3, 2), 0):
         x0 = sympy.Rational(candidate)
-        if not _in_segments(plot, float(x0), 0.05 * span):
+        if not in_segments(plot, float(x0), 0.05 * span):
             continue
-        y0 = _value(plot, float(x0))
+        y0 = value_at(plot, float(x0))
         slope = fp.subs(x, x0)
-        if y0 is None or not slope.is_real or not slope.is_finite or not _nice(slope, 60):
+        if y0 is None or not slope.is_real or not slope.is_finite or not nice(slope, 60):
             continue
         try:
             m = float(slope)
@@ -316,5 +316,5 @@ def _tangent_point(f: sympy.Expr, fp: sympy.Expr, x: sympy.Symbol, plot: _Plot
             continue
         if abs(m) > 1e6:
             continue
-        return x0, _Tangent(float(x0), y0, m), sympy.nsimplify(slope) if slope.is_Float else slope
+        return x0, Tangent(float(x0), y0, m), sympy.nsimplify(slope) if slope.is_Float else slope
     return None

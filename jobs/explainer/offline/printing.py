@@ -8,14 +8,17 @@ from typing import Any
 
 import sympy
 
+# Longer results do not fit a scene's formula line.
 _MAX_RESULT_LATEX = 180
+# Functions a shown and claimed result may use; sympy answers with others (erf, Ei, ...) when there
+# is no elementary form, and such topics get other content.
 _NICE_FUNCS: tuple[Any, ...] = (
     sympy.sin, sympy.cos, sympy.tan, sympy.cot, sympy.sec, sympy.csc, sympy.exp, sympy.log,
     sympy.asin, sympy.acos, sympy.atan, sympy.sinh, sympy.cosh, sympy.tanh, sympy.Abs,
 )
 
 
-def _plain(expr: Any) -> str:
+def plain_text(expr: Any) -> str:
     """An expression as plain text for titles: ``x^2 - 5x + 6``, ``e^x``, ``∞``."""
     text = str(sympy.sstr(expr)).replace("**", "^")
     text = re.sub(r"\bexp\(([A-Za-z0-9]+)\)", r"e^\1", text)
@@ -25,17 +28,17 @@ def _plain(expr: Any) -> str:
     return re.sub(r"(?<![A-Za-z_])E\b", "e", text)
 
 
-def _latex(expr: Any) -> str:
+def latex(expr: Any) -> str:
     """An expression as LaTeX."""
     return str(sympy.latex(expr))
 
 
-def _sstr(expr: Any) -> str:
+def sstr(expr: Any) -> str:
     """An expression in sympy's Python syntax (what mathcheck parses)."""
     return str(sympy.sstr(expr))
 
 
-def _at(expr: Any, var: sympy.Symbol, value: Any) -> str:
+def at(expr: Any, var: sympy.Symbol, value: Any) -> str:
     """``expr`` with ``var`` replaced by ``value``, as unevaluated sympy-syntax text.
 
     Args:
@@ -46,10 +49,10 @@ def _at(expr: Any, var: sympy.Symbol, value: Any) -> str:
     Returns:
         e.g. ``"(2)**2 - 5*(2) + 6"``.
     """
-    return re.sub(rf"\b{re.escape(var.name)}\b", f"({_sstr(value)})", _sstr(expr))
+    return re.sub(rf"\b{re.escape(var.name)}\b", f"({sstr(value)})", sstr(expr))
 
 
-def _nice(expr: Any, max_latex: int = _MAX_RESULT_LATEX) -> bool:
+def nice(expr: Any, max_latex: int = _MAX_RESULT_LATEX) -> bool:
     """Whether a result is short and built from elementary functions only.
 
     Args:
@@ -69,13 +72,13 @@ def _nice(expr: Any, max_latex: int = _MAX_RESULT_LATEX) -> bool:
         if isinstance(node, sympy.Piecewise | sympy.Integral | sympy.Limit | sympy.Derivative
                       | sympy.Subs | sympy.Order | sympy.AccumBounds | sympy.Sum):
             return False
-    return len(_latex(expr)) <= max_latex
+    return len(latex(expr)) <= max_latex
 
 
-def _tidy(expr: sympy.Expr) -> sympy.Expr:
+def tidy(expr: sympy.Expr) -> sympy.Expr:
     """A shorter equivalent form when cheap to find (simplify only on small expressions)."""
     candidates = [expr]
     if sympy.count_ops(expr) <= 30:
         candidates.append(sympy.simplify(expr))
         candidates.append(sympy.factor(expr))
-    return min(candidates, key=lambda e: (sympy.count_ops(e), len(_sstr(e))))
+    return min(candidates, key=lambda e: (sympy.count_ops(e), len(sstr(e))))

@@ -12,7 +12,7 @@ _MAX_SECONDS = 5.6
 
 
 @dataclass
-class _Code:
+class Code:
     """Lines of a ``construct()`` body, with the animation time they add up to."""
 
     steps: list[tuple[str, str, float]] = field(default_factory=list)
@@ -68,13 +68,13 @@ class _Code:
 
 
 @dataclass(frozen=True)
-class _Scene:
+class Scene:
     """One planned scene with its code body and claims."""
 
     key: str
     title: str
     goal: str
-    code: _Code
+    code: Code
     claims: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -83,30 +83,30 @@ class _Scene:
 
 
 @dataclass(frozen=True)
-class _Content:
+class Content:
     """Everything the offline LLM says about one topic."""
 
     kind: str
     title: str
-    scenes: tuple[_Scene, ...]
+    scenes: tuple[Scene, ...]
 
 
-def _fit(c: _Code, name: str, width: float = 12.5, height: float = 0.0) -> None:
+def fit(c: Code, name: str, width: float = 12.5, height: float = 0.0) -> None:
     """Scale mobject ``name`` down to fit a width (and optionally a height)."""
     c(f"{name}.scale_to_fit_width(min({name}.width, {width}))")
     if height:
         c(f"{name}.scale_to_fit_height(min({name}.height, {height}))")
 
 
-def _heading(c: _Code, text: str) -> None:
+def add_heading(c: Code, text: str) -> None:
     """Add a heading at the top of the frame and fade it in."""
     c(f"heading = Text({text!r}, font_size=34).to_edge(UP)")
-    _fit(c, "heading")
+    fit(c, "heading")
     c.play("FadeIn(heading, shift=DOWN * 0.2)", 0.6)
 
 
-def _title_scene(key: str, title: str, goal: str, heading: str, latex: str | None,
-                 note: str | None, claims: Sequence[str] = ()) -> _Scene:
+def title_scene(key: str, title: str, goal: str, heading: str, latex: str | None,
+                note: str | None, claims: Sequence[str] = ()) -> Scene:
     """A title card: a big heading, an optional formula and an optional note.
 
     Args:
@@ -121,17 +121,17 @@ def _title_scene(key: str, title: str, goal: str, heading: str, latex: str | Non
     Returns:
         The scene.
     """
-    c = _Code()
+    c = Code()
     c(f"title = Text({heading!r}, font_size=44)")
-    _fit(c, "title")
+    fit(c, "title")
     parts = ["title"]
     if latex:
         c(f"formula = MathTex({latex!r}, font_size=56)")
-        _fit(c, "formula")
+        fit(c, "formula")
         parts.append("formula")
     if note:
         c(f"note = Text({note!r}, font_size=28, color=GRAY_B)")
-        _fit(c, "note")
+        fit(c, "note")
         parts.append("note")
     c(f"VGroup({', '.join(parts)}).arrange(DOWN, buff=0.6)")
     c.play("Write(title)", 1.2)
@@ -140,12 +140,12 @@ def _title_scene(key: str, title: str, goal: str, heading: str, latex: str | Non
     if note:
         c.play("FadeIn(note, shift=UP * 0.3)", 0.8)
     c.wait(1.0)
-    return _Scene(key, title, goal, c, tuple(claims))
+    return Scene(key, title, goal, c, tuple(claims))
 
 
-def _steps_scene(key: str, title: str, goal: str, heading: str, lines: Sequence[str],
-                 claims: Sequence[str] = (), note: str | None = None, box_last: bool = True,
-                 transform: bool = False) -> _Scene:
+def steps_scene(key: str, title: str, goal: str, heading: str, lines: Sequence[str],
+                claims: Sequence[str] = (), note: str | None = None, box_last: bool = True,
+                transform: bool = False) -> Scene:
     """A heading and a column of formulas written one by one, the last one boxed.
 
     Args:
@@ -162,8 +162,8 @@ def _steps_scene(key: str, title: str, goal: str, heading: str, lines: Sequence[
     Returns:
         The scene.
     """
-    c = _Code()
-    _heading(c, heading)
+    c = Code()
+    add_heading(c, heading)
     names = []
     for i, latex in enumerate(lines[:4]):
         c(f"m{i} = MathTex({latex!r}, font_size=48)")
@@ -173,7 +173,7 @@ def _steps_scene(key: str, title: str, goal: str, heading: str, lines: Sequence[
         c(f"note = Text({note!r}, font_size=26, color=GRAY_B)")
         parts.append("note")
     c(f"body = VGroup({', '.join(parts)}).arrange(DOWN, buff=0.45)")
-    _fit(c, "body", 12.5, 5.6)
+    fit(c, "body", 12.5, 5.6)
     c("body.move_to(DOWN * 0.4)")
     per_line = 1.0 if len(names) <= 3 else 0.8
     for i, name in enumerate(names):
@@ -187,17 +187,17 @@ def _steps_scene(key: str, title: str, goal: str, heading: str, lines: Sequence[
     if note:
         c.play("FadeIn(note)", 0.6)
     c.wait(0.8)
-    return _Scene(key, title, goal, c, tuple(claims))
+    return Scene(key, title, goal, c, tuple(claims))
 
 
-def _table_scene(key: str, title: str, goal: str, heading: str, rows: Sequence[str]) -> _Scene:
+def table_scene(key: str, title: str, goal: str, heading: str, rows: Sequence[str]) -> Scene:
     """A column of text rows faded in one after another."""
-    c = _Code()
-    _heading(c, heading)
+    c = Code()
+    add_heading(c, heading)
     items = ", ".join(f"Text({row!r}, font_size=30)" for row in rows[:6])
     c(f"rows = VGroup({items}).arrange(DOWN, aligned_edge=LEFT, buff=0.3)")
-    _fit(c, "rows", 12.5, 5.4)
+    fit(c, "rows", 12.5, 5.4)
     c("rows.next_to(heading, DOWN, buff=0.6)")
     c.play("LaggedStart(*[FadeIn(r, shift=RIGHT * 0.3) for r in rows], lag_ratio=0.3)", 2.4)
     c.wait(1.0)
-    return _Scene(key, title, goal, c)
+    return Scene(key, title, goal, c)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import unicodedata
 
 
-def _clean_text(text: str) -> str:
+def clean_text(text: str) -> str:
     """Remove control and unassigned characters, collapse whitespace.
 
     Args:
@@ -25,12 +25,12 @@ def _clean_text(text: str) -> str:
     return " ".join("".join(kept).split())
 
 
-def _truncate(text: str, limit: int) -> str:
+def truncate(text: str, limit: int) -> str:
     """Cut ``text`` to ``limit`` characters, marking the cut with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
-def _wrap(text: str, width: int = 34, max_lines: int = 3) -> str:
+def wrap(text: str, width: int = 34, max_lines: int = 3) -> str:
     """Wrap text into at most ``max_lines`` lines of about ``width`` characters.
 
     Args:
@@ -61,17 +61,17 @@ def _wrap(text: str, width: int = 34, max_lines: int = 3) -> str:
         lines.append(current)
     if len(lines) > max_lines:
         lines = lines[:max_lines]
-        lines[-1] = _truncate(lines[-1] + " \u2026", width)
+        lines[-1] = truncate(lines[-1] + " \u2026", width)
     return "\n".join(lines)
 
 
-def _display(text: str, limit: int = 90) -> str:
+def display(text: str, limit: int = 90) -> str:
     """Topic text as shown in a scene: cleaned, truncated, never empty."""
-    shown = _truncate(_clean_text(text), limit)
+    shown = truncate(clean_text(text), limit)
     return shown if shown else "Untitled topic"
 
 
-def _fl(value: float) -> str:
+def fl(value: float) -> str:
     """A float as a short Python literal."""
     rounded = round(float(value), 6)
     if rounded == 0:
