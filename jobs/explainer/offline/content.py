@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from jobs.explainer.offline.expressions import expression_content
 from jobs.explainer.offline.generic import generic_content
-from jobs.explainer.offline.named import NAMED
+from jobs.explainer.offline.named import named_content
 from jobs.explainer.offline.parse import SYMPY_SECONDS, bounded
 from jobs.explainer.offline.scenes import Content
 from jobs.explainer.offline.text import clean_text, truncate
@@ -28,10 +28,9 @@ def topic_content(topic: str) -> Content:
         content = bounded(lambda: expression_content(text), SYMPY_SECONDS)
         if content is not None and 2 <= len(content.scenes) <= 4:
             return content
-        lowered = text.lower()
-        for pattern, build in NAMED:
-            if pattern.search(lowered):
-                return build()
+        named = named_content(text)
+        if named is not None:
+            return named
     except Exception:
         pass
     return generic_content(text)
