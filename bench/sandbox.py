@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from jobs.explainer.render import MANIM_CFG, SCENE_FILE, manim_argv, render_scene
+from jobs.explainer.scenes.render import MANIM_CFG, SCENE_FILE, manim_argv, render_scene
 from runner.isolation.proc import run
 from runner.isolation.sandbox import isolation
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.explainer.media import probe
+from jobs.explainer.scenes.media import probe
 from tests.conftest import REPO
 
 RUNNER = str(Path(sys.executable).parent / "runner")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.explainer.media import merge_videos, probe
+from jobs.explainer.scenes.media import merge_videos, probe
 from runner.contract.errors import PermanentStepError
 
 

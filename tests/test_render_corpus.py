@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from jobs.explainer.render import RenderResult, render_scene
-from jobs.explainer.scenecheck import check_scene
+from jobs.explainer.scenes.check import check_scene
+from jobs.explainer.scenes.render import RenderResult, render_scene
 
 SCENES = sorted((Path(__file__).parent / "scenes" / "ok").glob("*.py"))
 SIZES = {"low": (854, 480), "medium": (1280, 720), "high": (1920, 1080)}

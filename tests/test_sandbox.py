@@ -131,7 +131,7 @@ def test_memory_of_all_the_runs_processes_together_is_bounded(
     error: the model is told). Small limits here; the same code runs with 4 GiB by default."""
     import asyncio
 
-    from jobs.explainer import render as render_mod
+    from jobs.explainer.scenes import render as render_mod
 
     if not full_isolation.cgroup:
         pytest.skip(f"no control group on this machine: {full_isolation.cgroup_reason}")
@@ -256,7 +256,7 @@ def test_weak_mode_still_renders_with_limits_and_says_so(tmp_path: Path, monkeyp
     run says the sandbox is weak: in the log and in the render's result."""
     import asyncio
 
-    from jobs.explainer.render import render_scene
+    from jobs.explainer.scenes.render import render_scene
 
     monkeypatch.setattr(sandbox, "_isolation", sandbox.Isolation(namespaces=False, separate_uid=False,
                                                                  reason="unshare: Operation not permitted"))
@@ -296,7 +296,7 @@ def test_a_full_disk_is_an_infrastructure_failure(tmp_path: Path, full_isolation
     import asyncio
     import subprocess
 
-    from jobs.explainer.render import render_scene
+    from jobs.explainer.scenes.render import render_scene
 
     if os.geteuid() != 0:
         pytest.skip("mounting a small file system for the full disk needs root")

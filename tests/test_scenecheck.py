@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from jobs.explainer.render import render_scene
-from jobs.explainer.scenecheck import check_scene, lint, rewrite
+from jobs.explainer.scenes.check import check_scene, lint, rewrite
+from jobs.explainer.scenes.render import render_scene
 
 OLD_STYLE = '''from manim import *
 

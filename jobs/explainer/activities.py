@@ -17,8 +17,8 @@ from typing import Any
 from temporalio import activity
 
 from jobs.explainer.claims import check_claims
-from jobs.explainer.render import DEFAULT_TIMEOUT_S, render_scene
-from jobs.explainer.scenecheck import check_scene
+from jobs.explainer.scenes.check import check_scene
+from jobs.explainer.scenes.render import DEFAULT_TIMEOUT_S, render_scene
 from jobs.explainer.types import (
     MERGE_ACTIVITY,
     RENDER_ACTIVITY,
@@ -145,7 +145,7 @@ class ExplainerActivities:
     @step_activity(MERGE_ACTIVITY)
     async def merge(self, inp: MergeInput) -> MergeOutput:
         """Concatenate the scene videos into one mp4 (probing every part first)."""
-        from jobs.explainer.media import merge_videos
+        from jobs.explainer.scenes.media import merge_videos
 
         info = await merge_videos([Path(v) for v in inp.videos], Path(inp.output),
                                   on_tick=lambda: _heartbeat("merging"))

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from jobs.explainer.render import DEFAULT_TIMEOUT_S, QUALITY_FLAGS, render_scene, scene_classes
+from jobs.explainer.scenes.render import DEFAULT_TIMEOUT_S, QUALITY_FLAGS, render_scene, scene_classes
 from runner.config.yamlsource import load_yaml
 from runner.contract.errors import ManifestError, Problem, RunnerError, UsageError
 

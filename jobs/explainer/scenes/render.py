@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from jobs.explainer.scenecheck import Finding, check_scene
+from jobs.explainer.scenes.check import Finding, check_scene
 from runner.isolation.sandbox import INSIDE, Limits, cleanup, run_sandboxed
 
 Outcome = Literal["ok", "policy", "scene", "infra"]
