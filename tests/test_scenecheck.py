@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from jobs.explainer.scenes.check import check_scene, lint, rewrite
+from jobs.explainer.scenes.check import check_scene
+from jobs.explainer.scenes.lint import lint
 from jobs.explainer.scenes.render import render_scene
+from jobs.explainer.scenes.rewrites import rewrite
 
 OLD_STYLE = '''from manim import *
 

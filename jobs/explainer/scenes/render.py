@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from jobs.explainer.scenes.check import Finding, check_scene
+from jobs.explainer.scenes.check import check_scene
+from jobs.explainer.scenes.finding import Finding
 from runner.isolation.sandbox import INSIDE, Limits, cleanup, run_sandboxed
 
 Outcome = Literal["ok", "policy", "scene", "infra"]
