@@ -7,6 +7,7 @@ State lives in ``$RUNNER_HOME`` (default ``.runner/`` under the current director
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import json
@@ -16,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -28,6 +30,7 @@ STATE_FILE = "server.json"
 LAST_PORT_FILE = "last-port"  # a restarted server takes its old port, so running workers reconnect
 DEFAULT_PORT = 7233
 START_TIMEOUT_S = 60.0
+PROBE_TIMEOUT_S = 5.0
 SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal")
 
 
@@ -198,15 +201,37 @@ def _last_port(home: Path) -> int | None:
 
 
 def _wait_ready(info: ServerInfo, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Wait until the server serves clients: it listens a moment before its frontend is healthy, and
+    a client that connects in between fails ("Frontend is not healthy yet")."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise ServerError(f"temporal exited with code {proc.returncode}:\n{_log_tail(info)}")
-        if _answers(info.port):
+        if _answers(info.port) and _serves(info.address):
             return
         time.sleep(0.2)
-    raise ServerError(f"temporal did not listen on port {info.port} within {timeout:.0f} s:\n"
+    raise ServerError(f"temporal did not serve on port {info.port} within {timeout:.0f} s:\n"
                       f"{_log_tail(info)}")
+
+
+def _serves(address: str) -> bool:
+    """Whether a client can connect to ``address`` now (in a thread of its own: the caller may be
+    in an event loop, or not)."""
+    from temporalio.client import Client
+
+    served: list[bool] = []
+
+    def probe() -> None:
+        try:
+            asyncio.run(asyncio.wait_for(Client.connect(address), PROBE_TIMEOUT_S))
+            served.append(True)
+        except Exception:  # not yet; the caller asks again until its deadline
+            served.append(False)
+
+    thread = threading.Thread(target=probe, name="temporal-probe", daemon=True)
+    thread.start()
+    thread.join(PROBE_TIMEOUT_S + 1)
+    return served == [True]
 
 
 def _log_tail(info: ServerInfo, lines: int = 15) -> str:
