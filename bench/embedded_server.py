@@ -41,11 +41,14 @@ from jobs.explainer.workflow import ExplainerWorkflow
 from runner.activity.engine import EngineActivities
 from runner.client import server
 from runner.client.server import _free_port
+from runner.config.catalog import Catalog, ModelSpec
 from runner.contract.llm import LLMCall, LLMResponse
 from runner.contract.names import BATCH_WORKFLOW, LLM_ACTIVITY
 from runner.contract.types import BatchInput, BatchResult, TopicSpec
+from runner.worker.assembly import WorkerSet, model_workers, steps_worker
 from runner.workflow.batch import BatchWorkflow
 
+MODELS = Catalog(models={"x": ModelSpec(provider="offline")})  # its calls are the no-op below
 PLAN = json.dumps({"title": "t", "scenes": [{"id": "s1", "title": "a"}]})
 SCRIPT = json.dumps({"scenes": [{"id": "s1", "class_name": "S1", "code": "pass", "claims": []}]})
 
@@ -76,15 +79,20 @@ async def merge(inp: MergeInput) -> MergeOutput:
 async def one_run(name: str, pragmas: tuple[str, ...], persist: bool, topics: int,
                   concurrency: int, work: Path) -> float:
     home = work / name
-    info, _ = server.start(home, port=_free_port(), pragmas=pragmas, persist=persist)
+    info, _ = server.start(home, port=_free_port(), pragmas=pragmas, persist=persist, owned=True)
     try:
         client = await Client.connect(info.address, data_converter=pydantic_data_converter)
         queue = f"bench-{name}"
         specs = [TopicSpec(id=f"t{i}", topic=f"t{i}", models={"decompose": ["x"], "script": ["x"]},
                            params={"quality": "low"}) for i in range(topics)]
-        async with Worker(client, task_queue=queue, workflows=[BatchWorkflow, ExplainerWorkflow],
-                          activities=[llm, validate, render, merge, *EngineActivities().activities()],
-                          max_concurrent_workflow_tasks=200, max_concurrent_activities=200):
+        # the task queues runner's workers serve: workflows, the job steps, one per model
+        workers = WorkerSet(client, [
+            Worker(client, task_queue=queue, workflows=[BatchWorkflow, ExplainerWorkflow],
+                   activities=EngineActivities().activities(),  # type: ignore[arg-type]
+                   max_concurrent_workflow_tasks=200, max_concurrent_activities=200),
+            steps_worker(client, queue, [validate, render, merge]),
+            *model_workers(client, task_queue=queue, catalog=MODELS, activity=llm)])
+        async with workers:
             start = time.perf_counter()
             result = await client.execute_workflow(
                 BATCH_WORKFLOW,
