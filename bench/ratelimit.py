@@ -59,6 +59,7 @@ from runner.config.manifest import load_manifest
 from runner.contract.llm import LLMRequest
 from runner.contract.policy import DEFAULT_RETRY
 from runner.dev.simulate import SimConfig
+from runner.isolation.proc import die_with_parent
 from runner.worker.assembly import build_worker, run_until
 
 KEY_ENV = "BENCH_SIM_KEY"
@@ -204,7 +205,8 @@ async def measure(config: SimConfig, contender: Callable[[SimProcess], Awaitable
            "--latency", str(config.latency_s), "--log", str(log)]
     cmd += ["--rpm", str(config.rpm)] if config.rpm else []
     cmd += ["--tpm", str(config.tpm)] if config.tpm else []
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True,
+                            preexec_fn=die_with_parent)  # a killed bench leaves no simulator
     try:
         assert proc.stdout is not None and "provider simulator on" in proc.stdout.readline()
         start, epoch = time.perf_counter(), time.time()
@@ -246,7 +248,7 @@ async def main() -> None:
           f"ideal makespan {ideal:.1f} s; {CONCURRENCY} calls in flight per worker at most")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        info, _ = server.start(work / "home", port=_free_port())
+        info, _ = server.start(work / "home", port=_free_port(), owned=True)
         try:
             client = await Client.connect(info.address, data_converter=pydantic_data_converter)
             target = Target(address=info.address, namespace="default", embedded=True, options={})

@@ -28,7 +28,7 @@ def runner_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def temporal_server(runner_home: Path) -> Iterator[ServerInfo]:
-    info, started = server.start(runner_home, port=_free_port())
+    info, started = server.start(runner_home, port=_free_port(), owned=True)
     assert started
     yield info
     server.stop(runner_home)

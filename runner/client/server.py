@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from runner.contract.errors import ServerError
+from runner.isolation.proc import die_with_parent
 
 HOME_ENV = "RUNNER_HOME"
 STATE_FILE = "server.json"
@@ -129,7 +130,7 @@ def status(home: Path | None = None) -> ServerInfo | None:
 
 def start(
     home: Path | None = None, *, port: int | None = None,
-    pragmas: Sequence[str] = SQLITE_PRAGMAS, persist: bool = True,
+    pragmas: Sequence[str] = SQLITE_PRAGMAS, persist: bool = True, owned: bool = False,
 ) -> tuple[ServerInfo, bool]:
     """Start the embedded server, or reuse the one already running.
 
@@ -138,6 +139,8 @@ def start(
         port: gRPC port (default 7233, or a free one if 7233 is taken).
         pragmas: SQLite pragmas (the default is what runner uses; benchmarks compare others).
         persist: False for an in-memory server (benchmarks only: nothing survives a stop).
+        owned: a server started now ends with this process (tests and benchmarks: killed or timed
+            out, they leave no server behind); by default it outlives the command that started it.
 
     Returns:
         The server, and whether this call started it.
@@ -179,7 +182,8 @@ def start(
                 argv += ["--sqlite-pragma", pragma]
         with open(info.log, "ab") as log:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                    start_new_session=True, cwd=home)
+                                    start_new_session=True, cwd=home,
+                                    preexec_fn=(lambda: die_with_parent(signal.SIGTERM)) if owned else None)
         info = ServerInfo(**{**asdict(info), "pid": proc.pid})
         (home / STATE_FILE).write_text(json.dumps(asdict(info)))
         (home / LAST_PORT_FILE).write_text(str(port))

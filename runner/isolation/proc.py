@@ -14,16 +14,21 @@ from pathlib import Path
 
 from runner.contract.errors import StepError
 
+_PR_SET_PDEATHSIG = 1
 TICK_S = 1.0  # how often on_tick (a heartbeat) runs
 ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TEXMFHOME", "TEXMFVAR")
 STDOUT_CAP = 16 * 1024 * 1024  # bytes of stdout kept (the head: it is a JSON answer or nothing)
 STDERR_CAP = 256 * 1024  # bytes of stderr kept (the tail: where the error is)
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    # PR_SET_PDEATHSIG: a worker killed with -9 takes its subprocess with it, instead of leaving it
-    # to work on for nobody (and race the retry of the same step).
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Have the kernel send ``sig`` to this process when the thread that started it ends; call it
+    in a child between fork and exec (``preexec_fn``).
+
+    A worker killed with -9 takes its subprocess with it, instead of leaving it to work on for
+    nobody (and race the retry of the same step); a killed test or benchmark takes its servers.
+    """
+    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, sig)
 
 
 def clean_env() -> dict[str, str]:
@@ -76,7 +81,7 @@ async def run(
     """
 
     def setup() -> None:
-        _die_with_parent()
+        die_with_parent()
         if preexec is not None:
             preexec()
 
