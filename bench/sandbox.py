@@ -2,7 +2,7 @@
 as before the sandbox) and through `runner.isolation.sandbox` (namespaces, read-only root, fresh uid,
 rlimits), interleaved so both see the same machine load. Prints wall time per render and the ratio.
 
-    python bench/sandbox.py [ROUNDS]
+    python bench/sandbox.py [ROUNDS] [SCENES]     (default 3 rounds of the 3 scenes of PICK)
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ async def sandboxed(code: str, work: Path, i: int) -> float:
     return time.monotonic() - started
 
 
-async def main(rounds: int) -> None:
+async def main(rounds: int, scenes: int) -> None:
     iso = await isolation()
     print(f"sandbox on this machine: {iso.describe()}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -47,7 +47,7 @@ async def main(rounds: int) -> None:
         plain: list[float] = []
         boxed: list[float] = []
         for r in range(rounds):
-            for name in PICK:
+            for name in PICK[:scenes]:
                 path = SCENES / f"{name}.py"
                 code = path.read_text()
                 cls = "".join(p.title() for p in name.split("_"))
@@ -59,11 +59,12 @@ async def main(rounds: int) -> None:
                     plain.append(await direct(code, cls, work))
                     boxed.append(await sandboxed(code, work, len(boxed)))
     p, b = statistics.median(plain), statistics.median(boxed)
-    print(f"{len(plain)} renders each (-ql, {', '.join(PICK)})")
+    print(f"{len(plain)} renders each (-ql, {', '.join(PICK[:scenes])})")
     print(f"manim directly:        median {p:.2f} s per scene")
     print(f"through the sandbox:   median {b:.2f} s per scene (lint + namespaces + jail + limits + cgroup)")
     print(f"sandbox / direct:      {b / p:.2f}x, +{b - p:.2f} s per scene")
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 3))
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 3,
+                     int(sys.argv[2]) if len(sys.argv) > 2 else len(PICK)))
