@@ -19,7 +19,7 @@ from jobs.explainer import mathcheck
 from jobs.explainer.mathcheck import check_claim, check_claims, is_latex
 
 REPO = Path(__file__).resolve().parent.parent
-MODULE = Path(mathcheck.__file__).resolve()
+PACKAGE = Path(mathcheck.__file__).resolve().parent
 
 TRUE_CLAIMS = [
     "diff(x**3, x) == 3*x**2",
@@ -369,28 +369,33 @@ def test_check_claims_keeps_order_with_parallel_children() -> None:
 
 
 def test_imports_only_the_standard_library_and_sympy() -> None:
-    # The module is copied into a sandbox and run by path: nothing from the project.
+    # The package is copied into a sandbox and run there: nothing from the project, and its own
+    # modules only by relative imports.
     allowed = {"sympy", "antlr4"}
-    for node in ast.walk(ast.parse(MODULE.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            assert node.level == 0, "relative import"
-            names = [node.module or ""]
-        else:
-            continue
-        for name in names:
-            top = name.split(".")[0]
-            assert top in sys.stdlib_module_names or top in allowed, name
+    modules = sorted(PACKAGE.glob("*.py"))
+    assert len(modules) > 5
+    for module in modules:
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level > 0:
+                    continue
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                assert top in sys.stdlib_module_names or top in allowed, f"{module.name}: {name}"
 
 
-def test_runs_as_a_standalone_script(tmp_path: Path) -> None:
-    script = tmp_path / "mathcheck.py"
-    shutil.copy(MODULE, script)
+def test_runs_as_a_copied_package(tmp_path: Path) -> None:
+    # As the sandbox runs it: the package copied as mathcheck/ into the current directory.
+    shutil.copytree(PACKAGE, tmp_path / "mathcheck", ignore=shutil.ignore_patterns("__pycache__"))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     claims = [r"\frac{d}{dx} x^3 = 3x^2", "sqrt(x**2) == x", r"\frac{1}{2"]
     proc = subprocess.run(
-        [sys.executable, str(script)],
+        [sys.executable, "-m", "mathcheck"],
         input=json.dumps({"claims": claims, "timeout_per_claim": 30}),
         capture_output=True,
         text=True,

@@ -1,8 +1,9 @@
 """Check model-written claims with :mod:`jobs.explainer.mathcheck`, inside the sandbox.
 
-sympy's parser calls ``eval`` on the text it parses, so the checker runs as a script copied into a
-scratch directory and started through :func:`runner.isolation.sandbox.run_sandboxed` (no network, read-only
-root, limits); inside, each claim is checked in a child process with its own time limit.
+sympy's parser calls ``eval`` on the text it parses, so the checker's package is copied into a
+scratch directory and run from there (``python -m mathcheck``) through
+:func:`runner.isolation.sandbox.run_sandboxed` (no network, read-only root, limits); inside, each
+claim is checked in a child process with its own time limit.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from jobs.explainer import mathcheck
 from runner.contract.errors import StepError
 from runner.isolation.proc import tail
-from runner.isolation.sandbox import INSIDE, Limits, cleanup, run_sandboxed
+from runner.isolation.sandbox import Limits, cleanup, run_sandboxed
 
 CLAIM_TIMEOUT_S = 10.0
 
@@ -35,10 +36,12 @@ async def check_claims(claims: list[Any], *, workdir: Path, timeout_per_claim: f
     workdir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".claims-", dir=workdir))
     try:
-        shutil.copyfile(mathcheck.__file__, scratch / "mathcheck.py")
+        shutil.copytree(Path(mathcheck.__file__).parent, scratch / "mathcheck",
+                        ignore=shutil.ignore_patterns("__pycache__"))
         request = {"claims": claims, "timeout_per_claim": timeout_per_claim}
         timeout = timeout_per_claim * len(claims) + 60
-        done = await run_sandboxed([sys.executable, f"{INSIDE}/mathcheck.py"], scratch=scratch,
+        # The command runs in the scratch dir (/sandbox in the jail), where `-m` finds the package.
+        done = await run_sandboxed([sys.executable, "-m", "mathcheck"], scratch=scratch,
                                    timeout=timeout, stdin=json.dumps(request).encode(),
                                    limits=Limits(cpu_s=int(timeout) * 2), on_tick=on_tick)
     finally:

@@ -1,0 +1,135 @@
+"""Claims in sympy syntax: split at the relation, parse each side with ``parse_expr``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+from sympy.parsing.sympy_parser import (
+    convert_xor,
+    implicit_multiplication,
+    parse_expr,
+    standard_transformations,
+)
+
+from .budget import EVALUATE_SHARE, _budget, _BudgetExceeded
+from .screen import _FUNCTION_NAMES, ClaimRejected, _guard_numbers, _namespaces
+
+_TRANSFORMATIONS = (*standard_transformations, implicit_multiplication, convert_xor)
+_UNEVALUATED_CALCULUS: dict[str, Any] = {
+    "integrate": sympy.Integral,
+    "summation": sympy.Sum,
+    "product": sympy.Product,
+    "limit": sympy.Limit,
+    "diff": sympy.Derivative,
+}
+
+
+def _split_relation(claim: str) -> tuple[str, str, str]:
+    """Split a claim at its single top-level relational operator.
+
+    Args:
+        claim: The screened claim text.
+
+    Returns:
+        ``(lhs, op, rhs)`` with ``op`` one of ``== < <= > >= !=``.
+
+    Raises:
+        ClaimRejected: No relation, more than one, or unbalanced parentheses.
+    """
+    found: list[tuple[int, str]] = []
+    depth = 0
+    i = 0
+    while i < len(claim):
+        ch = claim[i]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                raise ClaimRejected("unbalanced parentheses")
+        elif ch in "=<>!":
+            two = claim[i : i + 2]
+            op = two if two in ("==", "<=", ">=", "!=") else ch
+            if op == "!":
+                i += 1
+                continue  # factorial notation
+            if depth > 0:
+                raise ClaimRejected("relation inside parentheses")
+            found.append((i, "==" if op == "=" else op))
+            i += len(op)
+            continue
+        i += 1
+    if depth != 0:
+        raise ClaimRejected("unbalanced parentheses")
+    if not found:
+        raise ClaimRejected("no relation (==, <, <=, >, >=) at top level")
+    if len(found) > 1:
+        raise ClaimRejected("more than one relation at top level")
+    pos, op = found[0]
+    width = 1 if claim[pos : pos + 2] not in ("==", "<=", ">=", "!=") else 2
+    lhs, rhs = claim[:pos].strip(), claim[pos + width :].strip()
+    if not lhs or not rhs:
+        raise ClaimRejected("a side of the relation is empty")
+    return lhs, op, rhs
+
+
+def _parse_side(text: str) -> tuple[sympy.Expr, sympy.Basic]:
+    """Parse one side of a claim.
+
+    Args:
+        text: Screened sympy-syntax text.
+
+    Returns:
+        ``(value, inert)``: the evaluated expression, and the unevaluated one with every function
+        name bound to an undefined function (where indefinite integrals are found).
+
+    Raises:
+        ClaimRejected: A parse failure or something that is not a scalar expression.
+    """
+    global_dict, local_dict = _namespaces()
+    inert = {
+        name: (sympy.Function(name) if name in _FUNCTION_NAMES or name in ("ln", "abs") else value)
+        for name, value in local_dict.items()
+    }
+    inert_globals = dict(global_dict)
+    inert_globals["factorial"] = sympy.Function("factorial")
+    inert_globals["factorial2"] = sympy.Function("factorial2")
+    try:
+        raw = parse_expr(
+            text,
+            local_dict=inert,
+            global_dict=inert_globals,
+            transformations=_TRANSFORMATIONS,
+            evaluate=False,
+        )
+    except Exception as exc:
+        raise ClaimRejected(f"cannot parse {text!r}: {type(exc).__name__}: {exc}") from None
+    if not isinstance(raw, sympy.Basic):
+        raise ClaimRejected(f"{text!r} is not a scalar expression ({type(raw).__name__})")
+    _guard_numbers(raw)
+    try:
+        try:
+            with _budget(EVALUATE_SHARE):
+                value = parse_expr(
+                    text,
+                    local_dict=dict(local_dict),
+                    global_dict=dict(global_dict),
+                    transformations=_TRANSFORMATIONS,
+                )
+        except _BudgetExceeded:
+            # Too slow (integrate() without a closed form...): keep integrals, sums, products,
+            # limits and derivatives unevaluated, to be compared numerically.
+            value = parse_expr(
+                text,
+                local_dict={**local_dict, **_UNEVALUATED_CALCULUS},
+                global_dict=dict(global_dict),
+                transformations=_TRANSFORMATIONS,
+            )
+    except Exception as exc:
+        raise ClaimRejected(f"cannot evaluate {text!r}: {type(exc).__name__}: {exc}") from None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = sympy.sympify(value)
+    if not isinstance(value, sympy.Expr):
+        raise ClaimRejected(f"{text!r} is not a scalar expression ({type(value).__name__})")
+    return value, raw
