@@ -7,10 +7,11 @@ import sympy
 from .equality import _check_equality
 from .inequality import _check_inequality
 from .integrals import _check_antiderivative, _indefinite_integrals, _plain_integrals
-from .latex import _normalize_latex, _parse_latex_sides, _split_latex_relation, is_latex
+from .latex import _normalize_latex, _parse_latex_sides, is_latex
+from .relation import split_relation
 from .result import _result
 from .screen import ClaimRejected, _screen
-from .syntax import _parse_side, _split_relation
+from .syntax import _parse_side
 
 
 def check_claim(claim: str) -> dict[str, str]:
@@ -37,10 +38,10 @@ def _check_parsed_claim(claim: str, latex: bool) -> dict[str, str]:
     """Parse a claim (sympy syntax or LaTeX) and check its relation."""
     try:
         if latex:
-            lhs_text, op, rhs_text = _split_latex_relation(_normalize_latex(claim))
+            lhs_text, op, rhs_text = split_relation(_normalize_latex(claim), latex=True)
         else:
             _screen(claim)
-            lhs_text, op, rhs_text = _split_relation(claim)
+            lhs_text, op, rhs_text = split_relation(claim, latex=False)
         if op == "!=":
             return _result(claim, "unknown", "skipped", "'!=' claims are not checked")
         if latex:

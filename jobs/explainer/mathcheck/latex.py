@@ -117,63 +117,6 @@ def _normalize_latex(claim: str) -> str:
     return text
 
 
-def _split_latex_relation(text: str) -> tuple[str, str, str]:
-    """Split a normalised LaTeX claim at its single top-level relation.
-
-    Relations inside braces, brackets or parentheses (the ``=`` of ``\\sum_{k=1}``) are left to
-    the parser.
-
-    Args:
-        text: The normalised claim.
-
-    Returns:
-        ``(lhs, op, rhs)`` with ``op`` one of ``== < <= > >= !=``.
-
-    Raises:
-        ClaimRejected: No relation, more than one, an ambiguous ``!=`` or unbalanced brackets.
-    """
-    found: list[tuple[int, int, str]] = []
-    depth = 0
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\":
-            match = _LATEX_COMMAND.match(text, i)
-            end = match.end() if match else i + 1
-            name = match.group(1) if match else ""
-            if depth == 0 and name in _LATEX_RELATIONS:
-                found.append((i, end, _LATEX_RELATIONS[name]))
-            i = max(end, i + 1)
-            continue
-        if ch in "{([":
-            depth += 1
-        elif ch in "})]":
-            depth -= 1
-            if depth < 0:
-                raise ClaimRejected("unbalanced braces, brackets or parentheses")
-        elif depth == 0 and ch == "!" and text[i + 1 : i + 2] == "=":
-            raise ClaimRejected("'!=' is ambiguous in LaTeX (factorial or not equal): write \\neq or n! =")
-        elif depth == 0 and ch in "=<>":
-            two = text[i : i + 2]
-            if two in ("==", "<=", ">="):
-                found.append((i, i + 2, "==" if two == "==" else two))
-                i += 2
-                continue
-            found.append((i, i + 1, "==" if ch == "=" else ch))
-        i += 1
-    if depth != 0:
-        raise ClaimRejected("unbalanced braces, brackets or parentheses")
-    if not found:
-        raise ClaimRejected("no relation (=, <, \\le, >, \\ge) at top level")
-    if len(found) > 1:
-        raise ClaimRejected("more than one relation at top level")
-    start, end, op = found[0]
-    lhs, rhs = text[:start].strip(), text[end:].strip()
-    if not lhs or not rhs:
-        raise ClaimRejected("a side of the relation is empty")
-    return lhs, op, rhs
-
-
 def _parse_latex_side(text: str) -> sympy.Expr:
     """Parse one side of a LaTeX claim with ``parse_latex`` (strict), unevaluated.
 

@@ -1,4 +1,4 @@
-"""Claims in sympy syntax: split at the relation, parse each side with ``parse_expr``."""
+"""Claims in sympy syntax: parse each side with ``parse_expr``, evaluated and inert."""
 
 from __future__ import annotations
 
@@ -23,55 +23,6 @@ _UNEVALUATED_CALCULUS: dict[str, Any] = {
     "limit": sympy.Limit,
     "diff": sympy.Derivative,
 }
-
-
-def _split_relation(claim: str) -> tuple[str, str, str]:
-    """Split a claim at its single top-level relational operator.
-
-    Args:
-        claim: The screened claim text.
-
-    Returns:
-        ``(lhs, op, rhs)`` with ``op`` one of ``== < <= > >= !=``.
-
-    Raises:
-        ClaimRejected: No relation, more than one, or unbalanced parentheses.
-    """
-    found: list[tuple[int, str]] = []
-    depth = 0
-    i = 0
-    while i < len(claim):
-        ch = claim[i]
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth < 0:
-                raise ClaimRejected("unbalanced parentheses")
-        elif ch in "=<>!":
-            two = claim[i : i + 2]
-            op = two if two in ("==", "<=", ">=", "!=") else ch
-            if op == "!":
-                i += 1
-                continue  # factorial notation
-            if depth > 0:
-                raise ClaimRejected("relation inside parentheses")
-            found.append((i, "==" if op == "=" else op))
-            i += len(op)
-            continue
-        i += 1
-    if depth != 0:
-        raise ClaimRejected("unbalanced parentheses")
-    if not found:
-        raise ClaimRejected("no relation (==, <, <=, >, >=) at top level")
-    if len(found) > 1:
-        raise ClaimRejected("more than one relation at top level")
-    pos, op = found[0]
-    width = 1 if claim[pos : pos + 2] not in ("==", "<=", ">=", "!=") else 2
-    lhs, rhs = claim[:pos].strip(), claim[pos + width :].strip()
-    if not lhs or not rhs:
-        raise ClaimRejected("a side of the relation is empty")
-    return lhs, op, rhs
 
 
 def _parse_side(text: str) -> tuple[sympy.Expr, sympy.Basic]:
