@@ -10,7 +10,7 @@ from .integrals import _check_antiderivative, _indefinite_integrals, _plain_inte
 from .latex import _normalize_latex, _parse_latex_sides, is_latex
 from .relation import split_relation
 from .result import _result
-from .screen import ClaimRejected, _screen
+from .screen import CLAIM_TEXT, Rejected, screen_text
 from .syntax import _parse_side
 
 
@@ -40,7 +40,7 @@ def _check_parsed_claim(claim: str, latex: bool) -> dict[str, str]:
         if latex:
             lhs_text, op, rhs_text = split_relation(_normalize_latex(claim), latex=True)
         else:
-            _screen(claim)
+            screen_text(claim, CLAIM_TEXT)
             lhs_text, op, rhs_text = split_relation(claim, latex=False)
         if op == "!=":
             return _result(claim, "unknown", "skipped", "'!=' claims are not checked")
@@ -50,7 +50,7 @@ def _check_parsed_claim(claim: str, latex: bool) -> dict[str, str]:
             (lhs, lhs_inert), (rhs, rhs_inert) = _parse_side(lhs_text), _parse_side(rhs_text)
             inert = (lhs_inert, rhs_inert)
         indefinite = _indefinite_integrals(inert[0]) + _indefinite_integrals(inert[1])
-    except ClaimRejected as exc:
+    except Rejected as exc:
         return _result(claim, "unknown", "rejected", str(exc))
     except RecursionError:
         return _result(claim, "unknown", "rejected", "expression nested too deeply")

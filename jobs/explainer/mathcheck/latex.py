@@ -25,7 +25,7 @@ from typing import Any
 import sympy
 
 from .budget import EVALUATE_SHARE, _budget, _BudgetExceeded
-from .screen import MAX_CLAIM_CHARS, ClaimRejected, _guard_numbers
+from .screen import CLAIM_TREE, MAX_CLAIM_CHARS, Rejected, guard_tree
 
 _LATEX_SAFE_CHARS = re.compile(r"^[A-Za-z0-9 \t\r\n+\-*/^_=<>!().,|{}\[\]\\]*$")
 _LATEX_COMMAND = re.compile(r"\\([A-Za-z]+|[^A-Za-z]?)")
@@ -81,39 +81,39 @@ def _normalize_latex(claim: str) -> str:
         The normalised text.
 
     Raises:
-        ClaimRejected: Why the claim is not parsed: too long, characters or commands outside the
+        Rejected: Why the claim is not parsed: too long, characters or commands outside the
             allowlist, or notation ``parse_latex`` would misread.
     """
     if len(claim) > MAX_CLAIM_CHARS:
-        raise ClaimRejected(f"claim longer than {MAX_CLAIM_CHARS} characters")
+        raise Rejected(f"claim longer than {MAX_CLAIM_CHARS} characters")
     text = claim.strip()
     for delimiter in ("$$", "$"):
         if len(text) > 2 * len(delimiter) and text.startswith(delimiter) and text.endswith(delimiter):
             text = text[len(delimiter) : -len(delimiter)].strip()
             break
     if not text:
-        raise ClaimRejected("empty claim")
+        raise Rejected("empty claim")
     if not _LATEX_SAFE_CHARS.match(text):
         bad = sorted({ch for ch in text if not _LATEX_SAFE_CHARS.match(ch)})
-        raise ClaimRejected(f"claim contains characters outside the LaTeX allowlist: {''.join(bad)!r}")
+        raise Rejected(f"claim contains characters outside the LaTeX allowlist: {''.join(bad)!r}")
     if "\\\\" in text:
-        raise ClaimRejected("claim contains a line break (\\\\)")
+        raise Rejected("claim contains a line break (\\\\)")
     for name in _LATEX_COMMAND.findall(text):
         if name in _LATEX_BANNED:
-            raise ClaimRejected(f"LaTeX command \\{name} is not allowed")
+            raise Rejected(f"LaTeX command \\{name} is not allowed")
     text = _LATEX_ROMAN.sub(r"\1", text)
     text = _LATEX_DROPPED.sub(" ", text)
     text = _LATEX_SPACES.sub(" ", text)
     for name in _LATEX_COMMAND.findall(text):
         if not name:
-            raise ClaimRejected("claim ends with a backslash")
+            raise Rejected("claim ends with a backslash")
         if name not in _LATEX_COMMANDS:
-            raise ClaimRejected(f"unsupported LaTeX command \\{name}")
+            raise Rejected(f"unsupported LaTeX command \\{name}")
     if _LATEX_LONG_SCRIPT.search(text):
-        raise ClaimRejected("ambiguous unbraced script such as x^12: write x^{12}")
+        raise Rejected("ambiguous unbraced script such as x^12: write x^{12}")
     text = _LATEX_SHORT_SCRIPT.sub(r"\1{\2}", text)
     if _LATEX_SPACED_DIGITS.search(text):
-        raise ClaimRejected("digits separated only by spaces (the parser would join them)")
+        raise Rejected("digits separated only by spaces (the parser would join them)")
     return text
 
 
@@ -121,22 +121,22 @@ def _parse_latex_side(text: str) -> sympy.Expr:
     """Parse one side of a LaTeX claim with ``parse_latex`` (strict), unevaluated.
 
     Raises:
-        ClaimRejected: A parse failure or something that is not a scalar expression.
+        Rejected: A parse failure or something that is not a scalar expression.
     """
     try:
         from sympy.parsing.latex import parse_latex
     except ImportError as exc:  # pragma: no cover - sympy always ships it
-        raise ClaimRejected(f"LaTeX parsing unavailable: {exc}") from None
+        raise Rejected(f"LaTeX parsing unavailable: {exc}") from None
     try:
         raw = parse_latex(text, strict=True)
     except ImportError as exc:
-        raise ClaimRejected(f"LaTeX parsing unavailable (antlr4-python3-runtime 4.11): {exc}") from None
+        raise Rejected(f"LaTeX parsing unavailable (antlr4-python3-runtime 4.11): {exc}") from None
     except Exception as exc:
         lines = str(exc).strip().splitlines()
         reason = lines[0] if lines else type(exc).__name__
-        raise ClaimRejected(f"cannot parse LaTeX {text!r}: {reason}") from None
+        raise Rejected(f"cannot parse LaTeX {text!r}: {reason}") from None
     if not isinstance(raw, sympy.Expr):
-        raise ClaimRejected(f"LaTeX {text!r} is not a scalar expression ({type(raw).__name__})")
+        raise Rejected(f"LaTeX {text!r} is not a scalar expression ({type(raw).__name__})")
     return raw
 
 
@@ -158,7 +158,7 @@ def _check_latex_symbols(expr: sympy.Basic) -> None:
     """Reject symbols ``parse_latex`` makes of notation it does not know (``dx`` of ``d^2/dx^2``).
 
     Raises:
-        ClaimRejected: A symbol that is not a letter or a Greek letter, with an optional subscript.
+        Rejected: A symbol that is not a letter or a Greek letter, with an optional subscript.
     """
     for symbol in expr.atoms(sympy.Symbol):
         name = symbol.name
@@ -167,7 +167,7 @@ def _check_latex_symbols(expr: sympy.Basic) -> None:
         match = _LATEX_SYMBOL.match(name)
         base = match.group(1) if match else ""
         if not (len(base) == 1 or base in _LATEX_GREEK or base == "pi"):
-            raise ClaimRejected(f"unsupported LaTeX notation (read as the symbol {name!r})")
+            raise Rejected(f"unsupported LaTeX notation (read as the symbol {name!r})")
 
 
 def _latex_rewrite(node: sympy.Basic, constants: dict[str, sympy.Basic]) -> sympy.Basic:
@@ -177,7 +177,7 @@ def _latex_rewrite(node: sympy.Basic, constants: dict[str, sympy.Basic]) -> symp
     function) becomes the product ``n*(n+1)``; ``max``, ``min`` and ``Gamma`` become sympy's.
 
     Raises:
-        ClaimRejected: An undefined function of another name or with several arguments.
+        Rejected: An undefined function of another name or with several arguments.
     """
     if isinstance(node, sympy.Symbol):
         return constants.get(node.name, node)
@@ -190,7 +190,7 @@ def _latex_rewrite(node: sympy.Basic, constants: dict[str, sympy.Basic]) -> symp
             return _LATEX_FUNCTIONS[name](*args)
         if len(name) == 1 and len(args) == 1:
             return sympy.Mul(constants.get(name, sympy.Symbol(name)), args[0])
-        raise ClaimRejected(f"unsupported function {name}(...) in LaTeX")
+        raise Rejected(f"unsupported function {name}(...) in LaTeX")
     return node.func(*args)
 
 
@@ -213,7 +213,7 @@ def _parse_latex_sides(lhs_text: str, rhs_text: str) -> tuple[sympy.Expr, sympy.
         products and limits done where sympy can), and the rewritten unevaluated ones.
 
     Raises:
-        ClaimRejected: A parse failure, unsupported notation or an unbounded numeric computation.
+        Rejected: A parse failure, unsupported notation or an unbounded numeric computation.
     """
     raws = [_parse_latex_side(lhs_text), _parse_latex_side(rhs_text)]
     for raw in raws:
@@ -228,7 +228,7 @@ def _parse_latex_sides(lhs_text: str, rhs_text: str) -> tuple[sympy.Expr, sympy.
         inert = [_latex_rewrite(raw, constants) for raw in raws]
     values: list[sympy.Expr] = []
     for text, expr in zip((lhs_text, rhs_text), inert, strict=True):
-        _guard_numbers(expr)
+        guard_tree(expr, CLAIM_TREE)
         try:
             with _budget(EVALUATE_SHARE):
                 value = expr.doit()
@@ -238,6 +238,6 @@ def _parse_latex_sides(lhs_text: str, rhs_text: str) -> tuple[sympy.Expr, sympy.
             # Too slow, or e.g. a two-sided limit whose sides differ: left unevaluated.
             value = _rebuild(expr)
         if not isinstance(value, sympy.Expr):
-            raise ClaimRejected(f"LaTeX {text!r} is not a scalar expression ({type(value).__name__})")
+            raise Rejected(f"LaTeX {text!r} is not a scalar expression ({type(value).__name__})")
         values.append(value)
     return values[0], values[1], (inert[0], inert[1])

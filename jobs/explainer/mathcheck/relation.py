@@ -9,7 +9,7 @@ rejects a top-level ``!=``, which could be ``n! =``.
 from __future__ import annotations
 
 from .latex import _LATEX_COMMAND, _LATEX_RELATIONS
-from .screen import ClaimRejected
+from .screen import Rejected
 
 
 def split_relation(text: str, *, latex: bool) -> tuple[str, str, str]:
@@ -23,7 +23,7 @@ def split_relation(text: str, *, latex: bool) -> tuple[str, str, str]:
         ``(lhs, op, rhs)`` with ``op`` one of ``== < <= > >= !=``.
 
     Raises:
-        ClaimRejected: No relation, more than one, an empty side or unbalanced brackets; in sympy
+        Rejected: No relation, more than one, an empty side or unbalanced brackets; in sympy
             syntax a relation inside parentheses, in LaTeX an ambiguous ``!=``.
     """
     brackets = "braces, brackets or parentheses" if latex else "parentheses"
@@ -45,7 +45,7 @@ def split_relation(text: str, *, latex: bool) -> tuple[str, str, str]:
         elif ch in "})]":
             depth -= 1
             if depth < 0:
-                raise ClaimRejected(f"unbalanced {brackets}")
+                raise Rejected(f"unbalanced {brackets}")
         elif ch in "=<>!":
             two = text[i : i + 2]
             op = two if two in ("==", "<=", ">=", "!=") else ch
@@ -54,11 +54,11 @@ def split_relation(text: str, *, latex: bool) -> tuple[str, str, str]:
                 continue
             if depth > 0:
                 if not latex:
-                    raise ClaimRejected("relation inside parentheses")
+                    raise Rejected("relation inside parentheses")
                 i += 1
                 continue
             if latex and op == "!=":
-                raise ClaimRejected(
+                raise Rejected(
                     "'!=' is ambiguous in LaTeX (factorial or not equal): write \\neq or n! ="
                 )
             found.append((i, i + len(op), "==" if op == "=" else op))
@@ -66,14 +66,14 @@ def split_relation(text: str, *, latex: bool) -> tuple[str, str, str]:
             continue
         i += 1
     if depth != 0:
-        raise ClaimRejected(f"unbalanced {brackets}")
+        raise Rejected(f"unbalanced {brackets}")
     if not found:
         relations = "=, <, \\le, >, \\ge" if latex else "==, <, <=, >, >="
-        raise ClaimRejected(f"no relation ({relations}) at top level")
+        raise Rejected(f"no relation ({relations}) at top level")
     if len(found) > 1:
-        raise ClaimRejected("more than one relation at top level")
+        raise Rejected("more than one relation at top level")
     start, end, op = found[0]
     lhs, rhs = text[:start].strip(), text[end:].strip()
     if not lhs or not rhs:
-        raise ClaimRejected("a side of the relation is empty")
+        raise Rejected("a side of the relation is empty")
     return lhs, op, rhs

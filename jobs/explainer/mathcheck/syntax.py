@@ -13,7 +13,7 @@ from sympy.parsing.sympy_parser import (
 )
 
 from .budget import EVALUATE_SHARE, _budget, _BudgetExceeded
-from .screen import _FUNCTION_NAMES, ClaimRejected, _guard_numbers, _namespaces
+from .screen import _FUNCTION_NAMES, CLAIM_TREE, Rejected, claim_namespaces, guard_tree
 
 _TRANSFORMATIONS = (*standard_transformations, implicit_multiplication, convert_xor)
 _UNEVALUATED_CALCULUS: dict[str, Any] = {
@@ -36,9 +36,9 @@ def _parse_side(text: str) -> tuple[sympy.Expr, sympy.Basic]:
         name bound to an undefined function (where indefinite integrals are found).
 
     Raises:
-        ClaimRejected: A parse failure or something that is not a scalar expression.
+        Rejected: A parse failure or something that is not a scalar expression.
     """
-    global_dict, local_dict = _namespaces()
+    global_dict, local_dict = claim_namespaces()
     inert = {
         name: (sympy.Function(name) if name in _FUNCTION_NAMES or name in ("ln", "abs") else value)
         for name, value in local_dict.items()
@@ -55,10 +55,10 @@ def _parse_side(text: str) -> tuple[sympy.Expr, sympy.Basic]:
             evaluate=False,
         )
     except Exception as exc:
-        raise ClaimRejected(f"cannot parse {text!r}: {type(exc).__name__}: {exc}") from None
+        raise Rejected(f"cannot parse {text!r}: {type(exc).__name__}: {exc}") from None
     if not isinstance(raw, sympy.Basic):
-        raise ClaimRejected(f"{text!r} is not a scalar expression ({type(raw).__name__})")
-    _guard_numbers(raw)
+        raise Rejected(f"{text!r} is not a scalar expression ({type(raw).__name__})")
+    guard_tree(raw, CLAIM_TREE)
     try:
         try:
             with _budget(EVALUATE_SHARE):
@@ -78,9 +78,9 @@ def _parse_side(text: str) -> tuple[sympy.Expr, sympy.Basic]:
                 transformations=_TRANSFORMATIONS,
             )
     except Exception as exc:
-        raise ClaimRejected(f"cannot evaluate {text!r}: {type(exc).__name__}: {exc}") from None
+        raise Rejected(f"cannot evaluate {text!r}: {type(exc).__name__}: {exc}") from None
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = sympy.sympify(value)
     if not isinstance(value, sympy.Expr):
-        raise ClaimRejected(f"{text!r} is not a scalar expression ({type(value).__name__})")
+        raise Rejected(f"{text!r} is not a scalar expression ({type(value).__name__})")
     return value, raw
