@@ -9,10 +9,9 @@ time limit.
 from __future__ import annotations
 
 import contextlib
-import signal
 import time
-from collections.abc import Iterator
-from typing import Any
+
+from .deadline import time_limit
 
 # Shares of a claim's time limit (from the start of its child) for symbolic work: evaluating the
 # sides (integrate, doit...; past it they stay unevaluated, Integral, Sum..., and are compared
@@ -22,41 +21,32 @@ EVALUATE_SHARE = 0.5
 SIMPLIFY_SHARE = 0.75
 DECIDE_SHARE = 0.9
 
-
-class _BudgetExceeded(BaseException):
-    """Symbolic work ran past its share of the time limit (a BaseException, so that sympy's
-    own ``except Exception`` blocks do not swallow it)."""
-
-
 # (start, time limit) of the claim checked in this process (time.monotonic()); set only in a forked
 # checker child.
-_child_clock: tuple[float, float] | None = None
+_clock: tuple[float, float] | None = None
 
 
-@contextlib.contextmanager
-def _budget(share: float) -> Iterator[None]:
-    """Interrupt the block with :class:`_BudgetExceeded` once ``share`` of the claim's time limit
-    has passed.
+def start_clock(timeout: float) -> None:
+    """Start the clock of the claim this process checks (in a forked checker child).
 
-    A no-op outside a checker child (:func:`check_claim` in the caller's process) or without
-    ``signal.setitimer``.
+    Args:
+        timeout: The claim's time limit in seconds, from now.
     """
-    clock = _child_clock
-    if clock is None or not hasattr(signal, "setitimer"):
-        yield
-        return
-    deadline = clock[0] + share * clock[1]
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise _BudgetExceeded
+    global _clock
+    _clock = (time.monotonic(), timeout)
 
-    def interrupt(signum: int, frame: Any) -> None:
-        raise _BudgetExceeded
 
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, remaining)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+def time_share(share: float) -> contextlib.AbstractContextManager[None]:
+    """Interrupt the block with :class:`.deadline.OutOfTime` once ``share`` of the claim's time
+    limit has passed (at once when it already has).
+
+    Args:
+        share: The fraction of the time limit, counted from :func:`start_clock`.
+
+    Returns:
+        A context manager for one ``with`` statement; it does nothing outside a checker child.
+    """
+    if _clock is None:
+        return contextlib.nullcontext()
+    start, timeout = _clock
+    return time_limit(start + share * timeout - time.monotonic())

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import sympy
 
-from .budget import SIMPLIFY_SHARE, _budget, _BudgetExceeded
+from .budget import SIMPLIFY_SHARE, time_share
+from .deadline import OutOfTime
 from .numeric import _DIGITS, _finite_value, _fmt_point, _fmt_value, _sample_points, _tolerance
 from .result import _result
 
@@ -82,9 +83,9 @@ def _check_equality(claim: str, lhs: sympy.Expr, rhs: sympy.Expr) -> dict[str, s
         return _result(claim, "verified", "symbolic", "lhs - rhs == 0")
     if not difference.has(sympy.oo, -sympy.oo, sympy.zoo):
         try:
-            with _budget(SIMPLIFY_SHARE):
+            with time_share(SIMPLIFY_SHARE):
                 simplified = sympy.simplify(difference)
-        except _BudgetExceeded:
+        except OutOfTime:
             simplified = difference
         if simplified == 0:
             return _result(claim, "verified", "symbolic", "simplify(lhs - rhs) == 0")

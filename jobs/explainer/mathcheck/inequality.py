@@ -16,7 +16,8 @@ from typing import Any
 
 import sympy
 
-from .budget import DECIDE_SHARE, _budget, _BudgetExceeded
+from .budget import DECIDE_SHARE, time_share
+from .deadline import OutOfTime
 from .numeric import _DIGITS, _fmt_point, _real_value, _sample_points, _tolerance
 from .result import _result
 from .univariate import _sign, _study_univariate
@@ -101,11 +102,11 @@ def _check_inequality(claim: str, lhs: sympy.Expr, rhs: sympy.Expr, op: str) -> 
         return _result(claim, "unknown", "exact", "sympy cannot decide the relation")
     real = {s: sympy.Dummy(s.name, real=True) for s in symbols}
     try:
-        with _budget(DECIDE_SHARE):
+        with time_share(DECIDE_SHARE):
             decided = _decide_sign(lhs.xreplace(real) - rhs.xreplace(real), op)
             if decided is None:
                 decided = relation(lhs.xreplace(real), rhs.xreplace(real))
-    except (Exception, _BudgetExceeded):  # not comparable (TypeError), or sympy gave up
+    except (Exception, OutOfTime):  # not comparable (TypeError), or sympy gave up
         decided = None
     if decided is sympy.true:
         return _result(claim, "verified", "symbolic", "holds for all real values of its symbols")
@@ -127,11 +128,11 @@ def _check_inequality(claim: str, lhs: sympy.Expr, rhs: sympy.Expr, op: str) -> 
             )
     difference = lhs.xreplace(real) - rhs.xreplace(real)
     try:
-        with _budget(DECIDE_SHARE):
+        with time_share(DECIDE_SHARE):
             if _bound_by_intervals(difference, list(real.values()), op):
                 return _result(claim, "verified", "intervals", "interval arithmetic over all real values")
             decision = _study_univariate(difference, real[symbols[0]], op) if len(symbols) == 1 else None
-    except (Exception, _BudgetExceeded):  # sympy could not study it (NotImplementedError...)
+    except (Exception, OutOfTime):  # sympy could not study it (NotImplementedError...)
         decision = None
     if decision is not None:
         status, detail = decision

@@ -24,7 +24,8 @@ from typing import Any
 
 import sympy
 
-from .budget import EVALUATE_SHARE, _budget, _BudgetExceeded
+from .budget import EVALUATE_SHARE, time_share
+from .deadline import OutOfTime
 from .screen import CLAIM_TREE, MAX_CLAIM_CHARS, Rejected, guard_tree
 
 _LATEX_SAFE_CHARS = re.compile(r"^[A-Za-z0-9 \t\r\n+\-*/^_=<>!().,|{}\[\]\\]*$")
@@ -230,11 +231,11 @@ def _parse_latex_sides(lhs_text: str, rhs_text: str) -> tuple[sympy.Expr, sympy.
     for text, expr in zip((lhs_text, rhs_text), inert, strict=True):
         guard_tree(expr, CLAIM_TREE)
         try:
-            with _budget(EVALUATE_SHARE):
+            with time_share(EVALUATE_SHARE):
                 value = expr.doit()
         except (RecursionError, MemoryError):
             raise
-        except (Exception, _BudgetExceeded):
+        except (Exception, OutOfTime):
             # Too slow, or e.g. a two-sided limit whose sides differ: left unevaluated.
             value = _rebuild(expr)
         if not isinstance(value, sympy.Expr):

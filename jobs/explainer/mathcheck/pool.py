@@ -94,7 +94,7 @@ def _check_in_child(claim: str, timeout: float) -> dict[str, str]:
 def _child_main(sender: Any, claim: str, timeout: float) -> None:
     """Entry point of the forked checker: limit memory and symbolic evaluation time, check, send
     the result."""
-    budget._child_clock = (time.monotonic(), timeout)
+    budget.start_clock(timeout)
     try:
         import resource
 

@@ -12,7 +12,8 @@ from sympy.parsing.sympy_parser import (
     standard_transformations,
 )
 
-from .budget import EVALUATE_SHARE, _budget, _BudgetExceeded
+from .budget import EVALUATE_SHARE, time_share
+from .deadline import OutOfTime
 from .screen import _FUNCTION_NAMES, CLAIM_TREE, Rejected, claim_namespaces, guard_tree
 
 _TRANSFORMATIONS = (*standard_transformations, implicit_multiplication, convert_xor)
@@ -61,14 +62,14 @@ def _parse_side(text: str) -> tuple[sympy.Expr, sympy.Basic]:
     guard_tree(raw, CLAIM_TREE)
     try:
         try:
-            with _budget(EVALUATE_SHARE):
+            with time_share(EVALUATE_SHARE):
                 value = parse_expr(
                     text,
                     local_dict=dict(local_dict),
                     global_dict=dict(global_dict),
                     transformations=_TRANSFORMATIONS,
                 )
-        except _BudgetExceeded:
+        except OutOfTime:
             # Too slow (integrate() without a closed form...): keep integrals, sums, products,
             # limits and derivatives unevaluated, to be compared numerically.
             value = parse_expr(
