@@ -8,7 +8,7 @@ import math
 import sys
 
 from .pool import DEFAULT_TIMEOUT, check_claims
-from .result import _result
+from .result import record
 
 
 def main() -> int:
@@ -37,7 +37,7 @@ def main() -> int:
     checked = iter(check_claims(strings, float(timeout)))
     results = [
         next(checked) if isinstance(claim, str)
-        else _result(json.dumps(claim), "unknown", "rejected", "claim is not a string")
+        else record(json.dumps(claim), "unknown", "rejected", "claim is not a string")
         for claim in claims
     ]
     json.dump({"results": results}, sys.stdout)

@@ -15,8 +15,8 @@ import sympy
 
 from .budget import SIMPLIFY_SHARE, time_share
 from .deadline import OutOfTime
-from .numeric import _DIGITS, _finite_value, _fmt_point, _fmt_value, _sample_points, _tolerance
-from .result import _result
+from .numeric import DIGITS, finite_value, fmt_point, fmt_value, sample_points, tolerance
+from .result import record
 
 _MIN_AGREEING_POINTS = 3
 
@@ -37,25 +37,25 @@ def _check_order_equality(claim: str, lhs: sympy.Expr, rhs: sympy.Expr) -> dict[
     """
     orders = [o for o in (lhs.getO(), rhs.getO()) if o is not None]
     if not orders:
-        return _result(claim, "unknown", "series", "O() term not at top level")
+        return record(claim, "unknown", "series", "O() term not at top level")
     weakest = orders[0]
     for other in orders[1:]:
         if other.variables != weakest.variables or other.point != weakest.point:
-            return _result(claim, "unknown", "series", "O() terms at different points")
+            return record(claim, "unknown", "series", "O() terms at different points")
         if weakest.contains(other):
             continue
         if other.contains(weakest):
             weakest = other
         else:
-            return _result(claim, "unknown", "series", "O() terms cannot be compared")
+            return record(claim, "unknown", "series", "O() terms cannot be compared")
     difference = sympy.expand(lhs.removeO() - rhs.removeO()) + weakest
     rest = difference.removeO()
     if rest == 0 or sympy.simplify(rest) == 0:
-        return _result(claim, "verified", "series", f"equal up to {weakest}")
-    return _result(claim, "refuted", "series", f"sides differ by {rest} before {weakest}")
+        return record(claim, "verified", "series", f"equal up to {weakest}")
+    return record(claim, "refuted", "series", f"sides differ by {rest} before {weakest}")
 
 
-def _check_equality(claim: str, lhs: sympy.Expr, rhs: sympy.Expr) -> dict[str, str]:
+def check_equality(claim: str, lhs: sympy.Expr, rhs: sympy.Expr) -> dict[str, str]:
     """Check ``lhs == rhs``.
 
     Args:
@@ -67,20 +67,20 @@ def _check_equality(claim: str, lhs: sympy.Expr, rhs: sympy.Expr) -> dict[str, s
         The result record.
     """
     if lhs.has(sympy.nan) or rhs.has(sympy.nan):
-        return _result(claim, "unknown", "symbolic", "a side is undefined (nan)")
+        return record(claim, "unknown", "symbolic", "a side is undefined (nan)")
     if lhs.has(sympy.Order) or rhs.has(sympy.Order):
         return _check_order_equality(claim, lhs, rhs)
     if lhs == rhs:
         shown = str(lhs) if len(str(lhs)) <= 80 else str(lhs)[:77] + "..."
-        return _result(claim, "verified", "symbolic", f"both sides evaluate to {shown}")
+        return record(claim, "verified", "symbolic", f"both sides evaluate to {shown}")
     infinities = (sympy.oo, -sympy.oo, sympy.zoo)
     if lhs in infinities or rhs in infinities:
         if lhs.is_number and rhs.is_number and sympy.zoo not in (lhs, rhs):
-            return _result(claim, "refuted", "exact", f"{lhs} != {rhs}")
-        return _result(claim, "unknown", "symbolic", "infinite values that cannot be compared")
+            return record(claim, "refuted", "exact", f"{lhs} != {rhs}")
+        return record(claim, "unknown", "symbolic", "infinite values that cannot be compared")
     difference = lhs - rhs
     if difference == 0:
-        return _result(claim, "verified", "symbolic", "lhs - rhs == 0")
+        return record(claim, "verified", "symbolic", "lhs - rhs == 0")
     if not difference.has(sympy.oo, -sympy.oo, sympy.zoo):
         try:
             with time_share(SIMPLIFY_SHARE):
@@ -88,39 +88,39 @@ def _check_equality(claim: str, lhs: sympy.Expr, rhs: sympy.Expr) -> dict[str, s
         except OutOfTime:
             simplified = difference
         if simplified == 0:
-            return _result(claim, "verified", "symbolic", "simplify(lhs - rhs) == 0")
+            return record(claim, "verified", "symbolic", "simplify(lhs - rhs) == 0")
     if difference.is_Rational:
-        return _result(claim, "refuted", "exact", f"lhs - rhs == {difference}")
-    tol = _tolerance(lhs, rhs)
+        return record(claim, "refuted", "exact", f"lhs - rhs == {difference}")
+    tol = tolerance(lhs, rhs)
     symbols = sorted(difference.free_symbols, key=lambda s: s.name)
-    points = list(_sample_points(symbols)) if symbols else [{}]
+    points = list(sample_points(symbols)) if symbols else [{}]
     agreeing = 0
     for subs in points:
         # Compared as complex values: a side that leaves the reals where the other does not (e.g.
         # log(x**2) vs 2*log(x) at x = -1) is a counterexample, not a point to skip.
-        left, right = _finite_value(lhs, subs), _finite_value(rhs, subs)
+        left, right = finite_value(lhs, subs), finite_value(rhs, subs)
         if left is None or right is None:
             continue
-        scale = max(sympy.Float(1, _DIGITS), *(abs(v) for v in (*left, *right)))
+        scale = max(sympy.Float(1, DIGITS), *(abs(v) for v in (*left, *right)))
         if max(abs(left[0] - right[0]), abs(left[1] - right[1])) > tol * scale:
-            where = f" at {_fmt_point(subs)}" if subs else ""
-            return _result(
+            where = f" at {fmt_point(subs)}" if subs else ""
+            return record(
                 claim,
                 "refuted",
                 "numeric",
-                f"lhs = {_fmt_value(left)}, rhs = {_fmt_value(right)}{where}",
+                f"lhs = {fmt_value(left)}, rhs = {fmt_value(right)}{where}",
             )
         agreeing += 1
     if not symbols and agreeing:
-        return _result(claim, "verified", "numeric",
-                       f"sides agree within relative tolerance {float(tol):g} at {_DIGITS} digits")
+        return record(claim, "verified", "numeric",
+                      f"sides agree within relative tolerance {float(tol):g} at {DIGITS} digits")
     if agreeing >= _MIN_AGREEING_POINTS:
-        return _result(
+        return record(
             claim,
             "verified",
             "numeric",
             f"simplify did not reach 0; sides agree at {agreeing} of {len(points)} sample points",
         )
     if agreeing:
-        return _result(claim, "unknown", "numeric", f"only {agreeing} sample points evaluable")
-    return _result(claim, "unknown", "numeric", "no sample point could be evaluated")
+        return record(claim, "unknown", "numeric", f"only {agreeing} sample points evaluable")
+    return record(claim, "unknown", "numeric", "no sample point could be evaluated")

@@ -18,9 +18,9 @@ import sympy
 
 from .budget import DECIDE_SHARE, time_share
 from .deadline import OutOfTime
-from .numeric import _DIGITS, _fmt_point, _real_value, _sample_points, _tolerance
-from .result import _result
-from .univariate import _sign, _study_univariate
+from .numeric import DIGITS, fmt_point, real_value, sample_points, tolerance
+from .result import record
+from .univariate import sign_of, study_univariate
 
 _RELATIONS: dict[str, Callable[[Any, Any], Any]] = {
     "<": sympy.Lt,
@@ -65,7 +65,7 @@ def _decide_sign(difference: sympy.Expr, op: str) -> Any:
     return None
 
 
-def _check_inequality(claim: str, lhs: sympy.Expr, rhs: sympy.Expr, op: str) -> dict[str, str]:
+def check_inequality(claim: str, lhs: sympy.Expr, rhs: sympy.Expr, op: str) -> dict[str, str]:
     """Check ``lhs op rhs`` for an order relation.
 
     Args:
@@ -78,7 +78,7 @@ def _check_inequality(claim: str, lhs: sympy.Expr, rhs: sympy.Expr, op: str) -> 
         The result record.
     """
     if lhs.has(sympy.nan) or rhs.has(sympy.nan):
-        return _result(claim, "unknown", "symbolic", "a side is undefined (nan)")
+        return record(claim, "unknown", "symbolic", "a side is undefined (nan)")
     symbols = sorted((lhs - rhs).free_symbols, key=lambda s: s.name)
     relation = _RELATIONS[op]
     if not symbols:
@@ -87,19 +87,19 @@ def _check_inequality(claim: str, lhs: sympy.Expr, rhs: sympy.Expr, op: str) -> 
         try:
             decided = relation(lhs, rhs)
         except TypeError as exc:
-            return _result(claim, "unknown", "exact", f"not comparable: {exc}")
+            return record(claim, "unknown", "exact", f"not comparable: {exc}")
         if decided is sympy.true:
-            return _result(claim, "verified", "exact", "sympy evaluates the relation to True")
+            return record(claim, "verified", "exact", "sympy evaluates the relation to True")
         if decided is sympy.false:
-            return _result(claim, "refuted", "exact", "sympy evaluates the relation to False")
-        left, right = _real_value(lhs, {}), _real_value(rhs, {})
+            return record(claim, "refuted", "exact", "sympy evaluates the relation to False")
+        left, right = real_value(lhs, {}), real_value(rhs, {})
         if left is not None and right is not None:
-            margin = _tolerance(lhs, rhs) * max(sympy.Float(1, _DIGITS), abs(left), abs(right))
+            margin = tolerance(lhs, rhs) * max(sympy.Float(1, DIGITS), abs(left), abs(right))
             if abs(left - right) > margin:
                 holds = _PYTHON_RELATIONS[op](left, right)
-                return _result(claim, "verified" if holds else "refuted", "numeric",
-                               f"lhs = {sympy.N(left, 15)}, rhs = {sympy.N(right, 15)}")
-        return _result(claim, "unknown", "exact", "sympy cannot decide the relation")
+                return record(claim, "verified" if holds else "refuted", "numeric",
+                              f"lhs = {sympy.N(left, 15)}, rhs = {sympy.N(right, 15)}")
+        return record(claim, "unknown", "exact", "sympy cannot decide the relation")
     real = {s: sympy.Dummy(s.name, real=True) for s in symbols}
     try:
         with time_share(DECIDE_SHARE):
@@ -109,39 +109,39 @@ def _check_inequality(claim: str, lhs: sympy.Expr, rhs: sympy.Expr, op: str) -> 
     except (Exception, OutOfTime):  # not comparable (TypeError), or sympy gave up
         decided = None
     if decided is sympy.true:
-        return _result(claim, "verified", "symbolic", "holds for all real values of its symbols")
+        return record(claim, "verified", "symbolic", "holds for all real values of its symbols")
     if decided is sympy.false:
-        return _result(claim, "refuted", "symbolic", "fails for all real values of its symbols")
+        return record(claim, "refuted", "symbolic", "fails for all real values of its symbols")
     compare = _PYTHON_RELATIONS[op]
     evaluated = 0
-    for subs in _sample_points(symbols):
-        left, right = _real_value(lhs, subs), _real_value(rhs, subs)
+    for subs in sample_points(symbols):
+        left, right = real_value(lhs, subs), real_value(rhs, subs)
         if left is None or right is None:
             continue
         evaluated += 1
         if not compare(left, right):
-            return _result(
+            return record(
                 claim,
                 "refuted",
                 "numeric",
-                f"lhs = {sympy.N(left, 15)}, rhs = {sympy.N(right, 15)} at {_fmt_point(subs)}",
+                f"lhs = {sympy.N(left, 15)}, rhs = {sympy.N(right, 15)} at {fmt_point(subs)}",
             )
     difference = lhs.xreplace(real) - rhs.xreplace(real)
     try:
         with time_share(DECIDE_SHARE):
             if _bound_by_intervals(difference, list(real.values()), op):
-                return _result(claim, "verified", "intervals", "interval arithmetic over all real values")
-            decision = _study_univariate(difference, real[symbols[0]], op) if len(symbols) == 1 else None
+                return record(claim, "verified", "intervals", "interval arithmetic over all real values")
+            decision = study_univariate(difference, real[symbols[0]], op) if len(symbols) == 1 else None
     except (Exception, OutOfTime):  # sympy could not study it (NotImplementedError...)
         decision = None
     if decision is not None:
         status, detail = decision
-        return _result(claim, status, "analysis", detail)
+        return record(claim, status, "analysis", detail)
     if evaluated:
-        return _result(
+        return record(
             claim, "unknown", "numeric", f"holds at {evaluated} sampled points, not proven"
         )
-    return _result(claim, "unknown", "numeric", "no sample point could be evaluated")
+    return record(claim, "unknown", "numeric", "no sample point could be evaluated")
 
 
 def _total_on_reals(expr: sympy.Basic) -> bool:
@@ -176,5 +176,5 @@ def _bound_by_intervals(difference: sympy.Expr, symbols: list[sympy.Symbol], op:
     bound = difference.subs({s: everything for s in symbols})
     if not isinstance(bound, sympy.AccumBounds):
         return False
-    sign = _sign(bound.min)
+    sign = sign_of(bound.min)
     return sign is not None and (sign > 0 or (sign == 0 and op == ">="))

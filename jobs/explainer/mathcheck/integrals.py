@@ -13,7 +13,7 @@ from typing import Any
 
 import sympy
 
-from .equality import _check_equality
+from .equality import check_equality
 
 
 def _integral_parts(node: sympy.Basic) -> list[tuple[Any, ...]] | None:
@@ -30,7 +30,7 @@ def _integral_parts(node: sympy.Basic) -> list[tuple[Any, ...]] | None:
     return None
 
 
-def _indefinite_integrals(node: sympy.Basic, inside: bool = False) -> list[sympy.Symbol | None]:
+def indefinite_integrals(node: sympy.Basic, inside: bool = False) -> list[sympy.Symbol | None]:
     """The variables of the indefinite integrals in an unevaluated expression.
 
     Args:
@@ -55,11 +55,11 @@ def _indefinite_integrals(node: sympy.Basic, inside: bool = False) -> list[sympy
             found.append(variable if isinstance(variable, sympy.Symbol) else None)
             here = True
     for arg in node.args:
-        found.extend(_indefinite_integrals(arg, inside or here))
+        found.extend(indefinite_integrals(arg, inside or here))
     return found
 
 
-def _plain_integrals(expr: sympy.Expr) -> sympy.Expr:
+def plain_integrals(expr: sympy.Expr) -> sympy.Expr:
     """Replace the ``NonElementaryIntegral`` that ``integrate`` may return (which ``evalf`` leaves
     unevaluated) by a plain ``Integral``."""
     from sympy.integrals.risch import NonElementaryIntegral
@@ -70,11 +70,11 @@ def _plain_integrals(expr: sympy.Expr) -> sympy.Expr:
     return expr.xreplace({node: sympy.Integral(*node.args) for node in found})
 
 
-def _check_antiderivative(claim: str, lhs: sympy.Expr, rhs: sympy.Expr, x: sympy.Symbol) -> dict[str, str]:
+def check_antiderivative(claim: str, lhs: sympy.Expr, rhs: sympy.Expr, x: sympy.Symbol) -> dict[str, str]:
     """Check an equality with indefinite integrals in ``x`` up to a constant: compare the derivatives
     of both sides with respect to ``x`` (a real variable)."""
     real = sympy.Dummy(x.name, real=True)
     derivatives = [sympy.diff(side.xreplace({x: real}), real).xreplace({real: x}) for side in (lhs, rhs)]
-    result = _check_equality(claim, derivatives[0], derivatives[1])
+    result = check_equality(claim, derivatives[0], derivatives[1])
     result["detail"] = f"indefinite integral, up to a constant: d/d{x} of both sides: {result['detail']}"
     return result

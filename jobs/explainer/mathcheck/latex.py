@@ -29,7 +29,7 @@ from .deadline import OutOfTime
 from .screen import CLAIM_TREE, MAX_CLAIM_CHARS, Rejected, guard_tree
 
 _LATEX_SAFE_CHARS = re.compile(r"^[A-Za-z0-9 \t\r\n+\-*/^_=<>!().,|{}\[\]\\]*$")
-_LATEX_COMMAND = re.compile(r"\\([A-Za-z]+|[^A-Za-z]?)")
+LATEX_COMMAND = re.compile(r"\\([A-Za-z]+|[^A-Za-z]?)")
 _LATEX_DROPPED = re.compile(
     r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![A-Za-z])\s*\.?"
     r"|\\(?:displaystyle|textstyle|limits|nolimits)(?![A-Za-z])"
@@ -39,7 +39,7 @@ _LATEX_ROMAN = re.compile(r"\\(?:mathrm|mathit|operatorname)\s*\{\s*([A-Za-z])\s
 _LATEX_LONG_SCRIPT = re.compile(r"[\^_]\s*[0-9][0-9]")
 _LATEX_SHORT_SCRIPT = re.compile(r"([\^_])\s*([A-Za-z0-9])")
 _LATEX_SPACED_DIGITS = re.compile(r"[0-9.]\s+[0-9]")
-_LATEX_RELATIONS = {
+LATEX_RELATIONS = {
     "leq": "<=", "le": "<=", "leqslant": "<=", "geq": ">=", "ge": ">=", "geqslant": ">=",
     "lt": "<", "gt": ">", "neq": "!=", "ne": "!=",
 }
@@ -57,7 +57,7 @@ _LATEX_COMMANDS = frozenset(
     "frac dfrac tfrac binom dbinom tbinom sqrt cdot times div int sum prod lim to infty partial "
     "lfloor rfloor lceil rceil exp log ln sin cos tan cot sec csc arcsin arccos arctan arccot "
     "arcsec arccsc sinh cosh tanh arsinh arcosh artanh pi max min".split()
-) | _LATEX_GREEK | frozenset(_LATEX_RELATIONS)
+) | _LATEX_GREEK | frozenset(LATEX_RELATIONS)
 # Undefined functions parse_latex leaves applied, and the sympy functions they name.
 _LATEX_FUNCTIONS: dict[str, Any] = {"max": sympy.Max, "min": sympy.Min, "Gamma": sympy.gamma}
 _LATEX_SYMBOL = re.compile(r"^([A-Za-z]+)(?:_\{[A-Za-z0-9*+\- ]+\})?$")
@@ -68,7 +68,7 @@ def is_latex(claim: str) -> bool:
     return "\\" in claim or "{" in claim
 
 
-def _normalize_latex(claim: str) -> str:
+def normalize_latex(claim: str) -> str:
     """Screen a LaTeX claim and normalise it for ``parse_latex``.
 
     Strips ``$`` delimiters around the whole claim, drops sizing and spacing commands
@@ -99,13 +99,13 @@ def _normalize_latex(claim: str) -> str:
         raise Rejected(f"claim contains characters outside the LaTeX allowlist: {''.join(bad)!r}")
     if "\\\\" in text:
         raise Rejected("claim contains a line break (\\\\)")
-    for name in _LATEX_COMMAND.findall(text):
+    for name in LATEX_COMMAND.findall(text):
         if name in _LATEX_BANNED:
             raise Rejected(f"LaTeX command \\{name} is not allowed")
     text = _LATEX_ROMAN.sub(r"\1", text)
     text = _LATEX_DROPPED.sub(" ", text)
     text = _LATEX_SPACES.sub(" ", text)
-    for name in _LATEX_COMMAND.findall(text):
+    for name in LATEX_COMMAND.findall(text):
         if not name:
             raise Rejected("claim ends with a backslash")
         if name not in _LATEX_COMMANDS:
@@ -202,7 +202,7 @@ def _rebuild(node: sympy.Basic) -> sympy.Basic:
     return node.func(*[_rebuild(arg) for arg in node.args])
 
 
-def _parse_latex_sides(lhs_text: str, rhs_text: str) -> tuple[sympy.Expr, sympy.Expr, tuple[Any, Any]]:
+def parse_latex_sides(lhs_text: str, rhs_text: str) -> tuple[sympy.Expr, sympy.Expr, tuple[Any, Any]]:
     """Parse, rewrite, guard and evaluate both sides of a LaTeX claim.
 
     Args:

@@ -13,7 +13,7 @@ from typing import Any
 from . import budget
 from .check import check_claim
 from .latex import is_latex
-from .result import _result
+from .result import record
 
 DEFAULT_TIMEOUT = 10.0
 MAX_TIMEOUT = 600.0
@@ -73,9 +73,9 @@ def _run_children(claims: list[str], timeout: float, workers: int) -> list[dict[
                     try:
                         results[index] = receiver.recv()
                     except (EOFError, OSError):
-                        results[index] = _result(claim, "unknown", "error", "checker process died")
+                        results[index] = record(claim, "unknown", "error", "checker process died")
                 elif now >= deadline:
-                    results[index] = _result(claim, "unknown", "timeout", f"timed out after {timeout:g} s")
+                    results[index] = record(claim, "unknown", "timeout", f"timed out after {timeout:g} s")
                 else:
                     continue
                 del running[receiver]
@@ -84,11 +84,6 @@ def _run_children(claims: list[str], timeout: float, workers: int) -> list[dict[
         for receiver, (_, child, _) in running.items():
             _stop_child(receiver, child)
     return [results[index] for index in range(len(claims))]
-
-
-def _check_in_child(claim: str, timeout: float) -> dict[str, str]:
-    """Check one claim in a forked child process, killed after ``timeout`` seconds."""
-    return _run_children([claim], timeout, 1)[0]
 
 
 def _child_main(sender: Any, claim: str, timeout: float) -> None:
@@ -104,7 +99,7 @@ def _child_main(sender: Any, claim: str, timeout: float) -> None:
     try:
         result = check_claim(claim)
     except MemoryError:
-        result = _result(claim, "unknown", "error", "out of memory")
+        result = record(claim, "unknown", "error", "out of memory")
     sender.send(result)
     sender.close()
 

@@ -8,7 +8,7 @@ rejects a top-level ``!=``, which could be ``n! =``.
 
 from __future__ import annotations
 
-from .latex import _LATEX_COMMAND, _LATEX_RELATIONS
+from .latex import LATEX_COMMAND, LATEX_RELATIONS
 from .screen import Rejected
 
 
@@ -33,11 +33,11 @@ def split_relation(text: str, *, latex: bool) -> tuple[str, str, str]:
     while i < len(text):
         ch = text[i]
         if ch == "\\":
-            match = _LATEX_COMMAND.match(text, i)
+            match = LATEX_COMMAND.match(text, i)
             end = match.end() if match else i + 1
             name = match.group(1) if match else ""
-            if depth == 0 and name in _LATEX_RELATIONS:
-                found.append((i, end, _LATEX_RELATIONS[name]))
+            if depth == 0 and name in LATEX_RELATIONS:
+                found.append((i, end, LATEX_RELATIONS[name]))
             i = max(end, i + 1)
             continue
         if ch in "{([":

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 
-def _result(claim: str, status: str, method: str, detail: str) -> dict[str, str]:
+def record(claim: str, status: str, method: str, detail: str) -> dict[str, str]:
     """Build one result record."""
     return {"claim": claim, "status": status, "method": method, "detail": detail}

@@ -31,7 +31,7 @@ MAX_CLAIM_CHARS = 500
 _ATTRIBUTE = re.compile(r"\.\s*[A-Za-z_]")
 
 # sympy functions and constants a claim may name (names longer than one letter).
-_FUNCTION_NAMES = (
+FUNCTION_NAMES = (
     "diff integrate limit summation series product sqrt cbrt root sin cos tan cot sec csc asin acos "
     "atan acot atan2 sinh cosh tanh coth asinh acosh atanh exp log sign floor ceiling factorial "
     "binomial gamma Rational expand factor simplify cancel together apart trigsimp Sum Integral "
@@ -260,7 +260,7 @@ def claim_namespaces() -> tuple[dict[str, Any], dict[str, Any]]:
         local_dict[letter] = sympy.Symbol(letter)
     for name in _GREEK.split():
         local_dict[name] = sympy.Symbol(name)
-    for name in _FUNCTION_NAMES:
+    for name in FUNCTION_NAMES:
         local_dict[name] = getattr(sympy, name)
     local_dict.update(_CONSTANT_NAMES)
     return global_dict, local_dict

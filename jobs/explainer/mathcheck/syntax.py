@@ -14,7 +14,7 @@ from sympy.parsing.sympy_parser import (
 
 from .budget import EVALUATE_SHARE, time_share
 from .deadline import OutOfTime
-from .screen import _FUNCTION_NAMES, CLAIM_TREE, Rejected, claim_namespaces, guard_tree
+from .screen import CLAIM_TREE, FUNCTION_NAMES, Rejected, claim_namespaces, guard_tree
 
 _TRANSFORMATIONS = (*standard_transformations, implicit_multiplication, convert_xor)
 _UNEVALUATED_CALCULUS: dict[str, Any] = {
@@ -26,7 +26,7 @@ _UNEVALUATED_CALCULUS: dict[str, Any] = {
 }
 
 
-def _parse_side(text: str) -> tuple[sympy.Expr, sympy.Basic]:
+def parse_side(text: str) -> tuple[sympy.Expr, sympy.Basic]:
     """Parse one side of a claim.
 
     Args:
@@ -41,7 +41,7 @@ def _parse_side(text: str) -> tuple[sympy.Expr, sympy.Basic]:
     """
     global_dict, local_dict = claim_namespaces()
     inert = {
-        name: (sympy.Function(name) if name in _FUNCTION_NAMES or name in ("ln", "abs") else value)
+        name: (sympy.Function(name) if name in FUNCTION_NAMES or name in ("ln", "abs") else value)
         for name, value in local_dict.items()
     }
     inert_globals = dict(global_dict)

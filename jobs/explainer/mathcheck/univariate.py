@@ -6,13 +6,7 @@ from __future__ import annotations
 
 import sympy
 
-from .numeric import _APPROXIMATE_TYPES, _DIGITS, _real_value
-
-# Functions where a difference may have a kink or jump: no critical-point study.
-_NON_SMOOTH = (
-    sympy.Abs, sympy.sign, sympy.floor, sympy.ceiling, sympy.Piecewise, sympy.Max, sympy.Min,
-    sympy.Heaviside, sympy.frac, sympy.re, sympy.im, sympy.arg, sympy.DiracDelta,
-)
+from .numeric import APPROXIMATE_TYPES, DIGITS, real_value
 
 # Functions whose real domain sympy's continuous_domain finds, for the study of a one-variable
 # inequality; a partial one (log, roots, division...) may not wrap a periodic one (sqrt(cos(x)):
@@ -26,7 +20,7 @@ _PERIODIC = (sympy.sin, sympy.cos, sympy.tan, sympy.cot, sympy.sec, sympy.csc)
 _PARTIAL = (sympy.log, sympy.asin, sympy.acos, sympy.acosh, sympy.atanh)
 
 
-def _sign(value: sympy.Expr) -> int | None:
+def sign_of(value: sympy.Expr) -> int | None:
     """The sign (-1, 0, 1) of a real constant or of an infinite limit; None when not known."""
     if value == sympy.oo:
         return 1
@@ -40,10 +34,10 @@ def _sign(value: sympy.Expr) -> int | None:
         return 1
     if value.is_extended_negative:
         return -1
-    number = _real_value(value, {})
+    number = real_value(value, {})
     if number is None:
         return None
-    if abs(number) > sympy.Float("1e-25", _DIGITS):
+    if abs(number) > sympy.Float("1e-25", DIGITS):
         return 1 if number > 0 else -1
     if value.equals(0):
         return 0
@@ -83,7 +77,7 @@ def _interval_pieces(region: sympy.Set, breakpoints: set[sympy.Expr]) -> list[sy
 
 
 def _analysable(f: sympy.Expr) -> bool:
-    """Whether :func:`_study_univariate` may study ``f``: only functions in ``_ANALYSABLE``, and no
+    """Whether :func:`study_univariate` may study ``f``: only functions in ``_ANALYSABLE``, and no
     partial function (``log``, ``asin``..., a power other than a positive integer one of a
     non-constant base) of an expression holding a periodic one."""
     for node in sympy.preorder_traversal(f):
@@ -91,7 +85,7 @@ def _analysable(f: sympy.Expr) -> bool:
             return False
         if not isinstance(node, sympy.Expr) or node.is_Atom:
             continue
-        if node.has(*_APPROXIMATE_TYPES, sympy.Piecewise):
+        if node.has(*APPROXIMATE_TYPES, sympy.Piecewise):
             return False
         partial = isinstance(node, _PARTIAL) or (
             isinstance(node, sympy.Pow)
@@ -103,7 +97,7 @@ def _analysable(f: sympy.Expr) -> bool:
     return True
 
 
-def _study_univariate(f: sympy.Expr, x: sympy.Symbol, op: str) -> tuple[str, str] | None:
+def study_univariate(f: sympy.Expr, x: sympy.Symbol, op: str) -> tuple[str, str] | None:
     """Decide ``f op 0`` for a function of one real variable from its extreme values.
 
     The real domain of ``f`` (where it is continuous and real; one period ``[0, T]`` when ``f`` is
@@ -147,11 +141,11 @@ def _study_univariate(f: sympy.Expr, x: sympy.Symbol, op: str) -> tuple[str, str
     approached: list[tuple[str, sympy.Expr]] = []
     for piece in pieces:
         inside = _interior_points(piece)
-        if any(_real_value(f, {x: p}) is None for p in inside):
+        if any(real_value(f, {x: p}) is None for p in inside):
             return None  # e.g. x**(1/3), complex for x < 0 although "continuous"
         smooth = f
         for node in f.atoms(sympy.Abs):
-            sign = _sign(node.args[0].subs(x, inside[0]))
+            sign = sign_of(node.args[0].subs(x, inside[0]))
             if not sign:
                 return None
             smooth = smooth.xreplace({node: sign * node.args[0]})
@@ -179,13 +173,13 @@ def _study_univariate(f: sympy.Expr, x: sympy.Symbol, op: str) -> tuple[str, str
                 approached.append((f"{x.name} -> {end}", sympy.limit(smooth, x, end)))
         attained.extend((p, f.subs(x, p)) for p in points)
     for where, value in approached:
-        sign = _sign(value)
+        sign = sign_of(value)
         if sign is None:
             return None
         if sign < 0:
             return "refuted", f"lhs - rhs tends to {value} as {where}"
     for point, value in attained:
-        sign = _sign(value)
+        sign = sign_of(value)
         if sign is None:
             return None
         if sign < 0 or (strict and sign == 0):
