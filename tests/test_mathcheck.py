@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -407,6 +408,34 @@ def test_runs_as_a_copied_package(tmp_path: Path) -> None:
     results = json.loads(proc.stdout)["results"]
     assert [r["status"] for r in results] == ["verified", "refuted", "unknown"]
 
+
+
+async def test_the_sandbox_gets_a_copy_of_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobs.explainer import claims as host
+
+    source = tmp_path / "source" / "mathcheck"
+    shutil.copytree(PACKAGE, source, ignore=shutil.ignore_patterns("__pycache__"))
+    (source / "__pycache__").mkdir()
+    (source / "__pycache__" / "check.cpython-311.pyc").write_bytes(b"stale")
+    seen: dict[str, Any] = {}
+
+    async def run_in_scratch(argv: list[str], *, scratch: Path, stdin: bytes, **_: Any) -> Any:
+        seen["argv"] = argv
+        seen["files"] = sorted(str(p.relative_to(scratch / "mathcheck"))
+                               for p in (scratch / "mathcheck").rglob("*"))
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        proc = subprocess.run(argv, input=stdin, capture_output=True, cwd=scratch, env=env, timeout=120)
+        return SimpleNamespace(code=proc.returncode, stdout=proc.stdout, stderr=proc.stderr,
+                               timed_out=False, exceeded="")
+
+    monkeypatch.setattr(host, "mathcheck", SimpleNamespace(__file__=str(source / "__init__.py")))
+    monkeypatch.setattr(host, "run_sandboxed", run_in_scratch)
+    (result,) = await host.check_claims(["1 > 2"], workdir=tmp_path / "work")
+    assert result["status"] == "refuted"
+    assert seen["argv"] == [sys.executable, "-m", "mathcheck"]  # run in the scratch dir
+    assert seen["files"] == sorted(p.name for p in PACKAGE.glob("*.py"))  # no __pycache__
 
 # -- the claim corpus ----------------------------------------------------------------------------
 
