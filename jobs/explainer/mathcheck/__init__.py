@@ -29,7 +29,7 @@ from __future__ import annotations
 from .check import check_claim
 from .latex import is_latex
 from .pool import DEFAULT_TIMEOUT, MAX_WORKERS, check_claims
-from .screen import MAX_CLAIM_CHARS, parser_globals
+from .screen import MAX_CLAIM_CHARS
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -38,5 +38,4 @@ __all__ = [
     "check_claim",
     "check_claims",
     "is_latex",
-    "parser_globals",
 ]

@@ -1,155 +1,51 @@
-"""Topic text into sympy, safely: the allowlist, the parse-tree guard, and the time limit on sympy.
+"""Topic text into sympy, safely: the shared safety screen and time limit, and the parser.
 
-The topic is user input. Only text matching a strict allowlist (digits, ASCII letters, spaces and
-``+ - * / ^ ( ) . , =``; single-letter names or a few function names; at most 120 characters; no
-attribute access) reaches sympy's parser, whose namespace has no builtins; the parsed tree is bounded
-(size, exponents, literal sizes) before it is evaluated, and sympy's work for one topic runs under a
-time limit (the computation is interrupted when it passes).
+The topic is user input. Only text that passes the claim checker's safety screen with the topic
+rules (:data:`jobs.explainer.mathcheck.screen.TOPIC_TEXT`: digits, ASCII letters, spaces and
+``+ - * / ^ ( ) . , =``; single letters or a few function names; at most 120 characters; no
+attribute access) reaches sympy's parser, whose namespace has no builtins; the parsed tree is
+bounded (:data:`~jobs.explainer.mathcheck.screen.TOPIC_TREE`: size, exponents, literal sizes)
+before it is evaluated, and sympy's work for one topic runs under the checker's time limit
+(:func:`jobs.explainer.mathcheck.deadline.time_limit`), in the calling thread.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sympy
 
-from jobs.explainer.mathcheck import parser_globals
+from jobs.explainer.mathcheck.deadline import OutOfTime, time_limit
+from jobs.explainer.mathcheck.screen import (
+    TOPIC_TEXT,
+    TOPIC_TEXT_WITH_OO,
+    TOPIC_TREE,
+    Rejected,
+    guard_tree,
+    parser_globals,
+    screen_text,
+    topic_namespace,
+)
 
 _T = TypeVar("_T")
 
-# Limits on what the topic parser accepts and on sympy's work.
-_MAX_EXPR_CHARS = 120
-_MAX_NODES = 80
-_MAX_DEPTH = 14
-_MAX_EXPONENT = 20
-_MAX_LITERAL = 10**6
-SYMPY_SECONDS = 10.0
-
-_EXPR_CHARS = re.compile(r"^[0-9A-Za-z +\-*/^().,=]*$")
-_ATTRIBUTE = re.compile(r"\.\s*[A-Za-z_]")
-_SCI_NOTATION = re.compile(r"\d[eE][+-]?\d")
-_IDENT = re.compile(r"[A-Za-z]+")
-_FUNC_NAMES = frozenset(
-    "sin cos tan exp log ln sqrt pi e E asin acos atan sinh cosh tanh abs oo".split()
-)
-
-
-class _Abandoned(BaseException):
-    """Raised inside a sympy computation that ran past its time limit (not an ``Exception``, so
-    sympy's own ``except Exception`` blocks do not swallow it)."""
+SYMPY_SECONDS = 10.0  # sympy's work for one topic
 
 
 def bounded(fn: Callable[[], _T], seconds: float) -> _T | None:
-    """Run ``fn`` in a daemon thread and give up after ``seconds``.
+    """``fn()``, or None when it fails or runs past ``seconds`` (any sympy failure means "not
+    supported": the topic gets another explainer).
 
-    The activity thread is not the main thread, so ``signal.alarm`` is not available. On timeout
-    the worker thread is interrupted with an asynchronous exception, which stops pure-Python
-    sympy work at its next bytecode (long single C calls are prevented by the input limits).
-
-    Args:
-        fn: The computation.
-        seconds: Time limit.
-
-    Returns:
-        ``fn()``'s result, or None on timeout or error.
+    The time limit interrupts pure-Python sympy work at its next bytecode; the input bounds keep
+    single C calls short.
     """
-    box: list[_T] = []
-
-    def run() -> None:
-        try:
-            box.append(fn())
-        except (Exception, _Abandoned):  # any sympy failure means "not supported"
-            pass
-
-    worker = threading.Thread(target=run, name="offline-sympy", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive() and worker.ident is not None:
-        import ctypes
-
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(
-            ctypes.c_ulong(worker.ident), ctypes.py_object(_Abandoned)
-        )
-        worker.join(5.0)
-    return box[0] if box else None
-
-
-def _local_names() -> dict[str, Any]:
-    """Names the topic parser knows: lowercase letters (except e) as symbols, functions."""
-    names: dict[str, Any] = {ch: sympy.Symbol(ch) for ch in "abcdfghijklmnopqrstuvwxyz"}
-    names.update(
-        sin=sympy.sin, cos=sympy.cos, tan=sympy.tan, exp=sympy.exp, log=sympy.log, ln=sympy.log,
-        sqrt=sympy.sqrt, asin=sympy.asin, acos=sympy.acos, atan=sympy.atan, sinh=sympy.sinh,
-        cosh=sympy.cosh, tanh=sympy.tanh, abs=sympy.Abs, pi=sympy.pi, e=sympy.E, E=sympy.E,
-        oo=sympy.oo,
-    )
-    return names
-
-
-def _text_ok(text: str, *, allow_oo: bool = False) -> bool:
-    """Whether expression text passes the allowlist.
-
-    Args:
-        text: Candidate expression text.
-        allow_oo: Accept ``oo`` (integration bounds, limit points).
-
-    Returns:
-        True when the text may be given to the parser.
-    """
-    if not text or len(text) > _MAX_EXPR_CHARS or not _EXPR_CHARS.match(text):
-        return False
-    if "_" in text or _ATTRIBUTE.search(text) or _SCI_NOTATION.search(text):
-        return False
-    if "**" in text.replace(" ", "") and "^" in text:
-        return False
-    for name in _IDENT.findall(text):
-        if name == "oo" and not allow_oo:
-            return False
-        if len(name) > 1 and name not in _FUNC_NAMES:
-            return False
-        if len(name) == 1 and name.isupper() and name != "E":
-            return False
-    return True
-
-
-def _tree_ok(expr: Any) -> bool:
-    """Whether an unevaluated parse tree is small enough to evaluate safely.
-
-    Args:
-        expr: The tree from ``parse_expr(..., evaluate=False)``.
-
-    Returns:
-        True when node count, depth, literals and exponents are within limits.
-    """
-    if not isinstance(expr, sympy.Basic):
-        return False
-    count = 0
-
-    def walk(node: sympy.Basic, depth: int) -> bool:
-        nonlocal count
-        count += 1
-        if count > _MAX_NODES or depth > _MAX_DEPTH:
-            return False
-        if isinstance(node, sympy.Integer) and abs(int(node)) > _MAX_LITERAL:
-            return False
-        if isinstance(node, sympy.Float) and not (abs(float(node)) <= _MAX_LITERAL):
-            return False
-        if isinstance(node, sympy.Pow) and node.exp.is_number:
-            if not walk(node.exp, depth + 1):
-                return False
-            try:
-                value = complex(sympy.N(node.exp, 15))
-            except (TypeError, ValueError):
-                return False
-            if abs(value) > _MAX_EXPONENT or value.imag != 0:
-                return False
-            return walk(node.base, depth + 1)
-        return all(walk(arg, depth + 1) for arg in node.args)
-
-    return walk(expr, 0)
+    try:
+        with time_limit(seconds):
+            return fn()
+    except (Exception, OutOfTime):
+        return None
 
 
 def parse(text: str, *, allow_oo: bool = False) -> sympy.Expr | None:
@@ -173,17 +69,20 @@ def parse(text: str, *, allow_oo: bool = False) -> sympy.Expr | None:
     )
 
     text = text.strip()
-    if "=" in text or "," in text or not _text_ok(text, allow_oo=allow_oo):
+    if "=" in text or "," in text:
+        return None
+    try:
+        screen_text(text, TOPIC_TEXT_WITH_OO if allow_oo else TOPIC_TEXT)
+    except Rejected:
         return None
     transformations = (*standard_transformations, implicit_multiplication_application, convert_xor)
     try:
-        raw = parse_expr(text, local_dict=_local_names(), global_dict=parser_globals(),
+        raw = parse_expr(text, local_dict=topic_namespace(), global_dict=parser_globals(),
                          transformations=transformations, evaluate=False)
-        if not _tree_ok(raw):
-            return None
-        expr = parse_expr(text, local_dict=_local_names(), global_dict=parser_globals(),
+        guard_tree(raw, TOPIC_TREE)
+        expr = parse_expr(text, local_dict=topic_namespace(), global_dict=parser_globals(),
                           transformations=transformations)
-    except Exception:
+    except Exception:  # Rejected by the tree guard, or sympy could not parse it
         return None
     if not isinstance(expr, sympy.Expr) or expr.has(sympy.nan, sympy.zoo):
         return None
