@@ -23,17 +23,23 @@ def transient_identity() -> str:
     return f"{TRANSIENT_PREFIX}{os.getpid()}@{socket.gethostname()}"
 
 
-async def count_pollers(client: Client, task_queue: str, kind: TaskQueueType.ValueType,
-                        *, include_transient: bool = True) -> int:
-    """How many workers polled ``task_queue`` for ``kind`` tasks recently."""
+async def poller_identities(client: Client, task_queue: str, kind: TaskQueueType.ValueType,
+                            *, include_transient: bool = True) -> set[str]:
+    """The workers (by identity) that polled ``task_queue`` for ``kind`` tasks recently."""
     resp = await client.workflow_service.describe_task_queue(
         DescribeTaskQueueRequest(namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
                                  task_queue_type=kind)
     )
     now = datetime.now(UTC)
-    return len({p.identity for p in resp.pollers
-                if now - p.last_access_time.ToDatetime(tzinfo=UTC) < POLLER_FRESH
-                and (include_transient or not p.identity.startswith(TRANSIENT_PREFIX))})
+    return {p.identity for p in resp.pollers
+            if now - p.last_access_time.ToDatetime(tzinfo=UTC) < POLLER_FRESH
+            and (include_transient or not p.identity.startswith(TRANSIENT_PREFIX))}
+
+
+async def count_pollers(client: Client, task_queue: str, kind: TaskQueueType.ValueType,
+                        *, include_transient: bool = True) -> int:
+    """How many workers polled ``task_queue`` for ``kind`` tasks recently."""
+    return len(await poller_identities(client, task_queue, kind, include_transient=include_transient))
 
 
 async def has_pollers(client: Client, task_queue: str) -> bool:

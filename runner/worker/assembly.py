@@ -27,7 +27,7 @@ from temporalio.worker import Worker
 from runner.activity.engine import EngineActivities
 from runner.activity.llm.activity import LLMActivities
 from runner.activity.llm.pacing import Pacer, dispatch_rate
-from runner.client.pollers import count_pollers
+from runner.client.pollers import poller_identities
 from runner.config.catalog import Catalog
 from runner.config.jobkinds import all_responders, job_kinds
 from runner.contract.errors import UsageError
@@ -40,7 +40,9 @@ QUEUE_ROLES = ("workflows", "steps", "llm")
 # Heartbeats of step activities reach the server at least this often, and so does a cancellation
 # (it travels back on a heartbeat's answer): `runner cancel` stops a running step within seconds.
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
-# How often a worker counts the workers sharing a token-limited model.
+# When a worker counts the workers sharing a rate-limited model: at its start, this soon after, and
+# this often.
+SHARE_FIRST_S = 1.0
 SHARE_REFRESH_S = 30.0
 
 
@@ -49,11 +51,13 @@ class WorkerSet:
 
     def __init__(self, client: Client, workers: list[Worker],
                  pacers: dict[str, tuple[str, Pacer]] | None = None,
-                 prepare: Callable[[], Awaitable[None]] | None = None) -> None:
+                 prepare: Callable[[], Awaitable[None]] | None = None,
+                 identity: str | None = None) -> None:
         self.client = client
         self.workers = workers  # started in this order
         self.prepare = prepare  # awaited before any worker starts
-        self.pacers = pacers or {}  # token-limited model -> (its task queue, this worker's pacer)
+        self.pacers = pacers or {}  # rate-limited model -> (its task queue, this worker's pacer)
+        self.identity = identity or client.identity  # how this set's workers show as pollers
         self._stack: contextlib.AsyncExitStack | None = None
         self._sharing: asyncio.Task[None] | None = None
 
@@ -65,7 +69,8 @@ class WorkerSet:
                 await stack.enter_async_context(worker)
             self._stack = stack.pop_all()
         if self.pacers:
-            self._sharing = asyncio.create_task(self._share_tokens())
+            await self._share_budgets()  # the workers already there, before the first call
+            self._sharing = asyncio.create_task(self._keep_sharing())
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -76,16 +81,22 @@ class WorkerSet:
         if self._stack is not None:
             await self._stack.aclose()
 
-    async def _share_tokens(self) -> None:
-        """Keep each token-limited model's budget split among the workers polling its queue."""
-        delay = 3.0  # long enough for this worker's own pollers to show
+    async def _keep_sharing(self) -> None:
+        """Keep each rate-limited model's budgets split among the workers polling its queue: soon
+        after the start (workers that started at the same moment see each other), then every
+        SHARE_REFRESH_S."""
+        delay = SHARE_FIRST_S
         while True:
             await asyncio.sleep(delay)
             delay = SHARE_REFRESH_S
-            for queue, pacer in self.pacers.values():
-                with contextlib.suppress(Exception):  # the next round will tell
-                    pacer.share(await count_pollers(self.client, queue,
-                                                    TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY))
+            await self._share_budgets()
+
+    async def _share_budgets(self) -> None:
+        for queue, pacer in self.pacers.values():
+            with contextlib.suppress(Exception):  # the next round will tell
+                others = await poller_identities(self.client, queue,
+                                                 TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)
+                pacer.share(len(others | {self.identity}))
 
 
 def model_workers(client: Client, *, task_queue: str, catalog: Catalog, activity: Callable[..., object],
@@ -139,15 +150,14 @@ def build_worker(client: Client, *, task_queue: str, catalog: Catalog,
         workers.append(steps_worker(client, task_queue,
                                     [a for kind in kinds for a in kind.activities()], identity))
     if "llm" not in roles:
-        return WorkerSet(client, workers)
+        return WorkerSet(client, workers, identity=identity)
     llm = LLMActivities(catalog, all_responders())
     workers += model_workers(client, task_queue=task_queue, catalog=catalog, activity=llm.complete,
                              identity=identity)
     return WorkerSet(
         client, workers,
-        {name: (llm_task_queue(task_queue, name), pacer) for name, pacer in llm.pacers.items()
-         if pacer.tokens is not None},  # only token budgets are split among workers
-        prepare=llm.prepare,
+        {name: (llm_task_queue(task_queue, name), pacer) for name, pacer in llm.pacers.items()},
+        prepare=llm.prepare, identity=identity,
     )
 
 

@@ -15,7 +15,7 @@ from runner.activity.llm.offline import offline_answer
 from runner.activity.llm.pacing import Pacer
 from runner.activity.llm.providers import Providers, cost_usd
 from runner.activity.step import step_activity
-from runner.config.catalog import Catalog
+from runner.config.catalog import Catalog, ModelSpec
 from runner.contract.errors import PermanentStepError
 from runner.contract.jobkind import OfflineResponder
 from runner.contract.llm import LLMCall, LLMResponse
@@ -33,8 +33,15 @@ class LLMActivities:
                        if (spec.rpm or spec.tpm) and spec.provider != "offline"}
 
     async def prepare(self) -> None:
-        """Import the providers' SDKs before the first call (see :meth:`Providers.preload`)."""
+        """Import the providers' SDKs and make their clients before the first call (see
+        :meth:`Providers.preload` and :meth:`Providers.warm`)."""
         await asyncio.to_thread(Providers.preload, self.catalog.models.values())
+        for name, spec in self.catalog.models.items():
+            try:
+                key = self._key(name, spec)
+            except PermanentStepError:  # said again, to the topic, when the model is called
+                continue
+            self.providers.warm(spec, key)
 
     @step_activity(LLM_ACTIVITY)
     async def complete(self, call: LLMCall) -> LLMResponse:
@@ -49,15 +56,7 @@ class LLMActivities:
             text, usage = await asyncio.to_thread(offline_answer, call.request, self.responders)
             return LLMResponse(text=text, model=call.model, provider="offline",
                                provider_model=spec.model or "offline", usage=usage, cost_usd=0.0)
-        key = None
-        if spec.api_key_env:
-            key = (os.environ.get(spec.api_key_env) or "").strip()  # secrets files end in newlines
-            if not key:
-                raise PermanentStepError(f"model {call.model!r}: ${spec.api_key_env} is not set on "
-                                         "this worker")
-            if not key.isprintable():
-                raise PermanentStepError(f"model {call.model!r}: ${spec.api_key_env} holds "
-                                         "non-printable characters")
+        key = self._key(call.model, spec)
         pacer = self.pacers.get(call.model)
         reserved = await pacer.admit(call.request) if pacer else 0
         try:
@@ -71,6 +70,24 @@ class LLMActivities:
         return LLMResponse(text=answer.text, model=call.model, provider=spec.provider,
                            provider_model=answer.provider_model, usage=answer.usage,
                            cost_usd=cost_usd(spec, answer.usage))
+
+    @staticmethod
+    def _key(model: str, spec: ModelSpec) -> str | None:
+        """The API key of catalog model ``model``, from the worker's environment (None: it needs
+        none).
+
+        Raises:
+            PermanentStepError: the variable is not set, or holds what cannot be a key.
+        """
+        if not spec.api_key_env:
+            return None
+        key = (os.environ.get(spec.api_key_env) or "").strip()  # secrets files end in newlines
+        if not key:
+            raise PermanentStepError(f"model {model!r}: ${spec.api_key_env} is not set on this worker")
+        if not key.isprintable():
+            raise PermanentStepError(f"model {model!r}: ${spec.api_key_env} holds non-printable "
+                                     "characters")
+        return key
 
     def activities(self) -> list[object]:
         """The activity callables to register on a worker."""

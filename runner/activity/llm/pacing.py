@@ -90,12 +90,14 @@ class TokenBucket:
 class Pacer:
     """Paces one worker's calls to one model, first come first served.
 
-    Requests: the Temporal server already holds the model's dispatch rate for all workers, but it
-    dispatches in bursts after a lull; this worker smooths them to the same rate. Tokens: each call
-    reserves its estimated tokens (input from the request's length; output from the model's recent
-    answers, or ``max_tokens`` until one is seen) when its turn comes, and the reservation is
-    corrected by the usage the provider reports. The token budget is split among the workers that
-    poll the model's queue (:meth:`share`); the request rate needs no split.
+    Requests: the Temporal server holds the model's dispatch rate for all workers, but it
+    dispatches in bursts (at the start, after a lull) and spreads them over its workers; this
+    worker smooths its calls to its share of the rate (a bucket holding one second's worth of it).
+    Tokens: each call reserves its estimated tokens (input from the request's length; output from
+    the model's recent answers, or ``max_tokens`` until one is seen) when its turn comes, and the
+    reservation is corrected by the usage the provider reports. Both budgets are split among the
+    workers that poll the model's queue (:meth:`share`), so that together they stay within the
+    model's limits even while the server bursts.
     """
 
     def __init__(self, rpm: int | None, tpm: int | None) -> None:
@@ -105,9 +107,10 @@ class Pacer:
         self.output_estimate: float | None = None  # learned from answers; None until the first
 
     def share(self, workers: int) -> None:
-        """Split the token budget among ``workers`` workers."""
-        if self.tokens is not None:
-            self.tokens.split(workers)
+        """Split the request and token budgets among ``workers`` workers."""
+        for bucket in (self.requests, self.tokens):
+            if bucket is not None:
+                bucket.split(workers)
 
     def reservation(self, request: LLMRequest) -> int:
         """Tokens to reserve for ``request``."""

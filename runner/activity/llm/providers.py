@@ -49,8 +49,14 @@ class Providers:
             return await self._call_litellm(spec, request, key)
         raise ValueError(f"provider {spec.provider!r} is not a network provider")
 
-    async def _call_anthropic(self, spec: ModelSpec, request: LLMRequest,
-                              key: str | None) -> ProviderAnswer:
+    def warm(self, spec: ModelSpec, key: str | None) -> None:
+        """Make ``spec``'s client now (at worker start) rather than in its first call: building one
+        takes a noticeable moment (an HTTP client and its TLS context), which would delay the first
+        requests after the pacer admitted them and bunch them up at the provider."""
+        if spec.provider == "anthropic":
+            self._anthropic_client(spec, key)
+
+    def _anthropic_client(self, spec: ModelSpec, key: str | None) -> Any:
         import anthropic
 
         cache_key = (spec.base_url, key or "")
@@ -59,14 +65,18 @@ class Providers:
             client = anthropic.AsyncAnthropic(api_key=key, base_url=spec.base_url, max_retries=0,
                                               timeout=REQUEST_TIMEOUT_S)
             self._anthropic[cache_key] = client
+        return client
+
+    async def _call_anthropic(self, spec: ModelSpec, request: LLMRequest,
+                              key: str | None) -> ProviderAnswer:
+        client = self._anthropic_client(spec, key)
         kwargs: dict[str, Any] = {}
         if request.system:
             kwargs["system"] = request.system
         # anthropic 2.x's messages.create takes no temperature (the request's is not sent)
         message = await client.messages.create(
             model=spec.model, max_tokens=request.max_tokens,
-            messages=[{"role": m.role, "content": m.content} for m in request.messages],  # type: ignore[misc]
-            **kwargs)
+            messages=[{"role": m.role, "content": m.content} for m in request.messages], **kwargs)
         text = "".join(getattr(block, "text", "") for block in message.content)
         return ProviderAnswer(text=text, provider_model=message.model, usage=Usage(
             input_tokens=message.usage.input_tokens, output_tokens=message.usage.output_tokens))
