@@ -7,6 +7,7 @@ store, and this module aggregates them per step, per model and per batch.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,8 @@ from pydantic import ValidationError
 from runner.contract.jobkind import TopicOutputs, report_cell
 from runner.contract.types import ReportInput, TopicResult
 from runner.store.files import load_result
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -27,13 +30,21 @@ class BatchReport:
     details: dict[str, list[str]] = field(default_factory=dict)
 
 
-def typed_outputs(outputs_type: type[TopicOutputs], outputs: dict[str, Any]) -> TopicOutputs:
-    """A topic's outputs as its job kind's model (the engine's base model if they do not fit it,
-    e.g. a result file written by an older version of the kind)."""
+def kind_view(outputs_type: type[TopicOutputs], outputs: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """A topic's main output and report lines, as its job kind draws them. Outputs that do not fit
+    the kind's model (a result file of an older version of the kind) or a hook that fails do not
+    cost the batch its report: the topic's section says why its details are missing."""
     try:
-        return outputs_type.model_validate(outputs)
-    except ValidationError:
-        return TopicOutputs()
+        typed = outputs_type.model_validate(outputs)
+    except ValidationError as exc:
+        return None, ["", f"_(details unavailable: its outputs do not fit {outputs_type.__name__}: "
+                          f"{report_cell(str(exc).splitlines()[0])})_"]
+    try:
+        return typed.main_output(), typed.report_lines()
+    except Exception as exc:  # the kind's code: the report is written all the same
+        log.warning("%s's report hooks failed: %s: %s", outputs_type.__name__, type(exc).__name__, exc)
+        return None, ["", f"_(details unavailable: {outputs_type.__name__}'s report hooks failed: "
+                          f"{report_cell(f'{type(exc).__name__}: {exc}')[:300]})_"]
 
 
 def build_report(inp: ReportInput, outputs_type: type[TopicOutputs] = TopicOutputs) -> BatchReport:
@@ -48,9 +59,7 @@ def build_report(inp: ReportInput, outputs_type: type[TopicOutputs] = TopicOutpu
             result = TopicResult(id=outcome.id, topic=inp.topics.get(outcome.id, ""),
                                  status=outcome.status, error=outcome.error)
         entry = result.model_dump(mode="json", exclude={"checkpoints"})
-        outputs = typed_outputs(outputs_type, result.outputs)
-        entry["output"] = outputs.main_output()
-        details[outcome.id] = outputs.report_lines()
+        entry["output"], details[outcome.id] = kind_view(outputs_type, result.outputs)
         entry["status"] = outcome.status
         if outcome.status != "succeeded" and not entry.get("error"):
             entry["error"] = outcome.error

@@ -50,14 +50,24 @@ COMMANDS_GROUP = "runner.commands"
 def _add_plugin_commands() -> None:
     """Installed packages add subcommands through the ``runner.commands`` entry points (the
     explainer: render, check-math; runner's dev tools: simulate); their errors are reported like the
-    engine's own. A name the engine already has is not replaced."""
+    engine's own. One that cannot be loaded, or whose name is taken, is skipped with a warning: it
+    must not cost the user every other command."""
     from importlib.metadata import entry_points
 
     for ep in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
-        command = ep.load()
+        try:
+            command = ep.load()
+        except Exception as exc:
+            click.echo(f"warning: command {ep.name} ({ep.value}) cannot be loaded: "
+                       f"{type(exc).__name__}: {exc}", err=True)
+            continue
         if not isinstance(command, click.Command):
-            raise TypeError(f"entry point {ep.name} = {ep.value} ({COMMANDS_GROUP}) is not a click command")
+            click.echo(f"warning: entry point {ep.name} = {ep.value} ({COMMANDS_GROUP}) is not a "
+                       "click command", err=True)
+            continue
         if command.name in main.commands:
+            click.echo(f"warning: command {command.name} ({ep.value}) is skipped: runner has one of "
+                       "that name", err=True)
             continue
         if command.callback is not None:
             command.callback = reports_errors(command.callback)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 
+from runner.cli.errors import reports_errors
 from runner.config.jobkinds import job_kinds
 from runner.contract.policy import describe_policy
 
 
 @click.command("jobs")
+@reports_errors
 def jobs_command() -> None:
     """List the job kinds, their steps and their manifest options."""
     for kind in job_kinds().values():

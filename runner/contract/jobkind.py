@@ -100,6 +100,11 @@ class JobKind:
         if not issubclass(self.outputs, TopicOutputs):
             raise TypeError(f"job kind {self.name!r}: {self.workflow.__name__}.outputs_type must be "
                             "a TopicOutputs subclass")
+        try:  # a topic starts with empty outputs: in a workflow, a failure here would retry forever
+            self.outputs()
+        except ValueError as exc:
+            raise TypeError(f"job kind {self.name!r}: every field of {self.outputs.__name__} needs a "
+                            f"default ({exc})") from exc
 
     @property
     def steps(self) -> tuple[Step, ...]:

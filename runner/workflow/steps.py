@@ -101,11 +101,14 @@ class StepLog:
         not kept (a retry asks again instead of reusing what was rejected).
 
         Raises:
-            KeyError: no step ``name`` has run.
+            ApplicationError: (non-retryable) no step ``name`` has run: a mistake of the job kind,
+                which fails the topic (any other exception would fail the workflow task, which
+                Temporal retries without end).
         """
         record = next((r for r in reversed(self.records) if r.name == name), None)
         if record is None:
-            raise KeyError(f"no step {name!r} has run")
+            raise ApplicationError(f"the job kind rejected step {name!r}, which has not run",
+                                   type="BadJobKind", non_retryable=True)
         record.status = "failed"
         record.error = error
 
