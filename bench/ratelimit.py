@@ -59,7 +59,7 @@ from runner.config.manifest import load_manifest
 from runner.contract.llm import LLMRequest
 from runner.contract.policy import DEFAULT_RETRY
 from runner.dev.simulate import SimConfig
-from runner.isolation.proc import die_with_parent
+from runner.isolation.proc import dies_with_parent
 from runner.worker.assembly import build_worker, run_until
 
 KEY_ENV = "BENCH_SIM_KEY"
@@ -206,7 +206,7 @@ async def measure(config: SimConfig, contender: Callable[[SimProcess], Awaitable
     cmd += ["--rpm", str(config.rpm)] if config.rpm else []
     cmd += ["--tpm", str(config.tpm)] if config.tpm else []
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True,
-                            preexec_fn=die_with_parent)  # a killed bench leaves no simulator
+                            preexec_fn=dies_with_parent())  # a killed bench leaves no simulator
     try:
         assert proc.stdout is not None and "provider simulator on" in proc.stdout.readline()
         start, epoch = time.perf_counter(), time.time()

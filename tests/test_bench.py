@@ -4,8 +4,11 @@ no server or simulator behind."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -23,49 +26,58 @@ BENCHES = {
 }
 
 
-def servers_and_simulators() -> set[str]:
+def servers_and_simulators(under: Path) -> set[str]:
+    """The Temporal servers and provider simulators working in ``under`` (a benchmark's servers run
+    in its temporary directory, its simulators in its working directory): not those of anything else
+    running on the machine."""
     found = set()
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
                 cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                cwd = Path(os.readlink(proc / "cwd"))
             except OSError:
                 continue
-            if "server start-dev" in cmd or " simulate --port" in cmd:
+            if ("server start-dev" in cmd or " simulate --port" in cmd) and cwd.is_relative_to(under):
                 found.add(proc.name)
     return found
+
+
+def run_bench(name: str, args: list[str], tmp_path: Path) -> subprocess.Popen[str]:
+    """The benchmark, with its working and temporary directories in ``tmp_path``."""
+    return subprocess.Popen([sys.executable, str(REPO / "bench" / f"{name}.py"), *args], cwd=tmp_path,
+                            env={**os.environ, "TMPDIR": str(tmp_path)}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(BENCHES))
 def test_benchmark_runs_at_a_tiny_size(name: str, tmp_path: Path) -> None:
     args, expected = BENCHES[name]
-    before = servers_and_simulators()
-    res = subprocess.run([sys.executable, str(REPO / "bench" / f"{name}.py"), *args], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stdout + res.stderr
+    proc = run_bench(name, args, tmp_path)
+    try:
+        out, _ = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, out
     for line in expected:
-        assert line in res.stdout, res.stdout
-    assert servers_and_simulators() <= before
+        assert line in out, out
+    assert servers_and_simulators(tmp_path) == set()
 
 
+@pytest.mark.slow
 def test_a_killed_benchmark_leaves_no_server(tmp_path: Path) -> None:
-    """Killed with -9 mid-run, the benchmark's Temporal servers go with it (they die with it)."""
-    import signal
-    import time
-
-    before = servers_and_simulators()
-    proc = subprocess.Popen([sys.executable, str(REPO / "bench" / "embedded_server.py"), "--topics", "400"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    """Killed with -9 mid-run, the benchmark's Temporal server goes with it (it dies with it)."""
+    proc = run_bench("embedded_server", ["--topics", "400"], tmp_path)
     try:
         deadline = time.monotonic() + 60
-        while not (servers_and_simulators() - before) and time.monotonic() < deadline:
+        while not servers_and_simulators(tmp_path) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert servers_and_simulators() - before, "the benchmark never started a server"
+        assert servers_and_simulators(tmp_path), "the benchmark never started a server"
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     deadline = time.monotonic() + 15
-    while servers_and_simulators() - before and time.monotonic() < deadline:
+    while servers_and_simulators(tmp_path) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert servers_and_simulators() <= before
+    assert servers_and_simulators(tmp_path) == set()

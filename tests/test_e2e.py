@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from jobs.explainer.scenes.media import probe
+from runner.isolation.proc import dies_with_parent
 from tests.conftest import REPO
 
 RUNNER = str(Path(sys.executable).parent / "runner")
@@ -111,7 +112,7 @@ def test_the_simulated_example_falls_back_from_a_dead_model_and_keeps_the_key_se
     key = f"sk-e2e-{uuid.uuid4().hex}"
     sim = subprocess.Popen([RUNNER, "simulate", "--port", str(port), "--rpm", "600",
                             "--model-status", "claude-opus-sim=401", "--log", str(log)],
-                           env=cli_env, stdout=subprocess.PIPE, text=True)
+                           env=cli_env, stdout=subprocess.PIPE, text=True, preexec_fn=dies_with_parent())
     try:
         assert sim.stdout is not None and "provider simulator on" in sim.stdout.readline()
         env = {**cli_env, "RUNNER_SIM_KEY": key}

@@ -26,6 +26,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from jobs.explainer.types import RenderOutput
 from runner.client.server import _free_port
 from runner.contract.types import BatchResult
+from runner.isolation.proc import dies_with_parent
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -42,7 +43,7 @@ def simulator(tmp_path: Path, cli_env: dict[str, str]) -> Iterator[tuple[Path, P
     catalog.write_text((REPO / "configs" / "models.simulated.yaml").read_text()
                        .replace("127.0.0.1:8765", f"127.0.0.1:{port}"))
     sim = subprocess.Popen([RUNNER, "simulate", "--port", str(port), "--log", str(log)], env=cli_env,
-                           stdout=subprocess.PIPE, text=True)
+                           stdout=subprocess.PIPE, text=True, preexec_fn=dies_with_parent())
     assert sim.stdout is not None and "provider simulator on" in sim.stdout.readline()
     yield catalog, log
     sim.terminate()
@@ -68,7 +69,7 @@ def start_worker(env: dict[str, str], catalog: Path, task_queue: str, log: Path)
     with open(log, "ab") as out:
         return subprocess.Popen([RUNNER, "worker", "--catalog", str(catalog), "--task-queue", task_queue],
                                 env={**env, "RUNNER_SIM_KEY": KEY}, stdout=out, stderr=subprocess.STDOUT,
-                                cwd=log.parent)
+                                cwd=log.parent, preexec_fn=dies_with_parent())
 
 
 def cli(args: list[str], env: dict[str, str], cwd: Path,

@@ -31,7 +31,7 @@ def test_server_cli_reports_status(tmp_path: Path, runner_home: Path,
 
 
 async def test_workflows_survive_a_server_restart(tmp_path: Path) -> None:
-    info, started = server.start(tmp_path, port=_free_port())
+    info, started = server.start(tmp_path, port=_free_port(), owned=True)
     try:
         assert started
         cmdline = Path(f"/proc/{info.pid}/cmdline").read_bytes().split(b"\0")
@@ -44,7 +44,7 @@ async def test_workflows_survive_a_server_restart(tmp_path: Path) -> None:
         stopped = server.stop(tmp_path)
         assert stopped is not None and server.status(tmp_path) is None
 
-        info2, started2 = server.start(tmp_path, port=info.port)
+        info2, started2 = server.start(tmp_path, port=info.port, owned=True)
         assert started2 and info2.pid != info.pid
         client = await Client.connect(info2.address)
         desc = await client.get_workflow_handle("persisted").describe()

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from runner.contract.errors import ServerError
-from runner.isolation.proc import die_with_parent
+from runner.isolation.proc import dies_with_parent
 
 HOME_ENV = "RUNNER_HOME"
 STATE_FILE = "server.json"
@@ -139,8 +139,9 @@ def start(
         port: gRPC port (default 7233, or a free one if 7233 is taken).
         pragmas: SQLite pragmas (the default is what runner uses; benchmarks compare others).
         persist: False for an in-memory server (benchmarks only: nothing survives a stop).
-        owned: a server started now ends with this process (tests and benchmarks: killed or timed
-            out, they leave no server behind); by default it outlives the command that started it.
+        owned: a server started now ends with the thread that starts it, which must be the main
+            thread, so with this process (tests and benchmarks: killed or timed out, they leave no
+            server behind); by default it outlives the command that started it.
 
     Returns:
         The server, and whether this call started it.
@@ -148,6 +149,9 @@ def start(
     Raises:
         ServerError: it did not come up (the message includes the end of its log).
     """
+    if owned and threading.current_thread() is not threading.main_thread():
+        raise ValueError("an owned server ends with the thread that starts it: start it from the "
+                         "main thread")
     home = home or runner_home()
     with _locked(home):
         running = status(home)
@@ -183,7 +187,7 @@ def start(
         with open(info.log, "ab") as log:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                     start_new_session=True, cwd=home,
-                                    preexec_fn=(lambda: die_with_parent(signal.SIGTERM)) if owned else None)
+                                    preexec_fn=dies_with_parent(signal.SIGTERM) if owned else None)
         info = ServerInfo(**{**asdict(info), "pid": proc.pid})
         (home / STATE_FILE).write_text(json.dumps(asdict(info)))
         (home / LAST_PORT_FILE).write_text(str(port))

@@ -21,14 +21,23 @@ STDOUT_CAP = 16 * 1024 * 1024  # bytes of stdout kept (the head: it is a JSON an
 STDERR_CAP = 256 * 1024  # bytes of stderr kept (the tail: where the error is)
 
 
-def die_with_parent(sig: int = signal.SIGKILL) -> None:
-    """Have the kernel send ``sig`` to this process when the thread that started it ends; call it
-    in a child between fork and exec (``preexec_fn``).
+def dies_with_parent(sig: int = signal.SIGKILL) -> Callable[[], None]:
+    """A ``preexec_fn`` that has the kernel send ``sig`` to the child when the thread that starts it
+    ends (``PR_SET_PDEATHSIG``; for a process's main thread that is when the process ends, also on
+    ``kill -9``). Should the parent die between the fork and that call, the child sends ``sig`` to
+    itself.
 
     A worker killed with -9 takes its subprocess with it, instead of leaving it to work on for
     nobody (and race the retry of the same step); a killed test or benchmark takes its servers.
     """
-    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, sig)
+    parent = os.getpid()
+
+    def arm() -> None:  # runs in the child between fork and exec
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, sig)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), sig)
+
+    return arm
 
 
 def clean_env() -> dict[str, str]:
@@ -80,8 +89,10 @@ async def run(
     ``pass_fds`` stay open in the child.
     """
 
+    arm = dies_with_parent()
+
     def setup() -> None:
-        die_with_parent()
+        arm()
         if preexec is not None:
             preexec()
 

@@ -113,7 +113,7 @@ async def record(client: Client, out: Path) -> None:
 def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="runner-record-"))
     try:
-        info, _ = server.start(home, port=server._free_port())
+        info, _ = server.start(home, port=server._free_port(), owned=True)
         try:
             async def go() -> None:
                 client = await Client.connect(info.address, data_converter=pydantic_data_converter)
