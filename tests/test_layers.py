@@ -42,11 +42,27 @@ def modules(top: str) -> Iterator[tuple[Path, str]]:
         yield path, name
 
 
-def imports(path: Path, module: str) -> Iterator[tuple[int, str]]:
-    """(line, module imported) for every import in ``path``; relative ones resolved."""
+def nodes(tree: ast.AST, *, at_import: bool) -> Iterator[ast.AST]:
+    """Every node of ``tree``; with ``at_import``, only those that run when the module is imported
+    (not the bodies of functions)."""
+    for node in ast.iter_child_nodes(tree):
+        yield node
+        if not (at_import and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))):
+            yield from nodes(node, at_import=at_import)
+
+
+def imports(path: Path, module: str, *, at_import: bool = False) -> Iterator[tuple[int, str]]:
+    """(line, module imported) for every import in ``path`` (with ``at_import``: those that run when
+    it is imported), relative ones resolved, and for every ``importlib.import_module("...")`` /
+    ``__import__("...")`` of a literal name."""
     is_package = path.name == "__init__.py"
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
+    for node in nodes(ast.parse(path.read_text(encoding="utf-8")), at_import=at_import):
+        if (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+                and ((isinstance(node.func, ast.Name) and node.func.id in ("__import__", "import_module"))
+                     or (isinstance(node.func, ast.Attribute) and node.func.attr == "import_module"))):
+            yield node.lineno, node.args[0].value
+        elif isinstance(node, ast.Import):
             for alias in node.names:
                 yield node.lineno, alias.name
         elif isinstance(node, ast.ImportFrom):
@@ -83,8 +99,8 @@ def test_every_module_of_runner_is_in_a_layer() -> None:
     assert {layer_of(name) for _, name in RUNNER} - {None} == set(LAYERS)
 
 
-@pytest.mark.parametrize(("path", "module"), RUNNER, ids=[m for _, m in RUNNER])
-def test_runner_imports_only_downward(path: Path, module: str) -> None:
+def violations(path: Path, module: str) -> list[str]:
+    """The imports of ``path`` (module ``module`` of runner) that break the layer rule."""
     own = layer_of(module)
     bad = []
     for line, target in imports(path, module):
@@ -102,6 +118,12 @@ def test_runner_imports_only_downward(path: Path, module: str) -> None:
             bad.append(f"line {line}: {target}")
         elif other not in LAYERS[own]:
             bad.append(f"line {line}: {target} ({own} may import {sorted(LAYERS[own]) or 'nothing'})")
+    return bad
+
+
+@pytest.mark.parametrize(("path", "module"), RUNNER, ids=[m for _, m in RUNNER])
+def test_runner_imports_only_downward(path: Path, module: str) -> None:
+    bad = violations(path, module)
     assert bad == [], f"{path.relative_to(REPO)}: " + "; ".join(bad)
 
 
@@ -111,30 +133,59 @@ def test_the_jail_bootstrap_imports_only_the_standard_library() -> None:
     assert found <= sys.stdlib_module_names | {"__future__"}, found - sys.stdlib_module_names
 
 
-@pytest.mark.parametrize(("path", "module"), [(p, m) for p, m in JOBS if m.endswith((".workflow", ".types"))],
-                         ids=lambda v: v if isinstance(v, str) else "")
-def test_job_workflow_side_imports_only_sandbox_safe_runner(path: Path, module: str) -> None:
-    """A job kind's workflow and its types run in Temporal's workflow sandbox: of runner they may
-    import only the contract and the workflow side."""
-    bad = [f"line {line}: {target}" for line, target in imports(path, module)
+def sandboxed_modules(workflow_module: str) -> set[str]:
+    """The job kind modules that importing ``workflow_module`` loads into the workflow sandbox: it,
+    its parent packages, and the job modules they import, transitively."""
+    todo, seen = [workflow_module], set()
+    while todo:
+        name = todo.pop()
+        parts = name.split(".")
+        for end in range(1, len(parts) + 1):  # the packages above it run their __init__ too
+            mod = ".".join(parts[:end])
+            if mod in seen or not is_module(mod):
+                continue
+            seen.add(mod)
+            path = REPO.joinpath(*mod.split("."))
+            path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+            todo += [t for _, t in imports(path, mod, at_import=True)
+                     if t.split(".")[0] == "jobs" and is_module(t)]
+    return seen
+
+
+WORKFLOW_SIDE = sorted({m for _, w in JOBS if w.endswith(".workflow") for m in sandboxed_modules(w)})
+
+
+@pytest.mark.parametrize("module", WORKFLOW_SIDE)
+def test_job_workflow_side_imports_only_sandbox_safe_runner(module: str) -> None:
+    """What a job kind's workflow loads into Temporal's workflow sandbox (its module, its types and
+    prompts, its packages' __init__) imports of runner only the contract and the workflow side."""
+    path = REPO.joinpath(*module.split("."))
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    bad = [f"line {line}: {target}" for line, target in imports(path, module, at_import=True)
            if target.startswith("runner.") and is_module(target)
            and not any(target == s or target.startswith(s + ".") for s in SANDBOX_SAFE)]
     assert bad == [], f"{path.relative_to(REPO)}: " + "; ".join(bad)
 
 
-def test_the_test_reads_imports_it_must_refuse() -> None:
-    """Control: the reader sees imports inside functions and relative ones, and the rule refuses an
-    upward import."""
-    tree = ("def f():\n    from runner.cli.batch import submit\n"
-            "from ..client import follow\n")
-    probe = REPO / "runner/contract/_probe_for_test.py"
-    probe.write_text(tree)
-    try:
-        found = [t for _, t in imports(probe, "runner.contract._probe_for_test")]
-    finally:
-        probe.unlink()
-    assert "runner.cli.batch" in found and "runner.client.follow" in found
-    assert layer_of("runner.cli.batch") not in LAYERS["contract"]
+def test_the_workflow_side_of_the_explainer_is_what_it_loads() -> None:
+    """Control: the walk follows the workflow's imports to its types and prompts, and its package."""
+    assert {"jobs.explainer.workflow", "jobs.explainer.types", "jobs.explainer.prompts",
+            "jobs.explainer", "jobs"} <= sandboxed_modules("jobs.explainer.workflow")
+
+
+def test_the_rule_refuses_what_it_must(tmp_path: Path) -> None:
+    """Control: the rule sees imports inside functions, relative ones and string ones, and refuses
+    each upward one."""
+    probe = tmp_path / "probe.py"
+    probe.write_text("import importlib\n"
+                     "def f():\n    from runner.cli.batch import submit\n"
+                     "from ..client import follow\n"
+                     "importlib.import_module('runner.worker.assembly')\n"
+                     "from ..contract import names\n")
+    bad = violations(probe, "runner.contract.probe")
+    assert sorted(b.split(" (")[0] for b in bad) == [
+        "line 3: runner.cli.batch", "line 4: runner.client", "line 4: runner.client.follow",
+        "line 5: runner.worker.assembly"], bad
 
 
 @pytest.mark.parametrize("top", ["runner", "jobs"])
