@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from temporalio.client import Client
 
 from runner.cli.errors import reports_errors
 from runner.cli.options import CATALOG_HELP, echo
@@ -58,7 +59,7 @@ def submit(manifest: Path, wait: bool, worker: bool | None, catalog: Path | None
     asyncio.run(go())
 
 
-def local_worker(client: Any, task_queue: str, catalog: Catalog) -> LocalWorker:
+def local_worker(client: Client, task_queue: str, catalog: Catalog) -> LocalWorker:
     """A worker for every job kind and model that `--wait` can run in this process until the batch
     ends (built only if it is needed: that imports every job's activities)."""
 
@@ -113,7 +114,6 @@ async def status(client: Any, batch_id: str, **_: Any) -> None:
         sys.exit(1)
 
 
-
 @click.command()
 @click.option("--wait", "wait_s", type=float, default=120.0, show_default=True,
               help="Seconds to wait for the batch to stop and write its report.")
@@ -125,7 +125,6 @@ async def cancel(client: Any, batch_id: str, wait_s: float, **_: Any) -> None:
     from runner.client.control import cancel as do_cancel
 
     await do_cancel(client, batch_id, echo, wait_s=wait_s)
-
 
 
 @click.command()
@@ -155,7 +154,6 @@ async def retry(client: Any, batch_id: str, target: Any, catalog: Any, wait: boo
         return
     await follow(client, target, handle, inp.output_dir, task_queue=inp.task_queue, worker=worker,
                  echo=echo, local_worker=local_worker(client, inp.task_queue, catalog))
-
 
 
 @click.command("list")

@@ -31,9 +31,10 @@ def worker(catalog: Path | None, task_queue: str, queues: str) -> None:
     the model catalog and the providers' API keys from its own environment. Each catalog model's
     calls are served on their own task queue (TASK_QUEUE.llm.MODEL): the Temporal server holds the
     model's rpm for all workers of that queue together, each worker runs at most max_concurrency
-    calls at once and paces tokens against the model's tpm (shared among the workers). Job steps
-    run on TASK_QUEUE.steps: with --queues, render machines and LLM machines can be separate
-    (they need the same output directory).
+    calls at once and paces its calls and tokens against its share of the model's rpm and tpm
+    (split among the workers polling the queue). Job steps run on TASK_QUEUE.steps: with --queues,
+    step machines (render, merge: CPU-heavy) and LLM machines can be separate (they need the same
+    output directory).
 
     On SIGTERM or Ctrl-C the worker stops taking work, gives running activities 10 s to finish,
     then hands the rest back: Temporal retries them on another worker, and a render resumes after

@@ -1,5 +1,6 @@
 """Probe and merge videos with ffmpeg (ffmpeg-python builds the command lines; the processes run
-through :func:`runner.proc.run_process`: own process group, timeout, killed on cancellation).
+through :func:`runner.isolation.proc.run_process`: own process group, timeout, killed on
+cancellation).
 
 ``ffmpeg -f concat -c copy`` exits 0 and writes a broken file when its parts differ in codec, size,
 frame rate or pixel format, so every part is probed first: parts that agree are copied, parts that do

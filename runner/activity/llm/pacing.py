@@ -1,7 +1,7 @@
 """Rate limits on the worker side of the gateway.
 
 Requests per minute are enforced by the Temporal server: every model has its own task queue
-(:func:`runner.contract.llm.llm_task_queue`) whose activity dispatch rate the server holds for all its
+(:func:`runner.contract.names.llm_task_queue`) whose activity dispatch rate the server holds for all its
 workers (:func:`dispatch_rate`). Each worker also smooths the server's bursts, and paces its calls to a
 token-limited model, since tokens cannot be counted before a call is dispatched (:class:`Pacer`).
 Activity-side only.
