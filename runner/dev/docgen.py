@@ -1,6 +1,6 @@
 """Generate docs/cli.md and docs/manifest.md from the code, so they cannot drift.
 
-``python -m runner.dev.docgen`` rewrites them; ``--check`` exits 1 if they are stale (a test runs it).
+``python -m runner.dev.docgen`` regenerates them; ``--check`` exits 1 if they are stale (a test runs it).
 """
 
 from __future__ import annotations
