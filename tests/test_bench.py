@@ -15,14 +15,15 @@ import pytest
 
 from tests.conftest import REPO
 
+# each benchmark script, the arguments of its tiny run, and lines its output must hold
 BENCHES = {
-    "embedded_server": (["--topics", "2", "--concurrency", "2"],
+    "bench/embedded_server.py": (["--topics", "2", "--concurrency", "2"],
                         ["sqlite-wal vs sqlite-default:", "  memory ", "  sqlite-default ", "  sqlite-wal "]),
-    "ratelimit": (["--topics", "4", "--rpm", "600", "--latency", "0.05", "--variants", "rpm,tpm",
+    "bench/ratelimit.py": (["--topics", "4", "--rpm", "600", "--latency", "0.05", "--variants", "rpm,tpm",
                    "--contenders", "runner,seed"],
                   ["variant rpm:", "variant tpm:", "  runner  succeeded    4/4",
                    "  seed    succeeded    4/4"]),
-    "sandbox": (["1", "1"], ["manim directly:", "through the sandbox:", "sandbox / direct:"]),
+    "bench/sandbox.py": (["1", "1"], ["manim directly:", "through the sandbox:", "sandbox / direct:"]),
 }
 
 
@@ -43,18 +44,18 @@ def servers_and_simulators(under: Path) -> set[str]:
     return found
 
 
-def run_bench(name: str, args: list[str], tmp_path: Path) -> subprocess.Popen[str]:
-    """The benchmark, with its working and temporary directories in ``tmp_path``."""
-    return subprocess.Popen([sys.executable, str(REPO / "bench" / f"{name}.py"), *args], cwd=tmp_path,
+def run_bench(script: str, args: list[str], tmp_path: Path) -> subprocess.Popen[str]:
+    """The benchmark ``script``, with its working and temporary directories in ``tmp_path``."""
+    return subprocess.Popen([sys.executable, str(REPO / script), *args], cwd=tmp_path,
                             env={**os.environ, "TMPDIR": str(tmp_path)}, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", list(BENCHES))
-def test_benchmark_runs_at_a_tiny_size(name: str, tmp_path: Path) -> None:
-    args, expected = BENCHES[name]
-    proc = run_bench(name, args, tmp_path)
+@pytest.mark.parametrize("script", list(BENCHES))
+def test_benchmark_runs_at_a_tiny_size(script: str, tmp_path: Path) -> None:
+    args, expected = BENCHES[script]
+    proc = run_bench(script, args, tmp_path)
     try:
         out, _ = proc.communicate(timeout=300)
     finally:
@@ -68,7 +69,7 @@ def test_benchmark_runs_at_a_tiny_size(name: str, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_killed_benchmark_leaves_no_server(tmp_path: Path) -> None:
     """Killed with -9 mid-run, the benchmark's Temporal server goes with it (it dies with it)."""
-    proc = run_bench("embedded_server", ["--topics", "400"], tmp_path)
+    proc = run_bench("bench/embedded_server.py", ["--topics", "400"], tmp_path)
     try:
         deadline = time.monotonic() + 60
         while not servers_and_simulators(tmp_path) and time.monotonic() < deadline:

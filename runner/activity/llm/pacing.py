@@ -1,10 +1,10 @@
 """Rate limits on the worker side of the gateway.
 
-Requests per minute are enforced by the Temporal server: every model has its own task queue
-(:func:`runner.contract.names.llm_task_queue`) whose activity dispatch rate the server holds for all its
-workers (:func:`dispatch_rate`). Each worker also smooths the server's bursts, and paces its calls to a
-token-limited model, since tokens cannot be counted before a call is dispatched (:class:`Pacer`).
-Activity-side only.
+Requests per minute are held by the Temporal server: every model has its own task queue
+(:func:`runner.contract.names.llm_task_queue`) whose activity dispatch rate the server holds for all
+its workers (:func:`dispatch_rate`). The server dispatches in bursts, so each worker also paces its
+calls to its share of the model's requests and tokens (tokens cannot be counted before a call is
+dispatched): :class:`Pacer`. Activity-side only.
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ class ProviderAnswer:
 
 
 class Providers:
-    """Provider clients for one worker, created on first use and reused."""
+    """Provider clients for one worker, made at worker start (:meth:`warm`) or on first use, and
+    reused."""
 
     def __init__(self) -> None:
         self._anthropic: dict[tuple[str | None, str], Any] = {}
