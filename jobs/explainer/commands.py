@@ -76,11 +76,6 @@ def render_command(file: Path, scene: str | None, quality: str, timeout: float,
     limit of the whole render it went over); 5 an infrastructure failure (the sandbox could not
     start, manim was killed, the disk is full) or a timeout.
     """
-    _render(file, scene, quality, timeout, output, not no_policy)
-
-
-def _render(file: Path, scene: str | None, quality: str, timeout: float, output: Path | None,
-            lint: bool) -> None:
     try:
         code = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -93,7 +88,7 @@ def _render(file: Path, scene: str | None, quality: str, timeout: float, output:
                          "choose one with --scene NAME")
     target = output or file.with_suffix(".mp4")
     result = asyncio.run(render_scene(code, output=target.resolve(), quality=quality, class_name=scene,
-                                      timeout=timeout, workdir=target.resolve().parent, lint=lint,
+                                      timeout=timeout, workdir=target.resolve().parent, lint=not no_policy,
                                       name=file.name))
     for rewrite in result.rewrites:
         click.echo(f"rewrote {rewrite}", err=True)
@@ -119,10 +114,6 @@ def check_math_command(file: Path, timeout: float) -> None:
     \b
     Exit codes: 0 no claim refuted; 1 at least one refuted; 2 bad input (the file, line and key).
     """
-    _check_math(file, timeout)
-
-
-def _check_math(file: Path, timeout: float) -> None:
     from jobs.explainer.claims import check_claims
 
     source = load_yaml(file)
