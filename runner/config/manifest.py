@@ -208,7 +208,11 @@ def _resolve_steps(parsed: Manifest, kind: JobKind, source: YamlSource,
     """Each topic's policy per step: the job's default, then the batch's ``steps:``, then the
     topic's; a combination that does not hold together is a problem where the last layer set it."""
     out = []
+    shared: dict[str, StepPolicy] | None = None  # of the topics that set no steps of their own
     for i, entry in enumerate(parsed.topics):
+        if not entry.steps and shared is not None:
+            out.append(shared)
+            continue
         policies = {}
         for step in kind.step_names:
             policy = kind.policy(step)
@@ -223,6 +227,8 @@ def _resolve_steps(parsed: Manifest, kind: JobKind, source: YamlSource,
                     problems.append(problem)
             policies[step] = policy
         out.append(policies)
+        if not entry.steps:
+            shared = policies
     return out
 
 
@@ -295,15 +301,25 @@ def _resolve(parsed: Manifest, kind: JobKind, manifest_path: Path, cwd: Path,
              policies: list[dict[str, StepPolicy]]) -> BatchPlan:
     option_names = list(kind.options.model_fields)
     defaults = {k: getattr(parsed, k) for k in option_names}
+    llm_steps = kind.llm_steps
+    default_params: dict[str, Any] | None = None
     topics = []
+    batch_chains = {step: parsed.models.get(step) or parsed.models["default"] for step in llm_steps}
     for entry, steps in zip(parsed.topics, policies, strict=True):
-        chains = dict(parsed.models)
-        chains.update(entry.models or {})
-        resolved = {step: chains.get(step) or chains["default"] for step in kind.llm_steps}
+        resolved = batch_chains  # most topics: the batch's chains (shared: memory at 100,000 topics)
+        if entry.models:
+            chains = {**parsed.models, **entry.models}
+            resolved = {step: chains.get(step) or chains["default"] for step in llm_steps}
         overrides = {k: getattr(entry, k) for k in option_names if getattr(entry, k) is not None}
-        params = kind.options.model_validate({**defaults, **overrides}).model_dump(mode="json")
-        topics.append(TopicSpec(id=entry.id or slugify(entry.topic), topic=entry.topic,
-                                models=resolved, params=params, steps=steps))
+        if overrides or default_params is None:
+            params = kind.options.model_validate({**defaults, **overrides}).model_dump(mode="json")
+            if not overrides:
+                default_params = params
+        else:  # most topics: the batch's options, checked once
+            params = default_params
+        # every part is checked above: built without validating it again (100,000 topics)
+        topics.append(TopicSpec.model_construct(id=entry.id or slugify(entry.topic), topic=entry.topic,
+                                                models=resolved, params=params, steps=steps))
     out = Path(parsed.output_dir) if parsed.output_dir else Path("out") / parsed.name
     return BatchPlan(
         name=parsed.name, job=parsed.job, manifest=str(manifest_path.resolve()),

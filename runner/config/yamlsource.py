@@ -50,6 +50,10 @@ def format_path(path: PathKey) -> str:
     return out
 
 
+# libyaml's loader where PyYAML was built with it (a 100,000-topic manifest: seconds, not a minute)
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(path: str | Path, *, display_name: str | None = None) -> YamlSource:
     """Read and parse a YAML file.
 
@@ -71,9 +75,19 @@ def load_yaml(path: str | Path, *, display_name: str | None = None) -> YamlSourc
 
 def parse_yaml(text: str, name: str) -> YamlSource:
     """Parse YAML text (see :func:`load_yaml`)."""
+    if LOADER is yaml.SafeLoader:
+        return _parse(text, name, LOADER)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        return _parse(text, name, LOADER)
+    except ManifestError:  # parse again for PyYAML's own wording and position of the problem
+        return _parse(text, name, yaml.SafeLoader)
+
+
+def _parse(text: str, name: str, loader_type: type[Any]) -> YamlSource:
+    loader = loader_type(text)
+    try:  # parsed once: the nodes give the lines, the same nodes the data
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -81,6 +95,8 @@ def parse_yaml(text: str, name: str) -> YamlSource:
         raise ManifestError([Problem(name, line, "", f"invalid YAML: {what}")]) from exc
     except yaml.YAMLError as exc:
         raise ManifestError([Problem(name, None, "", f"invalid YAML: {exc}")]) from exc
+    finally:
+        loader.dispose()
     source = YamlSource(name, data)
     problems: list[Problem] = []
     if root is not None:
