@@ -44,7 +44,8 @@ from runner.client.server import _free_port
 from runner.config.catalog import Catalog, ModelSpec
 from runner.contract.llm import LLMCall, LLMResponse
 from runner.contract.names import BATCH_WORKFLOW, LLM_ACTIVITY
-from runner.contract.types import BatchInput, BatchResult, TopicSpec
+from runner.contract.types import BatchInput, BatchResult, PlannedTopic, TopicSpec
+from runner.store.topics import write_topics
 from runner.worker.assembly import WorkerSet, model_workers, steps_worker
 from runner.workflow.batch import BatchWorkflow
 
@@ -83,8 +84,10 @@ async def one_run(name: str, pragmas: tuple[str, ...], persist: bool, topics: in
     try:
         client = await Client.connect(info.address, data_converter=pydantic_data_converter)
         queue = f"bench-{name}"
-        specs = [TopicSpec(id=f"t{i}", topic=f"t{i}", models={"decompose": ["x"], "script": ["x"]},
-                           params={"quality": "low"}) for i in range(topics)]
+        out = home / "out"
+        file = write_topics(out, (PlannedTopic(spec=TopicSpec(
+            id=f"t{i}", topic=f"t{i}", models={"decompose": ["x"], "script": ["x"]},
+            params={"quality": "low"})) for i in range(topics)))
         # the task queues runner's workers serve: workflows, the job steps, one per model
         workers = WorkerSet(client, [
             Worker(client, task_queue=queue, workflows=[BatchWorkflow, ExplainerWorkflow],
@@ -98,8 +101,8 @@ async def one_run(name: str, pragmas: tuple[str, ...], persist: bool, topics: in
                 BATCH_WORKFLOW,
                 BatchInput(batch_id=f"bench-{name}", name="bench", job="explainer",
                            child_workflow="explainer.topic", task_queue=queue,
-                           output_dir=str(home / "out"), concurrency=concurrency,
-                           manifest="bench", topics=specs),
+                           output_dir=str(out), concurrency=concurrency, manifest="bench",
+                           topics_file=file.path, total=file.total),
                 id=f"bench-{name}", task_queue=queue, result_type=BatchResult)
             wall = time.perf_counter() - start
         assert result.succeeded == topics, result

@@ -32,9 +32,9 @@ from jobs.explainer.workflow import ExplainerWorkflow
 from runner.activity.engine import EngineActivities
 from runner.contract.llm import LLMCall, LLMResponse
 from runner.contract.names import BATCH_WORKFLOW, LLM_ACTIVITY, QUOTA_EXHAUSTED, child_id
-from runner.contract.types import BatchInput, BatchResult, TopicSpec
+from runner.contract.types import BatchResult, TopicSpec
 from runner.workflow.batch import BatchWorkflow
-from tests.workers import workers_with
+from tests.workers import batch_input, results, workers_with
 
 PLAN = {"title": "T", "scenes": [{"id": "s1", "title": "a"}, {"id": "s2", "title": "b"}]}
 MODELS = ["offline", "broken", "quota", "slow"]
@@ -107,21 +107,23 @@ class Fakes:
 
 
 async def run_batch(client: Client, task_queue: str, tmp_path: Path, topics: list[TopicSpec],
-                    concurrency: int, fakes: Fakes) -> tuple[BatchResult, dict[str, Any]]:
+                    concurrency: int, fakes: Fakes
+                    ) -> tuple[BatchResult, dict[str, Any], list[dict[str, Any]]]:
+    """Run a batch; returns its result, report.json and results.jsonl."""
     engine = EngineActivities()
     async with workers_with(client, task_queue, workflows=[BatchWorkflow, ExplainerWorkflow],
                             activities=[fakes.validate, fakes.render, fakes.merge, *engine.activities()],
                             llm=fakes.llm, models=MODELS):
         result = await client.execute_workflow(
             BATCH_WORKFLOW,
-            BatchInput(batch_id=f"b-{task_queue}", name="t", job="explainer",
-                       child_workflow="explainer.topic", task_queue=task_queue,
-                       output_dir=str(tmp_path), concurrency=concurrency, manifest="m.yaml",
-                       topics=topics),
+            batch_input(batch_id=f"b-{task_queue}", name="t", job="explainer",
+                        child_workflow="explainer.topic", task_queue=task_queue,
+                        output_dir=tmp_path, concurrency=concurrency, manifest="m.yaml",
+                        topics=topics),
             id=f"b-{task_queue}", task_queue=task_queue, result_type=BatchResult)
     report = json.loads(Path(result.report_json).read_text())
     await replay_batch(client, f"b-{task_queue}", [t.id for t in topics])
-    return result, report
+    return result, report, results(tmp_path)
 
 
 async def replay_batch(client: Client, batch_id: str, topic_ids: list[str]) -> None:
@@ -145,12 +147,12 @@ async def test_fan_out_respects_concurrency_and_isolates_failures(
     fakes = Fakes()
     topics = [spec(f"t{i}") for i in range(4)] + [spec("unrenderable", code_repairs=1),
                                                   spec("wrong", claim_regenerations=1)]
-    result, report = await run_batch(client, task_queue, tmp_path, topics, 2, fakes)
+    result, report, lines = await run_batch(client, task_queue, tmp_path, topics, 2, fakes)
 
     assert (result.total, result.succeeded, result.failed) == (6, 4, 2)
     assert fakes.max_rendering == 2
-    by_id = {t["id"]: t for t in report["topics"]}
-    assert [t["id"] for t in report["topics"]] == [t.id for t in topics]
+    by_id = {t["id"]: t for t in lines}
+    assert [t["id"] for t in lines] == [t.id for t in topics]
     ok = by_id["t0"]
     assert ok["status"] == "succeeded"
     assert [s["name"] for s in ok["steps"]] == ["decompose", "script", "validate", "render", "merge"]
@@ -170,18 +172,25 @@ async def test_fan_out_respects_concurrency_and_isolates_failures(
     assert "1 claim(s) refuted, e.g. 1 == 2 (1 != 2) after 1 regeneration(s)" in refuted["error"]
     assert [s["name"] for s in refuted["steps"]] == [
         "decompose", "script", "validate", "script (regenerate 1)", "validate (regenerate 1)"]
+    # report.json sums up; the failures are listed there too (first line of the error)
+    assert "topics" not in report and report["results"] == "results.jsonl"
+    assert report["totals"] | {"topics": 6, "succeeded": 4, "failed": 2} == report["totals"]
+    assert [(f["id"], f["status"], f["failed_step"]) for f in report["failures"]] == [
+        ("unrenderable", "failed", "render (repair 1)"), ("wrong", "failed", "validate (regenerate 1)")]
+    assert report["failures"][0]["error"] == bad["error"]
     md = Path(result.report_md).read_text()
     assert "4/6 topics succeeded, 2 failed" in md and "**Failed at render (repair 1):**" in md
+    assert md.index("## Failures") < md.index("## Topics")
 
 
 async def test_fallback_chain_and_retries_are_recorded(
         client: Client, task_queue: str, tmp_path: Path) -> None:
     fakes = Fakes()
-    result, report = await run_batch(
+    result, report, lines = await run_batch(
         client, task_queue, tmp_path, [spec("flaky", ["broken", "offline"])], 1, fakes)
 
     assert result.succeeded == 1
-    steps = {s["name"]: s for s in report["topics"][0]["steps"]}
+    steps = {s["name"]: s for s in lines[0]["steps"]}
     decompose = steps["decompose"]
     assert decompose["model"] == "offline"
     assert decompose["models_tried"] == [
@@ -203,11 +212,11 @@ async def test_a_model_out_of_quota_is_skipped_by_the_other_topics_too(
     b = TopicSpec(id="b", topic="b", models={"decompose": ["slow"], "script": ["quota", "offline"]},
                   params={"quality": "low"})
     c = spec("c", ["quota", "offline"])
-    result, report = await run_batch(client, task_queue, tmp_path, [a, b, c], 2, fakes)
+    result, report, lines = await run_batch(client, task_queue, tmp_path, [a, b, c], 2, fakes)
 
     assert result.succeeded == 3
     assert fakes.llm_models.count("quota") == 1
-    steps = {t["id"]: {s["name"]: s for s in t["steps"]} for t in report["topics"]}
+    steps = {t["id"]: {s["name"]: s for s in t["steps"]} for t in lines}
     assert steps["a"]["decompose"]["models_tried"][0]["outcome"] == "failed"
     skipped = {"model": "quota", "attempts": 0, "outcome": "skipped",
                "error": "quota ran out earlier in this batch"}

@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio import activity
@@ -15,12 +16,13 @@ from temporalio.exceptions import CancelledError
 from jobs.explainer.types import STEPS, RenderInput, RenderOutput
 from jobs.explainer.workflow import ExplainerWorkflow
 from runner.activity.engine import EngineActivities
+from runner.contract.keys import spec_key
 from runner.contract.llm import LLMCall, LLMResponse
 from runner.contract.names import BATCH_WORKFLOW, result_path
-from runner.contract.types import BatchInput, BatchResult, TopicOutcome, TopicSpec
+from runner.contract.types import BatchInput, BatchResult, TopicSpec
 from runner.workflow.batch import BatchWorkflow
 from tests.test_batch_workflow import MODELS, Fakes, replay_batch
-from tests.workers import workers_with
+from tests.workers import batch_input, results, workers_with
 
 FAST_HEARTBEAT = {s.name: s.policy.model_copy(update={"heartbeat_s": 5}) if s.name == "render" else s.policy
                   for s in STEPS}
@@ -50,10 +52,10 @@ class Hanging(Fakes):
                             rendered=[s.id for s in inp.scenes], attempt=activity.info().attempt)
 
 
-def batch(task_queue: str, tmp_path: Path, topics: list[TopicSpec], **kw: object) -> BatchInput:
-    return BatchInput(batch_id=f"c-{task_queue}", name="c", job="explainer",
-                      child_workflow="explainer.topic", task_queue=task_queue, output_dir=str(tmp_path),
-                      concurrency=2, manifest="m.yaml", topics=topics, **kw)  # type: ignore[arg-type]
+def batch(task_queue: str, tmp_path: Path, topics: list[TopicSpec], **kw: Any) -> BatchInput:
+    return batch_input(batch_id=f"c-{task_queue}", name="c", job="explainer",
+                       child_workflow="explainer.topic", task_queue=task_queue, output_dir=tmp_path,
+                       concurrency=2, manifest="m.yaml", topics=topics, **kw)
 
 
 async def test_cancel_stops_running_steps_and_retry_reuses_finished_ones(
@@ -86,7 +88,7 @@ async def test_cancel_stops_running_steps_and_retry_reuses_finished_ones(
         report = json.loads((tmp_path / "report.json").read_text())
         assert report["cancelled"] is True
         assert report["totals"] == {**report["totals"], "succeeded": 0, "failed": 0, "cancelled": 3}
-        by_id = {t["id"]: t for t in report["topics"]}
+        by_id = {t["id"]: t for t in results(tmp_path)}
         for t in ("a", "b"):
             assert by_id[t]["status"] == "cancelled" and by_id[t]["failed_step"] == "render"
             assert [(s["name"], s["status"]) for s in by_id[t]["steps"]] == [
@@ -105,7 +107,7 @@ async def test_cancel_stops_running_steps_and_retry_reuses_finished_ones(
     assert result.succeeded == 3 and result.failed == 0 and result.cancelled == 0
     assert len(fakes.llm_models) == llm_calls + 2  # only c asked the model (decompose, script)
     report = json.loads((tmp_path / "report.json").read_text())
-    by_id = {t["id"]: t for t in report["topics"]}
+    by_id = {t["id"]: t for t in results(tmp_path)}
     for t in ("a", "b"):
         steps = [(s["name"], s["reused"]) for s in by_id[t]["steps"]]
         assert steps == [("decompose", True), ("script", True), ("validate", True), ("render", False),
@@ -118,13 +120,13 @@ async def test_cancel_stops_running_steps_and_retry_reuses_finished_ones(
 async def test_carried_topics_are_reported_not_run(client: Client, task_queue: str, tmp_path: Path) -> None:
     fakes = Hanging()
     fakes.finish = True
+    old = TopicSpec(id="old", topic="old one", models={"decompose": ["offline"], "script": ["offline"]})
     done = tmp_path / "topics" / "old" / "result.json"
     done.parent.mkdir(parents=True)
     done.write_text(json.dumps({"id": "old", "topic": "old one", "status": "succeeded",
-                                "outputs": {"video": "old.mp4"}}))
+                                "outputs": {"video": "old.mp4"}, "spec_key": spec_key(old)}))
     inp = batch(task_queue, tmp_path, [TopicSpec(id="new", topic="new", models={
-        "decompose": ["offline"], "script": ["offline"]})],
-        carried=[TopicOutcome(id="old", status="succeeded", result_path=str(done))])
+        "decompose": ["offline"], "script": ["offline"]})], carried=[old])
     engine = EngineActivities()
     async with workers_with(client, task_queue, workflows=[BatchWorkflow, ExplainerWorkflow],
                             activities=[fakes.validate, fakes.render, fakes.merge, *engine.activities()],
@@ -132,9 +134,10 @@ async def test_carried_topics_are_reported_not_run(client: Client, task_queue: s
         result = await client.execute_workflow(BATCH_WORKFLOW, inp, id=inp.batch_id, task_queue=task_queue,
                                                result_type=BatchResult)
     assert (result.total, result.succeeded) == (2, 2)
-    report = json.loads((tmp_path / "report.json").read_text())
-    assert [t["id"] for t in report["topics"]] == ["old", "new"]
-    assert report["topics"][0]["outputs"]["video"] == "old.mp4"
+    lines = results(tmp_path)
+    assert [t["id"] for t in lines] == ["old", "new"]
+    assert lines[0]["outputs"]["video"] == "old.mp4"
+    assert [t.get("carried") for t in lines] == [True, None]
     assert fakes.started == {"new"}
 
 

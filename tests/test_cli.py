@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,18 @@ async def test_submit_with_bad_manifest_starts_nothing(
     assert after == before
 
 
+async def runs_of(client: Client, batch_id: str, until: Callable[[dict[str, str]], bool]) -> dict[str, str]:
+    """The batch's runs (run id -> status) as the visibility store lists them, once ``until`` holds
+    (the store catches up with a terminate or a start a moment later), or after 5 s."""
+    for _ in range(50):
+        runs = {r.run_id: r.status.name async for r in client.list_workflows(f'WorkflowId = "{batch_id}"')
+                if r.status}
+        if until(runs):
+            break
+        await asyncio.sleep(0.1)
+    return runs
+
+
 async def test_submit_prints_the_batch_id_and_a_running_batch_is_attached_not_doubled(
         tmp_path: Path, client: Client, cli_env: dict[str, str], task_queue: str) -> None:
     manifest = tmp_path / "m.yaml"
@@ -83,21 +96,19 @@ async def test_submit_prints_the_batch_id_and_a_running_batch_is_attached_not_do
     again = await asyncio.to_thread(submit)
     assert again[-1] == batch_id
     assert again[0].startswith(f"batch {batch_id} is already running")
-    runs = [w async for w in client.list_workflows(f'WorkflowId = "{batch_id}"')]
-    assert [r.run_id for r in runs] == [desc.run_id]  # no second batch
+    assert (await handle.describe()).run_id == desc.run_id  # no second batch: still the first run
 
     fresh = await asyncio.to_thread(submit, "--new")
     assert fresh[0].startswith(f"terminated the running batch {batch_id} and started it afresh")
-    runs = [w async for w in client.list_workflows(f'WorkflowId = "{batch_id}"')]
-    assert len(runs) == 2
-    assert {r.run_id: r.status.name for r in runs if r.status}[desc.run_id] == "TERMINATED"
+    runs = await runs_of(client, batch_id, lambda runs: runs.get(desc.run_id) == "TERMINATED")
+    assert len(runs) == 2 and runs[desc.run_id] == "TERMINATED"
     await handle.terminate("test done")
 
 
 async def test_temporal_errors_are_one_line(
         tmp_path: Path, client: Client, cli_env: dict[str, str], temporal_server: ServerInfo) -> None:
     manifest = tmp_path / "m.yaml"
-    manifest.write_text("name: nsbatch\njob: explainer\ntopics: [t]\n")
+    manifest.write_text(f"name: nsbatch\njob: explainer\noutput_dir: {tmp_path}/out\ntopics: [t]\n")
     env = {**cli_env, "TEMPORAL_ADDRESS": temporal_server.address, "TEMPORAL_NAMESPACE": "nope"}
     res = await asyncio.to_thread(CliRunner().invoke, main, ["submit", str(manifest)], env=env)
     assert res.exit_code == 1

@@ -28,6 +28,7 @@ from runner.client.server import _free_port
 from runner.contract.types import BatchResult
 from runner.isolation.proc import dies_with_parent
 from tests.conftest import REPO
+from tests.workers import results
 
 pytestmark = pytest.mark.slow
 RUNNER = str(Path(sys.executable).parent / "runner")
@@ -123,7 +124,7 @@ async def activity_events(client: Client, workflow_id: str) -> tuple[Counter[str
     scheduled: Counter[str] = Counter()
     types: dict[int, str] = {}
     attempts: dict[str, int] = {}
-    results = []
+    completed = []
     async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             name = event.activity_task_scheduled_event_attributes.activity_type.name
@@ -134,8 +135,8 @@ async def activity_events(client: Client, workflow_id: str) -> tuple[Counter[str
             attempts[types[attrs.scheduled_event_id]] = attrs.attempt
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
             attrs = event.activity_task_completed_event_attributes
-            results.append((types[attrs.scheduled_event_id], attrs.result))
-    return scheduled, attempts, results
+            completed.append((types[attrs.scheduled_event_id], attrs.result))
+    return scheduled, attempts, completed
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
@@ -178,7 +179,7 @@ async def test_a_worker_stopped_mid_render_is_replaced_without_redoing_finished_
     assert result.succeeded == 1, (tmp_path / "worker2.log").read_text()[-3000:]
 
     # Temporal's record: each finished activity ran once; only the render ran again (attempt 2)
-    scheduled, attempts, results = await activity_events(client, f"{batch_id}/derivative-of-x-3")
+    scheduled, attempts, completed = await activity_events(client, f"{batch_id}/derivative-of-x-3")
     assert scheduled == Counter({"runner.llm.complete": 2, "explainer.validate": 1, "explainer.render": 1,
                                  "explainer.merge": 1, "runner.write_topic_result": 1})
     assert attempts["runner.llm.complete"] == 1 and attempts["explainer.validate"] == 1
@@ -186,7 +187,7 @@ async def test_a_worker_stopped_mid_render_is_replaced_without_redoing_finished_
         pytest.fail("the render finished within the worker's grace period: nothing was handed back "
                     "(make the render longer)")
     assert attempts["explainer.render"] == 2
-    [render_payload] = [r for name, r in results if name == "explainer.render"]
+    [render_payload] = [r for name, r in completed if name == "explainer.render"]
     [render] = pydantic_data_converter.payload_converter.from_payloads(render_payload.payloads,
                                                                        [RenderOutput])
     # the retry skipped scene 1 (and, after SIGTERM, what the grace period finished) ...
@@ -198,8 +199,8 @@ async def test_a_worker_stopped_mid_render_is_replaced_without_redoing_finished_
     sent = requests(sim_log)
     assert len(sent) == 2 and len({r["digest"] for r in sent}) == 2
     assert all(r["status"] == 200 for r in sent)
-    report = json.loads((tmp_path / "out" / "killed" / "report.json").read_text())
-    render_step = next(s for s in report["topics"][0]["steps"] if s["name"] == "render")
+    [topic] = results(tmp_path / "out" / "killed")
+    render_step = next(s for s in topic["steps"] if s["name"] == "render")
     assert render_step["attempts"] == 2
 
 
@@ -236,8 +237,9 @@ async def test_the_embedded_server_stopped_mid_batch_and_started_again_loses_not
         await asyncio.to_thread(worker.wait, 30)
         await asyncio.to_thread(cli, ["server", "stop"], env, tmp_path)
     assert (result.succeeded, result.failed) == (2, 0), (tmp_path / "worker.log").read_text()[-3000:]
-    report = json.loads((out / "report.json").read_text())
-    for topic in report["topics"]:
+    reported = results(out)
+    assert [t["topic"] for t in reported] == topics
+    for topic in reported:
         assert [(s["name"], s["status"]) for s in topic["steps"]] == [
             (n, "succeeded") for n in ("decompose", "script", "validate", "render", "merge")]
         assert Path(topic["outputs"]["video"]).stat().st_size > 0
@@ -266,7 +268,7 @@ async def test_cancel_mid_render_stops_manim_and_retry_finishes_without_redoing_
                     and any(out.glob("topics/*/scenes/.render-s2-*")) and bool(manim_processes(str(out))))
 
         await wait_for("both topics rendering", both_rendering)
-        status = await asyncio.to_thread(cli, ["status", batch_id], cli_env, tmp_path)
+        status = await asyncio.to_thread(cli, ["status", batch_id, "--topics"], cli_env, tmp_path)
         assert status.returncode == 0 and "running" in status.stdout
         assert any(" render " in line for line in status.stdout.splitlines()), status.stdout
 
@@ -281,9 +283,12 @@ async def test_cancel_mid_render_stops_manim_and_retry_finishes_without_redoing_
         assert f"batch {batch_id} is cancelled; report: {out / 'report.md'}" in cancel.stdout
         report = json.loads((out / "report.json").read_text())
         assert report["cancelled"] is True and report["totals"]["cancelled"] >= 1
-        cancelled = [t["id"] for t in report["topics"] if t["status"] == "cancelled"]
+        topics = results(out)
+        cancelled = [t["id"] for t in topics if t["status"] == "cancelled"]
         assert "derivative-of-x-3" in cancelled or "maclaurin-series-of-cos-x" in cancelled
-        for topic in report["topics"]:
+        assert [(f["id"], f["status"]) for f in report["failures"]] == [
+            (t["id"], t["status"]) for t in topics if t["status"] != "succeeded"]
+        for topic in topics:
             if topic["status"] == "cancelled":
                 assert topic["failed_step"] == "render"
         assert "**Cancelled** (at render)" in (out / "report.md").read_text()
@@ -299,7 +304,9 @@ async def test_cancel_mid_render_stops_manim_and_retry_finishes_without_redoing_
     assert retry.stdout.splitlines()[-1] == str(out / "report.json")
     report = json.loads((out / "report.json").read_text())
     assert report["totals"]["succeeded"] == 2 and not report["cancelled"]
-    for topic in report["topics"]:
+    topics = results(out)
+    assert {t["id"] for t in topics} == {"derivative-of-x-3", "maclaurin-series-of-cos-x"}
+    for topic in topics:
         steps = {s["name"]: s for s in topic["steps"]}
         if topic["id"] in cancelled:  # finished steps reused, the rest run
             assert [steps[n]["reused"] for n in ("decompose", "script", "validate", "render", "merge")] \

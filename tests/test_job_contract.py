@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
-from runner.activity.report import build_report, render_markdown
+from runner.activity.report import BatchReport
 from runner.contract.jobkind import JobKind, Step, TopicOutputs
-from runner.contract.types import ReportInput, TopicOutcome, TopicResult
+from runner.contract.keys import spec_key
+from runner.contract.types import PlannedTopic, ReportInput, TopicResult, TopicSpec
 from runner.store.files import write_json_atomic
+from runner.store.topics import iter_topics, write_topics
 from tests.conftest import REPO
 from tests.test_e2e import run_cli
 
@@ -61,15 +63,18 @@ def test_a_kind_is_checked_when_it_is_declared() -> None:
 
 
 def report_for(tmp_path: Path, outputs: dict[str, object]) -> tuple[dict[str, object], str]:
-    path = tmp_path / "topics" / "t" / "result.json"
-    write_json_atomic(path, TopicResult(id="t", topic="T", status="succeeded",
-                                        outputs=outputs).model_dump(mode="json"))
+    """A one-topic batch's report: the topic's line of results.jsonl, and report.md."""
+    spec = TopicSpec(id="t", topic="T", models={})
+    write_json_atomic(tmp_path / "topics" / "t" / "result.json",
+                      TopicResult(id="t", topic="T", status="succeeded", outputs=outputs,
+                                  spec_key=spec_key(spec)).model_dump(mode="json"))
+    file = write_topics(tmp_path, [PlannedTopic(spec=spec)])
     inp = ReportInput(batch_id="b", name="b", job="k", manifest="m.yaml", output_dir=str(tmp_path),
                       started_at="2026-11-29T00:00:00+00:00", finished_at="2026-11-29T00:00:01+00:00",
-                      outcomes=[TopicOutcome(id="t", status="succeeded", result_path=str(path))],
-                      topics={"t": "T"})
-    report = build_report(inp, Outputs)
-    return report.data["topics"][0], render_markdown(report)  # type: ignore[index,return-value]
+                      topics_file=file.path)
+    report = BatchReport(inp, Outputs)
+    [topic] = [report.add(index, planned) for index, planned in iter_topics(file.path)]
+    return topic, report.markdown()
 
 
 def test_the_report_draws_a_topic_with_its_kinds_hooks(tmp_path: Path) -> None:

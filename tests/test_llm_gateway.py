@@ -21,11 +21,11 @@ from runner.activity.llm.errors import retry_after
 from runner.config.catalog import Catalog, ModelSpec, Price
 from runner.config.jobkinds import all_responders
 from runner.contract.names import BATCH_WORKFLOW, child_id
-from runner.contract.types import BatchInput, BatchResult, TopicSpec
+from runner.contract.types import BatchResult, TopicSpec
 from runner.dev.simulate import SimConfig, Simulator
 from runner.workflow.batch import BatchWorkflow
 from tests.test_batch_workflow import Fakes
-from tests.workers import workers_with
+from tests.workers import batch_input, results, workers_with
 
 KEY_ENV = "RUNNER_TEST_SIM_KEY"
 
@@ -70,8 +70,9 @@ def sim(request: pytest.FixtureRequest) -> Iterator[Simulator]:
     simulator.stop()
 
 
-async def run(client: Client, task_queue: str, tmp_path: Path, sim: Simulator,
-              chains: list[list[str]]) -> tuple[BatchResult, dict[str, Any]]:
+async def run(client: Client, task_queue: str, tmp_path: Path, sim: Simulator, chains: list[list[str]]
+              ) -> tuple[BatchResult, dict[str, Any], list[dict[str, Any]]]:
+    """Run a batch, one topic per chain; returns its result, report.json and results.jsonl."""
     fakes = Fakes()
     llm = LLMActivities(catalog_for(sim), all_responders())
     batch_id = f"gw-{task_queue}"
@@ -84,23 +85,23 @@ async def run(client: Client, task_queue: str, tmp_path: Path, sim: Simulator,
                             llm=llm.complete, models=llm.catalog):
         result = await client.execute_workflow(
             BATCH_WORKFLOW,
-            BatchInput(batch_id=batch_id, name="gw", job="explainer", child_workflow="explainer.topic",
-                       task_queue=task_queue, output_dir=str(tmp_path), concurrency=4,
-                       manifest="m.yaml", topics=topics),
+            batch_input(batch_id=batch_id, name="gw", job="explainer", child_workflow="explainer.topic",
+                        task_queue=task_queue, output_dir=tmp_path, concurrency=4,
+                        manifest="m.yaml", topics=topics),
             id=batch_id, task_queue=task_queue, result_type=BatchResult)
-    return result, json.loads(Path(result.report_json).read_text())
+    return result, json.loads(Path(result.report_json).read_text()), results(tmp_path)
 
 
 @pytest.mark.parametrize("sim", [SimConfig(rate_limit_first=1, retry_after_s=3)], indirect=True)
 async def test_a_429_is_retried_no_sooner_than_retry_after(
         client: Client, task_queue: str, tmp_path: Path, sim: Simulator, key: str) -> None:
-    result, report = await run(client, task_queue, tmp_path, sim, [["claude"]])
+    result, _, lines = await run(client, task_queue, tmp_path, sim, [["claude"]])
     assert result.succeeded == 1
     first, second = sim.requests[0], sim.requests[1]
     assert (first["status"], second["status"]) == (429, 200)
     # retried when the header said: not sooner, and not at the 10 s used when no header says
     assert 3.0 <= second["t"] - first["t"] < 4.5
-    decompose = report["topics"][0]["steps"][0]
+    decompose = lines[0]["steps"][0]
     assert (decompose["model"], decompose["attempts"]) == ("claude", 2)
 
 
@@ -109,12 +110,13 @@ async def test_a_401_falls_back_after_exactly_one_request_and_the_key_stays_secr
         client: Client, task_queue: str, tmp_path: Path, sim: Simulator, key: str,
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    result, report = await run(client, task_queue, tmp_path, sim, [["dead", "free"]] * 3)
+    result, report, lines = await run(client, task_queue, tmp_path, sim, [["dead", "free"]] * 3)
 
     assert (result.succeeded, result.failed) == (3, 0)
     dead = [r for r in sim.requests if r["model"] == "claude-dead"]
     assert len(dead) == 6 and all(r["status"] == 401 for r in dead)  # one per LLM step per topic
-    for topic in report["topics"]:
+    assert len(lines) == 3
+    for topic in lines:
         for step in topic["steps"][:2]:
             assert step["model"] == "free"
             tried = step["models_tried"]
@@ -140,18 +142,18 @@ async def test_a_401_falls_back_after_exactly_one_request_and_the_key_stays_secr
 @pytest.mark.parametrize("sim", [SimConfig(model_status={"claude-dead": 404})], indirect=True)
 async def test_a_dead_primary_and_a_healthy_secondary_finish_the_batch(
         client: Client, task_queue: str, tmp_path: Path, sim: Simulator, key: str) -> None:
-    result, report = await run(client, task_queue, tmp_path, sim, [["dead", "claude"]] * 4)
+    result, report, lines = await run(client, task_queue, tmp_path, sim, [["dead", "claude"]] * 4)
     assert (result.succeeded, result.total) == (4, 4)
-    assert {s["model"] for t in report["topics"] for s in t["steps"][:2]} == {"claude"}
+    assert {s["model"] for t in lines for s in t["steps"][:2]} == {"claude"}
     # cost from the catalog price, per step, per model and in the batch totals
-    steps = [s for t in report["topics"] for s in t["steps"][:2]]
+    steps = [s for t in lines for s in t["steps"][:2]]
     expected = sum((s["detail"]["usage"]["input_tokens"] * 15
                     + s["detail"]["usage"]["output_tokens"] * 75) / 1e6 for s in steps)
     assert all(s["detail"]["cost_usd"] > 0 for s in steps)
     assert report["models"]["claude"]["cost_usd"] == pytest.approx(expected, abs=1e-5)
     assert report["totals"]["cost_usd"] == pytest.approx(expected, abs=1e-5)
     assert all(s["models_tried"][0]["error"].startswith("dead: NotFoundError (HTTP 404)")
-               for t in report["topics"] for s in t["steps"][:2])
+               for t in lines for s in t["steps"][:2])
 
 
 class FakeStatusError(Exception):

@@ -22,9 +22,9 @@ from runner.config.manifest import load_manifest
 from runner.contract.errors import ManifestError
 from runner.contract.llm import LLMCall, LLMResponse
 from runner.contract.names import BATCH_WORKFLOW, LLM_ACTIVITY
-from runner.contract.types import BatchInput, BatchResult, TopicSpec
+from runner.contract.types import BatchResult, TopicSpec
 from runner.workflow.batch import BatchWorkflow
-from tests.workers import workers_with
+from tests.workers import batch_input, results, workers_with
 
 RUNNER = str(Path(sys.executable).parent / "runner")
 
@@ -39,11 +39,10 @@ async def run_one_json_topic(client: Client, task_queue: str, tmp_path: Path,
                             llm=llm, models=sorted({m for chain in chains.values() for m in chain})):
         return await client.execute_workflow(
             BATCH_WORKFLOW,
-            BatchInput(batch_id=f"p-{task_queue}", name="p", job="prompt", child_workflow="prompt.topic",
-                       task_queue=task_queue, output_dir=str(tmp_path), concurrency=1, manifest="m",
-                       topics=[TopicSpec(id="x", topic="x",
-                                         models=chains,
-                                         params={"prompt": "Define {topic}", "output": "json"})]),
+            batch_input(batch_id=f"p-{task_queue}", name="p", job="prompt", child_workflow="prompt.topic",
+                        task_queue=task_queue, output_dir=tmp_path, concurrency=1, manifest="m",
+                        topics=[TopicSpec(id="x", topic="x", models=chains,
+                                          params={"prompt": "Define {topic}", "output": "json"})]),
             id=f"p-{task_queue}", task_queue=task_queue, result_type=BatchResult)
 
 
@@ -78,7 +77,7 @@ async def test_an_invalid_json_answer_is_reasked_with_the_parse_error(
     assert seen[0] == ["Define x"]
     assert seen[1][:2] == ["Define x", "Sure! here it is"]
     assert seen[1][2].startswith("That is not valid JSON (Expecting value: line 1 column 1")
-    steps = json.loads(Path(result.report_json).read_text())["topics"][0]["steps"]
+    steps = results(Path(result.report_json).parent)[0]["steps"]
     assert [(s["name"], s["status"]) for s in steps] == [
         ("answer", "failed"), ("answer (re-ask 1)", "succeeded"), ("write", "succeeded")]
 
@@ -92,8 +91,7 @@ def test_the_example_prompt_batch_runs_end_to_end(tmp_path: Path, cli_env: dict[
     assert res.stdout.splitlines()[-1] == str(out / "report.json")
     assert json.loads((out / "derivative.json").read_text())["offline"] is True
     assert (out / "limit.md").read_text().startswith("Offline answer to: Define \"limit of a function\"")
-    report = json.loads((out / "report.json").read_text())
-    assert [t["outputs"]["output"] for t in report["topics"]] == [
+    assert [t["outputs"]["output"] for t in results(out)] == [
         str(out / "derivative.json"), str(out / "integral.json"), str(out / "limit.md")]
 
 
@@ -115,7 +113,7 @@ async def test_a_topic_fails_when_no_answer_is_valid_json(
 
     result = await run_one_json_topic(client, task_queue, tmp_path, llm)
     assert (result.succeeded, result.failed) == (0, 1)
-    topic = json.loads(Path(result.report_json).read_text())["topics"][0]
+    topic = results(Path(result.report_json).parent)[0]
     assert topic["error"].startswith("no valid JSON after 3 answers: Expecting value")
     assert [s["name"] for s in topic["steps"]] == ["answer", "answer (re-ask 1)", "answer (re-ask 2)"]
     assert not (tmp_path / "x.json").exists()
@@ -129,5 +127,5 @@ async def test_a_topic_without_a_model_chain_fails_instead_of_retrying_forever(
 
     result = await asyncio.wait_for(run_one_json_topic(client, task_queue, tmp_path, llm, models={}), 60)
     assert (result.succeeded, result.failed) == (0, 1)
-    topic = json.loads(Path(result.report_json).read_text())["topics"][0]
+    topic = results(Path(result.report_json).parent)[0]
     assert topic["error"] == "no model chain for step(s) answer"

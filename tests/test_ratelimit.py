@@ -23,6 +23,7 @@ from runner.contract.names import BATCH_WORKFLOW, child_id
 from runner.contract.types import BatchInput, BatchResult, TopicSpec
 from runner.dev.simulate import SimConfig, Simulator
 from runner.worker.assembly import build_worker
+from tests.workers import batch_input, results
 
 KEY_ENV = "RUNNER_TEST_RL_KEY"
 
@@ -88,9 +89,9 @@ def catalog(sim: Simulator, **limits: int) -> Catalog:
 def prompt_batch(task_queue: str, out: Path, n: int, chain: tuple[str, ...] = ("claude",),
                  concurrency: int | None = None) -> BatchInput:
     kind = job_kinds()["prompt"]
-    return BatchInput(
+    return batch_input(
         batch_id=f"rl-{task_queue}", name="rl", job="prompt", child_workflow=kind.workflow_name,
-        task_queue=task_queue, output_dir=str(out), concurrency=concurrency or n, manifest="m.yaml",
+        task_queue=task_queue, output_dir=out, concurrency=concurrency or n, manifest="m.yaml",
         topics=[TopicSpec(id=f"t{i}", topic=f"topic {i}", models={"answer": list(chain)},
                           params={"prompt": "Say something about {topic}.", "max_tokens": 64})
                 for i in range(n)])
@@ -118,8 +119,8 @@ async def test_two_workers_share_one_models_request_rate(
     rate = 2 * HEADROOM
     assert times[-1] - times[0] >= (n - 1 - 2 * rate) / rate - 0.2
     served_by = set()
-    for topic in batch.topics:
-        history = await client.get_workflow_handle(child_id(batch.batch_id, topic.id)).fetch_history()
+    for topic_id in (f"t{i}" for i in range(n)):
+        history = await client.get_workflow_handle(child_id(batch.batch_id, topic_id)).fetch_history()
         served_by |= {e.activity_task_started_event_attributes.identity for e in history.events
                       if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED}
     assert {"worker-a", "worker-b"} <= served_by
@@ -155,6 +156,6 @@ async def test_a_model_whose_quota_ran_out_is_not_called_again_in_the_batch(
         ("claude-spent", 402), ("claude-sim", 200), ("claude-sim", 200), ("claude-sim", 200)]
     report = json.loads(Path(result.report_json).read_text())
     assert report["models_out"] == ["spent"]
-    first, *later = [t["steps"][0]["models_tried"] for t in report["topics"]]
+    first, *later = [t["steps"][0]["models_tried"] for t in results(tmp_path)]
     assert (first[0]["outcome"], first[1]["outcome"]) == ("failed", "answered")
     assert all(tried[0]["outcome"] == "skipped" for tried in later)

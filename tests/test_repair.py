@@ -15,6 +15,7 @@ from typing import Any
 from jobs.explainer import offline
 from jobs.explainer.prompts import REPAIR_FORMAT, SCRIPT_FORMAT
 from runner.dev.simulate import SimConfig, Simulator
+from tests.workers import results
 
 RUNNER = str(Path(sys.executable).parent / "runner")
 BUG = "        self.play(Sqaure().animate.shift(UP))\n"
@@ -63,7 +64,7 @@ def test_refuted_claims_and_broken_scene_are_repaired_through_the_simulator(
     finally:
         sim.stop()
     assert res.returncode == 0, res.stdout + res.stderr
-    topic = json.loads((tmp_path / "out" / "repair" / "report.json").read_text())["topics"][0]
+    [topic] = results(tmp_path / "out" / "repair")
     assert topic["status"] == "succeeded"
     steps = [(s["name"], s["status"]) for s in topic["steps"]]
     assert steps == [

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tests.conftest import REPO
 from tests.test_e2e import run_cli
+from tests.workers import results
 
 KINDS = REPO / "tests" / "kinds"
 
@@ -52,7 +53,8 @@ def test_a_kind_from_another_distribution_runs_a_batch_with_its_own_report(
     report = json.loads((out / "report.json").read_text())
     assert report["job"] == "tally"
     assert report["totals"] | {"topics": 3, "succeeded": 2, "failed": 1} == report["totals"]
-    topics = {t["id"]: t for t in report["topics"]}
+    topics = {t["id"]: t for t in results(out)}
+    assert list(topics) == ["the-quick-brown-fox", "six", "refused"]
     fox = topics["the-quick-brown-fox"]
     assert fox["output"] == str(out / "the-quick-brown-fox.json")  # the kind's main_output hook
     assert fox["outputs"] == {"file": fox["output"], "count": 4, "unit": "words"}
@@ -64,6 +66,8 @@ def test_a_kind_from_another_distribution_runs_a_batch_with_its_own_report(
     assert refused["status"] == "failed" and refused["failed_step"] == "write"
     assert refused["output"] is None and refused["outputs"]["unit"] == "tokens"
     assert [s["attempts"] for s in refused["steps"] if s["name"] == "write"] == [1]  # not retried
+    assert report["failures"] == [{"id": "refused", "topic": "never written", "status": "failed",
+                                   "failed_step": "write", "error": "asked to refuse"}]
 
     md = (out / "report.md").read_text()
     assert f"| the-quick-brown-fox | succeeded | {fox['output']} |" in md

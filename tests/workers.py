@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from runner.activity.engine import EngineActivities
 from runner.config.catalog import Catalog, ModelSpec
+from runner.contract.types import BatchInput, PlannedTopic, TopicSpec
+from runner.store.files import iter_results
+from runner.store.topics import write_topics
 from runner.worker.assembly import WorkerSet, model_workers, steps_worker
 
 
@@ -25,3 +30,20 @@ def workers_with(client: Client, task_queue: str, *, workflows: Sequence[type], 
     return WorkerSet(client, [main, steps_worker(client, task_queue, activities),
                               *model_workers(client, task_queue=task_queue, catalog=catalog,
                                              activity=llm)])
+
+
+def batch_input(*, output_dir: str | Path, topics: Sequence[TopicSpec], carried: Sequence[TopicSpec] = (),
+                resume_from: Mapping[str, str] | None = None, **fields: Any) -> BatchInput:
+    """A batch's input as `runner submit` makes it: its topic file written in ``output_dir`` (the
+    ``carried`` topics first, as `runner retry` carries topics that succeeded), the rest of the
+    input from ``fields``."""
+    resume = resume_from or {}
+    file = write_topics(output_dir, [*(PlannedTopic(spec=s, carried=True) for s in carried),
+                                     *(PlannedTopic(spec=s, resume_from=resume.get(s.id)) for s in topics)])
+    return BatchInput(output_dir=str(output_dir), topics_file=file.path, total=file.total,
+                      carried=file.carried, **fields)
+
+
+def results(output_dir: str | Path) -> list[dict[str, Any]]:
+    """A batch's results.jsonl: one dict per topic, in the topic file's order."""
+    return list(iter_results(output_dir))

@@ -1,17 +1,60 @@
 """The engine's own activities, the same for every job kind: a topic's result file, the
-checkpoints of an earlier run, the batch's report."""
+checkpoints of an earlier run, the batch's topic file in pages, its running topics (told, cancelled,
+checked), and its report."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from runner.activity.report import build_report, render_markdown
+from temporalio import activity
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+
+from runner.activity.report import write_report
 from runner.activity.step import step_activity
 from runner.config.jobkinds import job_kinds
 from runner.contract.jobkind import TopicOutputs
-from runner.contract.names import LOAD_CHECKPOINTS_ACTIVITY, WRITE_REPORT_ACTIVITY, WRITE_RESULT_ACTIVITY
-from runner.contract.types import Checkpoints, ReportInput, ReportOutput, ResultWrite
-from runner.store.files import REPORT_JSON, REPORT_MD, load_result, write_json_atomic, write_text_atomic
+from runner.contract.names import (
+    CHECK_TOPICS_ACTIVITY,
+    LOAD_CHECKPOINTS_ACTIVITY,
+    READ_TOPICS_ACTIVITY,
+    TELL_TOPICS_ACTIVITY,
+    TOPIC_IDS_ACTIVITY,
+    WRITE_REPORT_ACTIVITY,
+    WRITE_RESULT_ACTIVITY,
+)
+from runner.contract.types import (
+    Checkpoints,
+    ClosedTopics,
+    ReportInput,
+    ReportOutput,
+    ResultWrite,
+    TellTopics,
+    TopicIdsRequest,
+    TopicPage,
+    TopicPageRequest,
+)
+from runner.store.files import load_result, write_json_atomic
+from runner.store.topics import ids_at, read_page
+
+ENDED = {
+    WorkflowExecutionStatus.COMPLETED: "succeeded",
+    WorkflowExecutionStatus.CANCELED: "cancelled",
+}
+# Calls to the Temporal server at once when telling or checking many topics.
+AT_ONCE = 32
+
+
+async def _each(ids: list[str], call: object) -> list[object]:
+    """Run ``call(workflow_id)`` for every id, AT_ONCE at a time."""
+    gate = asyncio.Semaphore(AT_ONCE)
+
+    async def one(workflow_id: str) -> object:
+        async with gate:
+            return await call(workflow_id)  # type: ignore[operator]
+
+    return list(await asyncio.gather(*(one(i) for i in ids)))
 
 
 class EngineActivities:
@@ -24,16 +67,9 @@ class EngineActivities:
 
     @step_activity(WRITE_REPORT_ACTIVITY)
     async def write_report(self, inp: ReportInput) -> ReportOutput:
-        """Aggregate the topics' results into report.json and report.md."""
+        """Aggregate the topics' results into report.json, results.jsonl and report.md."""
         kind = job_kinds().get(inp.job)
-        report = build_report(inp, kind.outputs if kind else TopicOutputs)
-        out = Path(inp.output_dir)
-        write_json_atomic(out / REPORT_JSON, report.data)
-        write_text_atomic(out / REPORT_MD, render_markdown(report))
-        t = report.data["totals"]
-        return ReportOutput(report_json=str(out / REPORT_JSON), report_md=str(out / REPORT_MD),
-                            total=t["topics"], succeeded=t["succeeded"], failed=t["failed"],
-                            cancelled=t["cancelled"])
+        return await write_report(inp, kind.outputs if kind else TopicOutputs, activity.heartbeat)
 
     @step_activity(LOAD_CHECKPOINTS_ACTIVITY)
     async def load_checkpoints(self, path: str) -> Checkpoints:
@@ -41,6 +77,56 @@ class EngineActivities:
         result = load_result(path)
         return Checkpoints(checkpoints=result.checkpoints if result else {})
 
+    @step_activity(READ_TOPICS_ACTIVITY)
+    async def read_topics(self, req: TopicPageRequest) -> TopicPage:
+        """A page of the batch's topic file."""
+        return await asyncio.to_thread(read_page, req)
+
+    @step_activity(TOPIC_IDS_ACTIVITY)
+    async def topic_ids(self, req: TopicIdsRequest) -> list[str]:
+        """The ids of topics at known lines of the batch's topic file."""
+        return await asyncio.to_thread(ids_at, req.path, req.offsets)
+
+    @step_activity(TELL_TOPICS_ACTIVITY)
+    async def tell_topics(self, req: TellTopics) -> None:
+        """Signal or cancel topic workflows; one that has ended meanwhile is left alone."""
+        client = activity.client()
+
+        async def tell(workflow_id: str) -> None:
+            handle = client.get_workflow_handle(workflow_id)
+            try:
+                if req.cancel:
+                    await handle.cancel()
+                if req.signal:
+                    await handle.signal(req.signal, req.arg)
+            except RPCError as exc:
+                if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+                    raise
+
+        await _each(req.workflow_ids, tell)
+
+    @step_activity(CHECK_TOPICS_ACTIVITY)
+    async def check_topics(self, req: TellTopics) -> ClosedTopics:
+        """Which of these topic workflows have ended, and how (absent ones count as cancelled:
+        they never started)."""
+        client = activity.client()
+
+        async def check(workflow_id: str) -> str | None:
+            try:
+                desc = await client.get_workflow_handle(workflow_id).describe()
+            except RPCError as exc:
+                if exc.status == RPCStatusCode.NOT_FOUND:
+                    return "cancelled"
+                raise
+            if desc.status in (None, WorkflowExecutionStatus.RUNNING):
+                return None
+            return ENDED.get(desc.status, "failed")
+
+        found = await _each(req.workflow_ids, check)
+        return ClosedTopics(closed={i: how for i, how in zip(req.workflow_ids, found, strict=True)
+                                    if isinstance(how, str)})
+
     def activities(self) -> list[object]:
         """The activity callables to register on a worker."""
-        return [self.write_topic_result, self.write_report, self.load_checkpoints]
+        return [self.write_topic_result, self.write_report, self.load_checkpoints, self.read_topics,
+                self.topic_ids, self.tell_topics, self.check_topics]

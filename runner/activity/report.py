@@ -1,33 +1,48 @@
-"""The batch report's content: ``report.json`` for machines and ``report.md`` for people.
+"""The batch report: ``report.json`` (a summary: totals, per-model usage, failures),
+``results.jsonl`` (one line per topic, streamable) and ``report.md`` for people.
 
-The parent workflow keeps only small outcomes; the report activity
-(:class:`runner.activity.engine.EngineActivities`) reads each topic's result file from the artifact
-store, and this module aggregates them per step, per model and per batch.
+The parent workflow keeps only counts; the report activity
+(:class:`runner.activity.engine.EngineActivities`) reads the batch's topic file and each topic's
+result file in pages, so its memory does not grow with the batch: per-topic detail stays in the
+result files and results.jsonl.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
-from dataclasses import dataclass, field
+import os
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from itertools import islice
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from runner.contract.errors import first_line
 from runner.contract.jobkind import TopicOutputs, report_cell
-from runner.contract.types import ReportInput, TopicResult
-from runner.store.files import load_result
+from runner.contract.keys import spec_key
+from runner.contract.names import result_path, topic_dir
+from runner.contract.types import PlannedTopic, ReportInput, ReportOutput, TopicResult
+from runner.store.files import (
+    REPORT_JSON,
+    REPORT_MD,
+    RESULTS_JSONL,
+    load_result,
+    write_json_atomic,
+    write_text_atomic,
+)
+from runner.store.topics import iter_topics
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class BatchReport:
-    """A batch's report: ``data`` is report.json; ``details`` holds each topic's lines for report.md
-    that its job kind draws (by topic id)."""
-
-    data: dict[str, Any]
-    details: dict[str, list[str]] = field(default_factory=dict)
+DETAIL_TOPICS = 200  # report.md has a section per topic up to this many topics
+TABLE_TOPICS = 2000  # and a table row per topic up to this many (past it: failed ones, up to
+# LISTED_FAILURES more)
+LISTED_FAILURES = 1000  # report.json and report.md list this many failures (all: results.jsonl)
+PAGE = 500  # topics read between heartbeats
 
 
 def kind_view(outputs_type: type[TopicOutputs], outputs: dict[str, Any]) -> tuple[str | None, list[str]]:
@@ -47,29 +62,63 @@ def kind_view(outputs_type: type[TopicOutputs], outputs: dict[str, Any]) -> tupl
                           f"{report_cell(f'{type(exc).__name__}: {exc}')[:300]})_"]
 
 
-def build_report(inp: ReportInput, outputs_type: type[TopicOutputs] = TopicOutputs) -> BatchReport:
-    """The batch's report; the job kind's ``outputs_type`` names each topic's main output and draws
-    its details."""
-    topics: list[dict[str, Any]] = []
-    details: dict[str, list[str]] = {}
-    models: dict[str, dict[str, Any]] = {}
-    for outcome in inp.outcomes:
-        result = load_result(outcome.result_path)
-        if result is None:  # the child failed before it could write its result
-            result = TopicResult(id=outcome.id, topic=inp.topics.get(outcome.id, ""),
-                                 status=outcome.status, error=outcome.error)
+class BatchReport:
+    """A batch's report, built one topic at a time (:meth:`add`); keeps totals, per-model usage,
+    the first failures, and for small batches the lines report.md shows per topic."""
+
+    def __init__(self, inp: ReportInput, outputs_type: type[TopicOutputs] = TopicOutputs) -> None:
+        self.inp = inp
+        self.outputs_type = outputs_type
+        self.totals = {"topics": 0, "succeeded": 0, "failed": 0, "cancelled": 0, "reused_steps": 0}
+        self.models: dict[str, dict[str, Any]] = {}
+        self.failures: list[dict[str, Any]] = []
+        self.rows: list[str] = []  # report.md's table, up to TABLE_TOPICS topics
+        self.details: list[list[str]] = []  # report.md's sections, up to DETAIL_TOPICS topics
+
+    def result_of(self, index: int, planned: PlannedTopic) -> TopicResult:
+        """The topic's result file, or what stands for it when it has none (or one written for
+        another input)."""
+        spec = planned.spec
+        if (not planned.carried and self.inp.cancelled and 0 <= self.inp.started <= index):
+            return TopicResult(id=spec.id, topic=spec.topic, status="cancelled",
+                               error="cancelled before it started")
+        result = load_result(result_path(topic_dir(self.inp.output_dir, spec.id)))
+        if result is not None and result.spec_key == spec_key(spec):
+            return result
+        if self.inp.cancelled:
+            return TopicResult(id=spec.id, topic=spec.topic, status="cancelled", error="cancelled")
+        return TopicResult(id=spec.id, topic=spec.topic, status="failed",
+                           error="no result file: its workflow ended without writing one "
+                                 "(terminated, or it could not start)")
+
+    def add(self, index: int, planned: PlannedTopic) -> dict[str, Any]:
+        """Count one topic; returns its line of results.jsonl."""
+        result = self.result_of(index, planned)
         entry = result.model_dump(mode="json", exclude={"checkpoints"})
-        entry["output"], details[outcome.id] = kind_view(outputs_type, result.outputs)
-        entry["status"] = outcome.status
-        if outcome.status != "succeeded" and not entry.get("error"):
-            entry["error"] = outcome.error
-        topics.append(entry)
+        entry["output"], lines = kind_view(self.outputs_type, result.outputs)
+        if planned.carried:
+            entry["carried"] = True
+        t = self.totals
+        t["topics"] += 1
+        t[result.status] += 1
+        t["reused_steps"] += sum(1 for s in result.steps if s.reused)
+        self._count_models(result)
+        if result.status != "succeeded" and len(self.failures) < LISTED_FAILURES:
+            self.failures.append({"id": result.id, "topic": result.topic, "status": result.status,
+                                  "failed_step": result.failed_step, "error": first_line(result.error)})
+        if t["topics"] <= TABLE_TOPICS or (result.status != "succeeded"
+                                            and len(self.rows) < TABLE_TOPICS + LISTED_FAILURES):
+            self.rows.append(self._row(entry))
+        if t["topics"] <= DETAIL_TOPICS:
+            self.details.append(self._section(entry, lines))
+        return entry
+
+    def _count_models(self, result: TopicResult) -> None:
         for step in result.steps:
             for tried in step.models_tried:
-                m = models.setdefault(tried.model, {"calls": 0, "answered": 0, "attempts": 0,
-                                                    "skipped": 0, "input_tokens": 0,
-                                                    "output_tokens": 0, "cost_usd": 0.0,
-                                                    "unpriced_calls": 0})
+                m = self.models.setdefault(tried.model, {
+                    "calls": 0, "answered": 0, "attempts": 0, "skipped": 0, "input_tokens": 0,
+                    "output_tokens": 0, "cost_usd": 0.0, "unpriced_calls": 0})
                 if tried.outcome == "skipped":  # out of quota: not called
                     m["skipped"] += 1
                     continue
@@ -85,69 +134,18 @@ def build_report(inp: ReportInput, outputs_type: type[TopicOutputs] = TopicOutpu
                         m["unpriced_calls"] += 1
                     else:
                         m["cost_usd"] = round(m["cost_usd"] + float(cost), 6)
-    succeeded = sum(1 for t in topics if t["status"] == "succeeded")
-    cancelled = sum(1 for t in topics if t["status"] == "cancelled")
-    wall = (datetime.fromisoformat(inp.finished_at) - datetime.fromisoformat(inp.started_at))
-    data = {
-        "batch_id": inp.batch_id,
-        "run_id": inp.run_id,
-        "cancelled": inp.cancelled,
-        "name": inp.name,
-        "job": inp.job,
-        "manifest": inp.manifest,
-        "output_dir": inp.output_dir,
-        "started_at": inp.started_at,
-        "finished_at": inp.finished_at,
-        "wall_s": round(wall.total_seconds(), 3),
-        "totals": {
-            "topics": len(topics),
-            "succeeded": succeeded,
-            "failed": len(topics) - succeeded - cancelled,
-            "cancelled": cancelled,
-            "reused_steps": sum(1 for t in topics for st in t.get("steps", []) if st.get("reused")),
-            "llm_calls": sum(m["calls"] for m in models.values()),
-            "input_tokens": sum(m["input_tokens"] for m in models.values()),
-            "output_tokens": sum(m["output_tokens"] for m in models.values()),
-            "cost_usd": round(sum(m["cost_usd"] for m in models.values()), 6),
-            "unpriced_calls": sum(m["unpriced_calls"] for m in models.values()),
-        },
-        "models": models,
-        "models_out": inp.models_out,
-        "topics": topics,
-    }
-    return BatchReport(data=data, details=details)
 
-
-def render_markdown(batch: BatchReport) -> str:
-    """The report for people."""
-    report = batch.data
-    t = report["totals"]
-    lines = [
-        f"# Batch {report['batch_id']}",
-        "",
-        f"- job: `{report['job']}`, manifest: `{report['manifest']}`",
-        *(["- **the batch was cancelled**"] if report.get("cancelled") else []),
-        f"- {t['succeeded']}/{t['topics']} topics succeeded, {t['failed']} failed"
-        + (f", {t['cancelled']} cancelled" if t.get("cancelled") else "")
-        + f"; wall time {report['wall_s']:.1f} s"
-        + (f"; {t['reused_steps']} steps reused from an earlier run" if t.get("reused_steps") else ""),
-        f"- LLM calls: {t['llm_calls']}, tokens in/out: {t['input_tokens']}/{t['output_tokens']}, "
-        f"cost ${t['cost_usd']:.4f}" + (f" (+{t['unpriced_calls']} unpriced calls)"
-                                        if t["unpriced_calls"] else ""),
-        *([f"- out of quota during the batch (skipped afterwards): {', '.join(gone)}"]
-          if (gone := report.get("models_out")) else []),
-        "",
-        "| topic | status | output | steps |",
-        "|---|---|---|---|",
-    ]
-    for topic in report["topics"]:
-        output = topic.get("output") or ""
+    @staticmethod
+    def _row(topic: dict[str, Any]) -> str:
         steps = ", ".join(f"{s['name']} {s['duration_s'] or 0:.1f}s" for s in topic.get("steps", []))
         status = topic["status"] if topic["status"] == "succeeded" else f"**{topic['status']}**"
-        cells = [report_cell(topic["id"]), status, report_cell(output), report_cell(steps)]
-        lines.append(f"| {' | '.join(cells)} |")
-    for topic in report["topics"]:
-        lines += ["", f"## {topic['id']}: {topic['topic']}", ""]
+        cells = [report_cell(topic["id"]), status, report_cell(topic.get("output") or ""),
+                 report_cell(steps)]
+        return f"| {' | '.join(cells)} |"
+
+    @staticmethod
+    def _section(topic: dict[str, Any], details: list[str]) -> list[str]:
+        lines = ["", f"## {topic['id']}: {topic['topic']}", ""]
         if topic["status"] == "cancelled":
             lines += [f"**Cancelled** (at {topic.get('failed_step') or 'before it started'})", ""]
         elif topic.get("error"):
@@ -158,13 +156,104 @@ def render_markdown(batch: BatchReport) -> str:
             attempts = "-" if s.get("reused") else s["attempts"] or "?"
             lines.append(f"| {s['name']} | {status} | {s['duration_s'] or 0:.2f} s | "
                          f"{attempts} | {s['model'] or ''} |")
-        lines += batch.details.get(topic["id"], [])
-    if report["models"]:
-        lines += ["", "## Models", "",
-                  "| model | calls | answered | attempts | skipped | tokens in | tokens out | cost |",
-                  "|---|---|---|---|---|---|---|---|"]
-        for name, m in sorted(report["models"].items()):
-            lines.append(f"| {name} | {m['calls']} | {m['answered']} | {m['attempts']} | "
-                         f"{m['skipped']} | {m['input_tokens']} | {m['output_tokens']} | "
-                         f"${m['cost_usd']:.4f} |")
-    return "\n".join(lines) + "\n"
+        return lines + details
+
+    def summary(self) -> dict[str, Any]:
+        """report.json."""
+        inp, models = self.inp, self.models
+        wall = datetime.fromisoformat(inp.finished_at) - datetime.fromisoformat(inp.started_at)
+        return {
+            "batch_id": inp.batch_id, "run_id": inp.run_id, "cancelled": inp.cancelled,
+            "name": inp.name, "job": inp.job, "manifest": inp.manifest, "output_dir": inp.output_dir,
+            "started_at": inp.started_at, "finished_at": inp.finished_at,
+            "wall_s": round(wall.total_seconds(), 3),
+            "totals": {
+                **self.totals,
+                "llm_calls": sum(m["calls"] for m in models.values()),
+                "input_tokens": sum(m["input_tokens"] for m in models.values()),
+                "output_tokens": sum(m["output_tokens"] for m in models.values()),
+                "cost_usd": round(sum(m["cost_usd"] for m in models.values()), 6),
+                "unpriced_calls": sum(m["unpriced_calls"] for m in models.values()),
+            },
+            "models": models,
+            "models_out": inp.models_out,
+            "results": RESULTS_JSONL,
+            "failures": self.failures,
+        }
+
+    def markdown(self) -> str:
+        """report.md: totals, failures first, a table, and per topic sections for small batches."""
+        report = self.summary()
+        t = report["totals"]
+        lines = [
+            f"# Batch {report['batch_id']}",
+            "",
+            f"- job: `{report['job']}`, manifest: `{report['manifest']}`",
+            *(["- **the batch was cancelled**"] if report["cancelled"] else []),
+            f"- {t['succeeded']}/{t['topics']} topics succeeded, {t['failed']} failed"
+            + (f", {t['cancelled']} cancelled" if t["cancelled"] else "")
+            + f"; wall time {report['wall_s']:.1f} s"
+            + (f"; {t['reused_steps']} steps reused from an earlier run" if t["reused_steps"] else ""),
+            f"- LLM calls: {t['llm_calls']}, tokens in/out: {t['input_tokens']}/{t['output_tokens']}, "
+            f"cost ${t['cost_usd']:.4f}" + (f" (+{t['unpriced_calls']} unpriced calls)"
+                                            if t["unpriced_calls"] else ""),
+            *([f"- out of quota during the batch (skipped afterwards): {', '.join(gone)}"]
+              if (gone := report["models_out"]) else []),
+            f"- every topic, one JSON line each: `{RESULTS_JSONL}`",
+        ]
+        if self.failures:
+            more = t["failed"] + t["cancelled"] - len(self.failures)
+            lines += ["", "## Failures" + (f" (first {len(self.failures)}; {more} more in "
+                                           f"{RESULTS_JSONL})" if more else ""), "",
+                      "| topic | status | step | error |", "|---|---|---|---|"]
+            lines += [f"| {report_cell(f['id'])} | {f['status']} | {f['failed_step'] or ''} | "
+                      f"{report_cell(f['error'])} |" for f in self.failures]
+        if report["models"]:
+            lines += ["", "## Models", "",
+                      "| model | calls | answered | attempts | skipped | tokens in | tokens out | cost |",
+                      "|---|---|---|---|---|---|---|---|"]
+            for name, m in sorted(report["models"].items()):
+                lines.append(f"| {name} | {m['calls']} | {m['answered']} | {m['attempts']} | "
+                             f"{m['skipped']} | {m['input_tokens']} | {m['output_tokens']} | "
+                             f"${m['cost_usd']:.4f} |")
+        shown = (f" (the first {TABLE_TOPICS}, then the failed ones; all in {RESULTS_JSONL})"
+                 if t["topics"] > TABLE_TOPICS else "")
+        lines += ["", f"## Topics{shown}", "", "| topic | status | output | steps |", "|---|---|---|---|",
+                  *self.rows]
+        if t["topics"] <= DETAIL_TOPICS:
+            for section in self.details:
+                lines += section
+        else:
+            lines += ["", f"_Per-topic detail: each topic's result.json (over {DETAIL_TOPICS} topics "
+                          "report.md has no sections)._"]
+        return "\n".join(lines) + "\n"
+
+
+def _take(topics: Iterator[tuple[int, PlannedTopic]], report: BatchReport, out: Any) -> int:
+    n = 0
+    for index, planned in islice(topics, PAGE):
+        out.write(json.dumps(report.add(index, planned), ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+async def write_report(inp: ReportInput, outputs_type: type[TopicOutputs],
+                       heartbeat: Callable[..., None] = lambda *_: None) -> ReportOutput:
+    """Read the batch's topics and results in pages (heartbeating between pages) and write
+    results.jsonl, report.json and report.md to its output directory."""
+    report = BatchReport(inp, outputs_type)
+    out_dir = Path(inp.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = out_dir / RESULTS_JSONL
+    tmp = results.with_name(f".{results.name}.tmp")
+    topics = iter_topics(inp.topics_file)
+    with tmp.open("w", encoding="utf-8") as out:
+        while await asyncio.to_thread(_take, topics, report, out):
+            heartbeat(report.totals["topics"])
+    os.replace(tmp, results)
+    write_json_atomic(out_dir / REPORT_JSON, report.summary())
+    write_text_atomic(out_dir / REPORT_MD, report.markdown())
+    t = report.totals
+    return ReportOutput(report_json=str(out_dir / REPORT_JSON), report_md=str(out_dir / REPORT_MD),
+                        total=t["topics"], succeeded=t["succeeded"], failed=t["failed"],
+                        cancelled=t["cancelled"])

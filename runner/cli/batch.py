@@ -44,6 +44,9 @@ def submit(manifest: Path, wait: bool, worker: bool | None, catalog: Path | None
     prints the report's path as its last line, and exits 0 only if every topic succeeded (1 if any
     failed or was cancelled). A manifest with problems is reported in full and nothing is started
     (exit 2).
+
+    Progress: a live bar on a terminal (done, failed, running, topics/s, ETA, the longest-running
+    topics' steps), else a line every 10 s.
     """
     from runner.client.submit import submit as run_submit
 
@@ -54,7 +57,8 @@ def submit(manifest: Path, wait: bool, worker: bool | None, catalog: Path | None
     async def go() -> None:
         client = await connect(target)
         await run_submit(client, target, plan, task_queue=task_queue, wait=wait, worker=worker,
-                         echo=echo, new=new, local_worker=local_worker(client, task_queue, cat))
+                         echo=echo, new=new, local_worker=local_worker(client, task_queue, cat),
+                         live=sys.stdout.isatty())
 
     asyncio.run(go())
 
@@ -101,15 +105,19 @@ def _batch_command(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @click.command()
+@click.option("--topics", "topics", is_flag=True,
+              help="Also list topics: the running ones with their step, attempt, model and time in "
+                   "the step (an ended batch: every topic, from its report).")
+@click.option("--failed", "failed", is_flag=True, help="Also list the failed and cancelled topics.")
 @_batch_command
-async def status(client: Any, batch_id: str, **_: Any) -> None:
-    """Show a batch: its state, and per topic its state, current step, attempt, model and time in
-    the step. Works mid-run and after restarts (it asks the workflows; a worker must be running to
-    answer). Exit 0 if the batch is running or completed, 1 if it failed, was cancelled or ended
-    otherwise."""
+async def status(client: Any, batch_id: str, topics: bool, failed: bool, **_: Any) -> None:
+    """Show a batch: its state and counts (succeeded, failed, cancelled, running, pending), and on
+    request its topics. A running batch answers through its workflow, mid-run and after restarts
+    (a worker must be running); an ended one answers from its report, with no worker. Exit 0 if
+    the batch is running or completed, 1 if it failed, was cancelled or ended otherwise."""
     from runner.client.control import status as show
 
-    state = await show(client, batch_id, echo)
+    state = await show(client, batch_id, echo, topics=topics, failed=failed)
     if state not in ("running", "completed"):
         sys.exit(1)
 
@@ -146,14 +154,16 @@ async def retry(client: Any, batch_id: str, target: Any, catalog: Any, wait: boo
 
     plan = await plan_retry(client, batch_id)
     inp = plan.inp if task_queue is None else plan.inp.model_copy(update={"task_queue": task_queue})
-    handle = await start_batch(client, inp)
-    echo(f"retrying batch {batch_id}: {len(plan.rerun)} topic(s) ({', '.join(plan.rerun)}); "
-         f"{len(plan.carried)} carried over; {len(inp.resume_from)} resume from their finished steps")
+    handle = await start_batch(client, inp, run="retry")
+    more = f", +{plan.rerun - len(plan.first)} more" if plan.rerun > len(plan.first) else ""
+    echo(f"retrying batch {batch_id}: {plan.rerun} topic(s) ({', '.join(plan.first)}{more}); "
+         f"{inp.carried} carried over; {plan.resumed} resume from their finished steps")
     if not wait:
         echo(batch_id)
         return
     await follow(client, target, handle, inp.output_dir, task_queue=inp.task_queue, worker=worker,
-                 echo=echo, local_worker=local_worker(client, inp.task_queue, catalog))
+                 echo=echo, local_worker=local_worker(client, inp.task_queue, catalog),
+                 live=sys.stdout.isatty())
 
 
 @click.command("list")

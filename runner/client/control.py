@@ -8,7 +8,9 @@ topic's pending activity adds the attempt count.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,18 +21,21 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from runner.client.follow import Echo
-from runner.contract.errors import RunnerError, UsageError
+from runner.client.identity import topic_file
+from runner.contract.errors import RunnerError, UsageError, first_line
 from runner.contract.keys import spec_key
 from runner.contract.names import (
     BATCH_WORKFLOW,
     PROGRESS_QUERY,
+    RESULT_FILE,
     TOPICS_QUERY,
     child_id,
     result_path,
     topic_dir,
 )
-from runner.contract.types import BatchInput, BatchProgress, TopicOutcome, TopicProgress
-from runner.store.files import REPORT_MD, load_result
+from runner.contract.types import BatchInput, BatchProgress, PlannedTopic, TopicProgress
+from runner.store.files import REPORT_MD, RESULTS_JSONL, iter_results, load_report, load_result
+from runner.store.topics import iter_topics
 
 QUERY_TIMEOUT = timedelta(seconds=5)
 STATUS_NAMES = {
@@ -65,7 +70,11 @@ async def run_input(client: Client, batch_id: str, run_id: str | None = None) ->
     async for event in handle.fetch_history_events():
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
             payloads = event.workflow_execution_started_event_attributes.input.payloads
-            [inp] = await client.data_converter.decode(payloads, [BatchInput])
+            try:
+                [inp] = await client.data_converter.decode(payloads, [BatchInput])
+            except Exception as exc:  # pydantic's ValidationError, wrapped or not
+                raise UsageError(f"batch {batch_id} was started by an earlier version of runner (its "
+                                 "input has no topic file); submit its manifest again instead") from exc
             assert isinstance(inp, BatchInput)
             return inp
     raise RunnerError(f"batch {batch_id}: its history has no start event")
@@ -79,34 +88,100 @@ def _ago(when: datetime | str | None) -> str:
     return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.1f}m"
 
 
-async def status(client: Client, batch_id: str, echo: Echo) -> str:
-    """Print the batch's state and one line per topic; returns the batch's state name."""
+async def status(client: Client, batch_id: str, echo: Echo, *, topics: bool = False,
+                 failed: bool = False) -> str:
+    """Print the batch's state and counts; with ``topics`` one line per topic (running ones with
+    their step, attempt, model and time in it), with ``failed`` the failed and cancelled ones.
+    A running batch answers through its workflow (a worker must run); an ended one from its
+    report. Returns the batch's state name."""
     handle, desc = await _describe(client, batch_id)
     state = state_name(desc.status)
     memo = await desc.memo()
+    output_dir = str(memo.get("output_dir", ""))
     ended = f", ended {desc.close_time:%Y-%m-%d %H:%M:%S}" if desc.close_time else ""
     echo(f"batch {batch_id} (run {desc.run_id}): {state}; started {desc.start_time:%Y-%m-%d %H:%M:%S} "
-         f"UTC{ended}; output {memo.get('output_dir', '?')}")
+         f"UTC{ended}; output {output_dir or '?'}")
+    if desc.status != WorkflowExecutionStatus.RUNNING:
+        _ended_status(output_dir, echo, topics=topics, failed=failed)
+        return state
     try:
-        progress = await handle.query(TOPICS_QUERY, result_type=BatchProgress, rpc_timeout=QUERY_TIMEOUT)
+        progress = await handle.query(TOPICS_QUERY if topics else PROGRESS_QUERY,
+                                      result_type=BatchProgress, rpc_timeout=QUERY_TIMEOUT)
     except (TimeoutError, RPCError) as exc:
         echo(f"  (no worker answered the status query: {getattr(exc, 'message', exc)}; start `runner "
-             "worker` to see per-topic state)")
+             "worker` to see its progress)")
         return state
-    echo(f"  {progress.succeeded} succeeded, {progress.failed} failed, {progress.cancelled} cancelled, "
-         f"{len(progress.running)} running, {sum(1 for s in progress.topics.values() if s == 'pending')} "
-         f"pending, of {progress.total}" + (f" ({progress.carried} from an earlier run)"
-                                           if progress.carried else ""))
-    rows: list[tuple[str, ...]] = [("TOPIC", "STATE", "STEP", "ATTEMPT", "MODEL", "ELAPSED")]
-    for topic_id, topic_state in progress.topics.items():
-        row: tuple[str, ...] = (topic_id, topic_state, "", "", "", "")
-        if topic_state == "running":
-            row = await _topic_row(client, child_id(batch_id, topic_id), topic_id)
-        rows.append(row)
+    echo("  " + counts_line(progress))
+    if topics:
+        rows: list[tuple[str, ...]] = [("TOPIC", "STATE", "STEP", "ATTEMPT", "MODEL", "ELAPSED")]
+        for topic_id in progress.running:
+            rows.append(await _topic_row(client, child_id(batch_id, topic_id), topic_id))
+        _table(rows, echo)
+    if failed:
+        _failed_so_far(output_dir, progress.started_at, echo)
+    if not (topics or failed) and progress.running:
+        more = progress.running_count - len(progress.running)
+        echo(f"  running: {', '.join(progress.running)}" + (f" (+{more} more)" if more > 0 else "")
+             + "; --topics shows each one's step, --failed the failures so far")
+    return state
+
+
+def counts_line(p: BatchProgress) -> str:
+    """A batch's counts in one line."""
+    pending = p.total - p.succeeded - p.failed - p.cancelled - p.running_count
+    return (f"{p.succeeded} succeeded, {p.failed} failed, {p.cancelled} cancelled, {p.running_count} "
+            f"running, {pending} pending, of {p.total}"
+            + (f" ({p.carried} carried from an earlier run)" if p.carried else "")
+            + (f"; parent run {p.runs}" if p.runs > 1 else "")
+            + ("; cancelling" if p.cancelling else ""))
+
+
+def _table(rows: list[tuple[str, ...]], echo: Echo) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         echo("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-    return state
+
+
+def _ended_status(output_dir: str, echo: Echo, *, topics: bool, failed: bool) -> None:
+    """An ended batch, from its report (no worker needed)."""
+    report = load_report(output_dir) if output_dir else None
+    if report is None:
+        echo(f"  (no readable report in {output_dir or 'its output directory'}: it ended before "
+             "writing one, or it was written on another machine)")
+        return
+    t = report["totals"]
+    echo(f"  {t['succeeded']} succeeded, {t['failed']} failed, {t.get('cancelled', 0)} cancelled, "
+         f"of {t['topics']}; wall {report['wall_s']:.1f} s; report {Path(output_dir) / REPORT_MD}")
+    if not (topics or failed):
+        return
+    if not (Path(output_dir) / RESULTS_JSONL).is_file():
+        echo(f"  (no {RESULTS_JSONL}: written by an earlier version of runner; see "
+             f"{Path(output_dir) / REPORT_MD})")
+        return
+    rows: list[tuple[str, ...]] = [("TOPIC", "STATE", "STEP", "OUTPUT / ERROR")]
+    for r in iter_results(output_dir):
+        if topics or r["status"] != "succeeded":
+            note = r.get("output") or "" if r["status"] == "succeeded" else first_line(r.get("error"))
+            rows.append((r["id"], r["status"] + (" (carried)" if r.get("carried") else ""),
+                         r.get("failed_step") or "", note))
+    _table(rows, echo)
+
+
+def _failed_so_far(output_dir: str, since: str | None, echo: Echo) -> None:
+    """The failed topics of a running batch, from the result files written since it started."""
+    start = datetime.fromisoformat(since).timestamp() if since else 0.0
+    rows: list[tuple[str, ...]] = [("TOPIC", "STATE", "STEP", "ERROR")]
+    for path in sorted(Path(output_dir).glob(f"topics/*/{RESULT_FILE}")):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < start:  # an earlier run's
+                continue
+        result = load_result(str(path))
+        if result is not None and result.status != "succeeded":
+            rows.append((result.id, result.status, result.failed_step or "", first_line(result.error)))
+    if len(rows) == 1:
+        echo("  no failed topics so far")
+    else:
+        _table(rows, echo)
 
 
 async def _topic_row(client: Client, workflow_id: str, topic_id: str) -> tuple[str, ...]:
@@ -152,37 +227,49 @@ async def cancel(client: Client, batch_id: str, echo: Echo, *, wait_s: float) ->
 @dataclass
 class RetryPlan:
     inp: BatchInput
-    rerun: list[str]
-    carried: list[str]
+    rerun: int
+    resumed: int
+    first: list[str]  # the first topics to run again
 
 
 async def plan_retry(client: Client, batch_id: str) -> RetryPlan:
     """A new run of the batch with only its topics that did not succeed; their earlier result files
-    are handed over so that finished steps are reused.
+    are handed over so that finished steps are reused. Writes the new run's topic file.
 
     Raises:
-        UsageError: the batch is still running, or every topic succeeded.
+        UsageError: the batch is still running, its topic file is gone, or every topic succeeded.
     """
     _, desc = await _describe(client, batch_id)
     if desc.status == WorkflowExecutionStatus.RUNNING:
         raise UsageError(f"batch {batch_id} is still running: wait for it, or `runner cancel` it first")
     last = await run_input(client, batch_id, desc.run_id)
-    carried: list[TopicOutcome] = list(last.carried)
-    rerun = []
-    resume: dict[str, str] = {}
-    for spec in last.topics:
-        path = result_path(topic_dir(last.output_dir, spec.id))
-        result = load_result(path)
-        if result is not None and result.status == "succeeded" and result.spec_key == spec_key(spec):
-            carried.append(TopicOutcome(id=spec.id, status="succeeded", result_path=path))
-            continue
-        rerun.append(spec)
-        if result is not None and result.spec_key == spec_key(spec):
-            resume[spec.id] = path
+    if not Path(last.topics_file).is_file():
+        raise UsageError(f"batch {batch_id}: its topic file {last.topics_file} is gone; submit the "
+                         "manifest again instead")
+    rerun, resumed, first = 0, 0, list[str]()
+
+    def planned() -> Iterator[PlannedTopic]:
+        nonlocal rerun, resumed
+        for _, topic in iter_topics(last.topics_file):
+            spec = topic.spec
+            path = result_path(topic_dir(last.output_dir, spec.id))
+            result = load_result(path)  # carried ones too: their file may be gone or overwritten
+            same = result is not None and result.spec_key == spec_key(spec)
+            if same and result is not None and result.status == "succeeded":
+                yield PlannedTopic(spec=spec, carried=True)
+                continue
+            rerun += 1
+            resumed += same
+            if len(first) < 10:
+                first.append(spec.id)
+            yield PlannedTopic(spec=spec, resume_from=path if same else None)
+
+    file = await asyncio.to_thread(topic_file, last.output_dir, planned())
     if not rerun:
         raise UsageError(f"nothing to retry: every topic of batch {batch_id} succeeded")
-    inp = last.model_copy(update={"topics": rerun, "carried": carried, "resume_from": resume})
-    return RetryPlan(inp=inp, rerun=[s.id for s in rerun], carried=[c.id for c in carried])
+    inp = last.model_copy(update={"topics_file": file.path, "total": file.total,
+                                  "carried": file.carried, "state": None})
+    return RetryPlan(inp=inp, rerun=rerun, resumed=resumed, first=first)
 
 
 async def list_batches(client: Client, echo: Echo, *, limit: int) -> int:

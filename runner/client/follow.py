@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,25 +20,32 @@ from runner.client.pollers import has_pollers
 from runner.contract.errors import BatchFailed, RunnerError, failure_message
 from runner.contract.names import PROGRESS_QUERY, child_id
 from runner.contract.types import BatchProgress, BatchResult, TopicProgress
-from runner.store.files import REPORT_JSON, load_report
+from runner.store.files import REPORT_JSON, iter_results, load_report
 
 Echo = Callable[[str], None]
 # A worker this process runs for the duration of a batch: it serves until the event is set. The
 # client cannot build one (that would load every job's activities); the command line hands it in.
 LocalWorker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 POLL_EVERY_S = 1.0
-QUIET_PROGRESS_EVERY_S = 15.0
+PLAIN_EVERY_S = 10.0  # a progress line this often when not on a terminal
+RATE_WINDOW_S = 30.0  # topics/s is measured over this much time
+SLOWEST = 3  # longest-running topics shown with their step
+QUERY_TIMEOUT = timedelta(seconds=5)
 NO_WORKER_WARNING_S = 30.0
+LIST_ALL_UP_TO = 20  # the summary lists every topic up to this many, else only failures
+LIST_FAILURES = 20
 
 
 async def follow(
     client: Client, target: Target, handle: WorkflowHandle[Any, BatchResult], output_dir: str, *,
     task_queue: str, worker: bool | None, echo: Echo, local_worker: LocalWorker | None = None,
+    live: bool = False,
 ) -> BatchResult:
     """Follow a running batch to its end, showing progress, with a worker in this process if needed
     (``worker``: True always, False never, None when the embedded server is used and no
     `runner worker` polls the task queue, or, later, when no worker answers for NO_WORKER_WARNING_S).
-    ``local_worker`` is that worker (without it, none is run here).
+    ``local_worker`` is that worker (without it, none is run here). ``live``: show a progress bar
+    (a terminal), else plain lines.
 
     Raises:
         BatchFailed: some topic failed or was cancelled; the report is written all the same.
@@ -65,7 +74,7 @@ async def follow(
     if auto and target.embedded and not tasks and local_worker is not None:
         on_silence = lambda: start_worker("no worker answered")  # noqa: E731
     try:
-        result = await _follow(client, handle.id, output_dir, echo, tasks, on_silence)
+        result = await _follow(client, handle.id, output_dir, ProgressView(echo, live), tasks, on_silence)
     finally:
         stop.set()
         for task in tasks:
@@ -81,70 +90,153 @@ async def follow(
     return result
 
 
-async def _follow(client: Client, batch_id: str, output_dir: str, echo: Echo,
+async def _follow(client: Client, batch_id: str, output_dir: str, view: ProgressView,
                   workers: list[asyncio.Task[None]], on_silence: Callable[[], None] | None) -> BatchResult:
     handle = client.get_workflow_handle(batch_id, result_type=BatchResult)
     result_task = asyncio.create_task(handle.result())
-    start = time.monotonic()
-    last_line, last_time, answered, warned = "", 0.0, start, False
+    answered, warned = time.monotonic(), False
     try:
         while not result_task.done():
             for task in workers:
                 if task.done() and task.exception():
                     raise RunnerError(f"the in-process worker stopped: {task.exception()}")
-            line = await _progress_line(client, batch_id)
+            progress = await _query_progress(client, batch_id)
             now = time.monotonic()
-            if line:
+            if progress is not None:
                 answered = now
+                view.show(progress, await _slowest(client, batch_id, progress.running[:SLOWEST]))
             elif now - answered > NO_WORKER_WARNING_S and not warned:
                 warned = True
                 if on_silence is not None and not workers:
                     on_silence()
                 else:
-                    echo(f"warning: no worker has answered for {NO_WORKER_WARNING_S:.0f} s; is one "
-                         "running? (`runner worker`, or submit with --worker)")
-            if line and (line != last_line or now - last_time > QUIET_PROGRESS_EVERY_S):
-                echo(f"[{now - start:6.1f}s] {line}")
-                last_line, last_time = line, now
+                    view.echo(f"warning: no worker has answered for {NO_WORKER_WARNING_S:.0f} s; is "
+                              "one running? (`runner worker`, or submit with --worker)")
             await asyncio.wait({result_task}, timeout=POLL_EVERY_S)
         result: BatchResult = result_task.result()
+        view.show(BatchProgress(batch_id=batch_id, total=result.total, succeeded=result.succeeded,
+                                failed=result.failed, cancelled=result.cancelled, running=[],
+                                finished=True), [])
         return result
     except WorkflowFailureError as exc:
         if exc.cause is not None and is_cancelled_exception(exc.cause):
-            echo(f"batch {batch_id} was cancelled")
+            view.echo(f"batch {batch_id} was cancelled")
             return result_from_report(batch_id, output_dir)
         raise RunnerError(f"batch {batch_id} failed: {failure_message(exc)}") from exc
     finally:
         result_task.cancel()
+        view.close()
 
 
-async def _progress_line(client: Client, batch_id: str) -> str | None:
+async def _query_progress(client: Client, batch_id: str) -> BatchProgress | None:
     try:
-        progress = await client.get_workflow_handle(batch_id).query(
-            PROGRESS_QUERY, result_type=BatchProgress)
+        progress: BatchProgress = await client.get_workflow_handle(batch_id).query(
+            PROGRESS_QUERY, result_type=BatchProgress, rpc_timeout=QUERY_TIMEOUT)
     except Exception:  # no worker has answered yet; the next poll will tell
         return None
-    done = progress.succeeded + progress.failed
-    parts = [f"{done + progress.cancelled}/{progress.total} done"]
-    if progress.failed or progress.cancelled:
-        parts[0] += " (" + ", ".join(f"{n} {what}" for n, what in (
-            (progress.failed, "failed"), (progress.cancelled, "cancelled")) if n) + ")"
-    steps = []
-    for topic_id in progress.running[:6]:
+    return progress
+
+
+async def _slowest(client: Client, batch_id: str, topic_ids: list[str]) -> list[str]:
+    """What the longest-running topics are doing: ``id step (n/m) for 12s``."""
+    shown = []
+    for topic_id in topic_ids:
         try:
             tp = await client.get_workflow_handle(child_id(batch_id, topic_id)).query(
-                PROGRESS_QUERY, result_type=TopicProgress)
-            steps.append(f"{topic_id} {tp.step or ('finishing' if tp.steps_done else 'starting')} "
-                         f"({tp.steps_done}/{tp.steps_total})")
+                PROGRESS_QUERY, result_type=TopicProgress, rpc_timeout=QUERY_TIMEOUT)
         except Exception:
-            steps.append(f"{topic_id} starting")
-    if len(progress.running) > 6:
-        steps.append(f"+{len(progress.running) - 6} more")
-    if steps:
-        parts.append("running: " + ", ".join(steps))
-    if progress.finished or (done + progress.cancelled == progress.total and not progress.running):
-        parts.append("writing report")
-    return " | ".join(parts)
+            shown.append(f"{topic_id} starting")
+            continue
+        step = tp.step or ("finishing" if tp.steps_done else "starting")
+        since = tp.step_started_at or tp.started_at
+        took = f" {_elapsed(since)}" if since else ""
+        shown.append(f"{topic_id} {step} ({tp.steps_done}/{tp.steps_total}){took}")
+    return shown
+
+
+def _elapsed(since: str) -> str:
+    seconds = max(0.0, (datetime.now(UTC) - datetime.fromisoformat(since)).total_seconds())
+    return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.1f}m"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds // 60:.0f}m{seconds % 60:02.0f}s"
+    return f"{seconds // 3600:.0f}h{seconds % 3600 // 60:02.0f}m"
+
+
+class ProgressView:
+    """How a followed batch's progress is shown: a live bar on a terminal (``live``), else a plain
+    line every PLAIN_EVERY_S (CI logs) and when the batch starts its report."""
+
+    def __init__(self, echo: Echo, live: bool) -> None:
+        self._echo = echo
+        self.start = time.monotonic()
+        self.samples: deque[tuple[float, int]] = deque()  # (time, topics ended) for the rate
+        self.last_plain = -PLAIN_EVERY_S
+        self.last_line = ""
+        self.live: Any = None
+        if live:
+            from rich.console import Console
+            from rich.live import Live
+
+            self.live = Live(console=Console(), refresh_per_second=4, transient=False)
+            self.live.start()
+
+    def echo(self, line: str) -> None:
+        if self.live is not None:
+            self.live.console.print(line, markup=False, highlight=False)
+        else:
+            self._echo(line)
+
+    def rate(self, ended: int, now: float) -> float | None:
+        """Topics ended per second over the last RATE_WINDOW_S."""
+        self.samples.append((now, ended))
+        while len(self.samples) > 2 and now - self.samples[0][0] > RATE_WINDOW_S:
+            self.samples.popleft()
+        (t0, n0), (t1, n1) = self.samples[0], self.samples[-1]
+        return (n1 - n0) / (t1 - t0) if t1 - t0 >= 2 else None
+
+    def show(self, p: BatchProgress, slowest: list[str]) -> None:
+        now = time.monotonic()
+        ended = p.succeeded + p.failed + p.cancelled
+        rate = self.rate(ended - p.carried, now)
+        left = p.total - ended
+        eta = _duration(left / rate) if rate and left else ("-" if left else "0s")
+        counts = (f"{ended}/{p.total} done ({p.succeeded} ok, {p.failed} failed"
+                  + (f", {p.cancelled} cancelled" if p.cancelled else "") + f"), {p.running_count} running")
+        speed = f"{rate:.1f} topics/s, ETA {eta}" if rate is not None else "measuring rate"
+        state = ("done" if p.finished else "writing report" if not left and not p.running_count
+                 else "cancelling" if p.cancelling else "")
+        if self.live is not None:
+            self.live.update(_bar(p.total, ended, counts, speed, state, slowest, now - self.start))
+            return
+        line = " | ".join(x for x in (counts, speed, state,
+                                      "slowest: " + ", ".join(slowest) if slowest else "") if x)
+        if now - self.last_plain >= PLAIN_EVERY_S or (state and state not in self.last_line):
+            self._echo(f"[{now - self.start:6.1f}s] {line}")
+            self.last_plain, self.last_line = now, line
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+
+def _bar(total: int, ended: int, counts: str, speed: str, state: str, slowest: list[str],
+         elapsed: float) -> Any:
+    from rich.console import Group
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 1))
+    grid.add_row(ProgressBar(total=max(total, 1), completed=ended, width=30),
+                 Text(f"{counts} | {speed} | {_duration(elapsed)}" + (f" | {state}" if state else "")))
+    lines = [Text(f"  slowest: {s}", style="dim") for s in slowest]
+    return Group(grid, *lines)
 
 
 def result_from_report(batch_id: str, output_dir: str) -> BatchResult:
@@ -161,15 +253,21 @@ def result_from_report(batch_id: str, output_dir: str) -> BatchResult:
 
 def _summarise(result: BatchResult, echo: Echo) -> None:
     # written by a worker on another machine: counts only
-    report = load_report(Path(result.report_json).parent) or {"topics": []}
-    for topic in report["topics"]:
-        if topic["status"] == "succeeded":
-            echo(f"  ok      {topic['id']}: {topic.get('output') or ''}")
-        elif topic["status"] == "cancelled":
+    report = load_report(Path(result.report_json).parent) or {}
+    shown = 0
+    if result.total <= LIST_ALL_UP_TO:
+        for topic in iter_results(Path(result.report_json).parent):
+            if topic["status"] == "succeeded":
+                echo(f"  ok      {topic['id']}: {topic.get('output') or ''}")
+    for topic in report.get("failures", [])[:LIST_FAILURES]:
+        shown += 1
+        if topic["status"] == "cancelled":
             echo(f"  CANCELLED {topic['id']}: at {topic.get('failed_step') or 'not started'}")
         else:
-            echo(f"  FAILED  {topic['id']}: at {topic.get('failed_step') or '?'}: "
-                 f"{(topic.get('error') or '').splitlines()[0] if topic.get('error') else ''}")
+            echo(f"  FAILED  {topic['id']}: at {topic.get('failed_step') or '?'}: {topic.get('error') or ''}")
+    if result.failed + result.cancelled > shown:
+        echo(f"  ... {result.failed + result.cancelled - shown} more failed or cancelled: "
+             f"`runner status --failed {result.batch_id}` or {result.report_md}")
     failed = f", {result.failed} FAILED" if result.failed else ""
     failed += f", {result.cancelled} CANCELLED" if result.cancelled else ""
     echo(f"{result.succeeded}/{result.total} topics succeeded{failed} in {result.wall_s:.1f} s; "

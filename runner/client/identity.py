@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from runner.config.catalog import Catalog
 from runner.config.jobkinds import job_kinds
 from runner.config.manifest import BatchPlan, load_manifest
-from runner.contract.types import BatchInput
+from runner.contract.errors import UsageError
+from runner.contract.types import BatchInput, PlannedTopic
+from runner.store.topics import TopicFile, write_topics
 
 
 def batch_id_for(plan: BatchPlan) -> str:
@@ -28,17 +31,35 @@ def resolve_batch_id(ref: str, catalog: Catalog) -> str:
 
 
 def batch_input(plan: BatchPlan, batch_id: str, task_queue: str) -> BatchInput:
-    """The parent workflow's input for ``plan``."""
+    """The parent workflow's input for ``plan``; writes the batch's topic file (in its output
+    directory, where the workers read it).
+
+    Raises:
+        UsageError: the topic file cannot be written (nothing is started).
+    """
     kind = job_kinds()[plan.job]
+    file = topic_file(plan.output_dir, (PlannedTopic(spec=spec) for spec in plan.topics))
     return BatchInput(
         batch_id=batch_id, name=plan.name, job=plan.job, child_workflow=kind.workflow_name,
         task_queue=task_queue, output_dir=plan.output_dir, concurrency=plan.concurrency,
-        manifest=plan.manifest, topics=plan.topics,
+        manifest=plan.manifest, topics_file=file.path, total=file.total, carried=file.carried,
     )
 
 
-def memo_of(inp: BatchInput) -> dict[str, Any]:
-    """What `runner list` shows of a batch without asking a worker."""
+def topic_file(output_dir: str, topics: Iterable[PlannedTopic]) -> TopicFile:
+    """Write a batch's topic file (see :mod:`runner.store.topics`).
+
+    Raises:
+        UsageError: it cannot be written; nothing is started.
+    """
+    try:
+        return write_topics(output_dir, topics)
+    except OSError as exc:
+        raise UsageError(f"output_dir {output_dir}: cannot write the batch's topic file there "
+                         f"({exc.strerror or exc}); nothing was started") from exc
+
+
+def memo_of(inp: BatchInput, run: str) -> dict[str, Any]:
+    """What `runner list` shows of a batch without asking a worker (``run``: submit or retry)."""
     return {"manifest": inp.manifest, "output_dir": inp.output_dir, "job": inp.job,
-            "topics": len(inp.topics) + len(inp.carried), "run": "retry" if inp.carried or
-            inp.resume_from else "submit"}
+            "topics": inp.total, "run": run}

@@ -22,6 +22,7 @@ from runner.contract.types import BatchInput, BatchResult
 async def submit(
     client: Client, target: Target, plan: BatchPlan, *, task_queue: str, wait: bool,
     worker: bool | None, echo: Echo, new: bool = False, local_worker: LocalWorker | None = None,
+    live: bool = False,
 ) -> BatchResult | None:
     """Start the manifest's batch, or attach to it if it is running (``new``: terminate the running
     one and start afresh); with ``wait``, follow it (see :func:`runner.client.follow.follow`) and
@@ -35,13 +36,13 @@ async def submit(
     inp = batch_input(plan, batch_id_for(plan), task_queue)
     try:
         handle = await start_batch(client, inp)
-        echo(f"started batch {inp.batch_id}: {len(plan.topics)} topics, job {plan.job}, "
+        echo(f"started batch {inp.batch_id}: {inp.total} topics, job {plan.job}, "
              f"output {plan.output_dir}")
     except WorkflowAlreadyStartedError:
         if new:
             handle = await start_batch(client, inp, replace=True)
             echo(f"terminated the running batch {inp.batch_id} and started it afresh: "
-                 f"{len(plan.topics)} topics, output {plan.output_dir}")
+                 f"{inp.total} topics, output {plan.output_dir}")
         else:
             handle = client.get_workflow_handle(inp.batch_id, result_type=BatchResult)
             desc = await handle.describe()
@@ -52,12 +53,12 @@ async def submit(
         echo(inp.batch_id)
         return None
     return await follow(client, target, handle, plan.output_dir, task_queue=task_queue,
-                        worker=worker, echo=echo, local_worker=local_worker)
+                        worker=worker, echo=echo, local_worker=local_worker, live=live)
 
 
-async def start_batch(client: Client, inp: BatchInput, *,
-                      replace: bool = False) -> WorkflowHandle[Any, BatchResult]:
-    """Start a run of the batch workflow for ``inp``.
+async def start_batch(client: Client, inp: BatchInput, *, replace: bool = False,
+                      run: str = "submit") -> WorkflowHandle[Any, BatchResult]:
+    """Start a run of the batch workflow for ``inp`` (``run``: submit or retry, for `runner list`).
 
     Raises:
         WorkflowAlreadyStartedError: a run of this batch is running (unless ``replace``: then it is
@@ -65,7 +66,7 @@ async def start_batch(client: Client, inp: BatchInput, *,
     """
     return await client.start_workflow(
         BATCH_WORKFLOW, inp, id=inp.batch_id, task_queue=inp.task_queue, result_type=BatchResult,
-        memo=memo_of(inp),
+        memo=memo_of(inp, run),
         id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING if replace
         else WorkflowIDConflictPolicy.FAIL)
 

@@ -68,7 +68,7 @@ class Manifest(BaseModel):
     job: str = Field(description="job kind (see `runner jobs`)")
     output_dir: str | None = Field(default=None, description="default: out/<name>, relative to the "
                                    "current directory")
-    concurrency: int = Field(default=4, ge=1, le=1000, description="most topics in flight at once")
+    concurrency: int = Field(default=4, ge=1, le=10000, description="most topics in flight at once")
     models: dict[str, list[str]] = Field(
         default_factory=lambda: {"default": ["offline"]},
         description="model chain per LLM step, first is primary; `default` covers steps not named")

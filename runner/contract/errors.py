@@ -99,3 +99,11 @@ def failure_message(err: BaseException) -> str:
     while isinstance(cause, (ActivityError, ChildWorkflowError)) and cause.__cause__ is not None:
         cause = cause.__cause__
     return getattr(cause, "message", None) or str(cause)
+
+
+def first_line(text: str | None, limit: int = 300) -> str:
+    """The first non-empty line of ``text``, at most ``limit`` characters."""
+    for line in (text or "").splitlines():
+        if line.strip():
+            return line.strip()[:limit]
+    return ""

@@ -11,13 +11,19 @@ BATCH_WORKFLOW = "runner.batch"
 WRITE_REPORT_ACTIVITY = "runner.write_report"
 WRITE_RESULT_ACTIVITY = "runner.write_topic_result"
 LOAD_CHECKPOINTS_ACTIVITY = "runner.load_checkpoints"
+READ_TOPICS_ACTIVITY = "runner.read_topics"  # a page of a batch's topic file
+TOPIC_IDS_ACTIVITY = "runner.topic_ids"  # ids of running topics (a continued parent)
+TELL_TOPICS_ACTIVITY = "runner.tell_topics"  # signal or cancel running topics
+CHECK_TOPICS_ACTIVITY = "runner.check_topics"  # which running topics have ended unheard
 LLM_ACTIVITY = "runner.llm.complete"
 
 # Sent by a topic that found a model's quota exhausted (to its parent), and by the parent to the
 # other topics: the model is out for the rest of the batch.
 MODEL_OUT_SIGNAL = "model_out"
+# Sent by a topic to its parent when it ends (TopicDone).
+TOPIC_DONE_SIGNAL = "topic_done"
 PROGRESS_QUERY = "progress"  # a batch's counts, or a topic's current step
-TOPICS_QUERY = "topics"  # a batch's progress with every topic's state
+TOPICS_QUERY = "topics"  # a batch's progress with every running topic
 
 # The error type of a model whose quota or spend limit ran out.
 QUOTA_EXHAUSTED = "QuotaExhausted"

@@ -52,6 +52,36 @@ class TopicSpec(BaseModel):
                                          "(resolved; a step not named runs with the job's default)")
 
 
+class PlannedTopic(BaseModel):
+    """One line of a batch's topic file (see :mod:`runner.store.topics`): the topics travel there,
+    never in a workflow's input, so no payload grows with the batch."""
+
+    spec: TopicSpec
+    carried: bool = Field(default=False, description="succeeded in an earlier run of this batch "
+                          "(runner retry): in the report, not run again")
+    resume_from: str | None = Field(default=None, description="its earlier result file, whose "
+                                    "finished steps are reused")
+
+
+class BatchState(BaseModel):
+    """Where a batch stands; handed from one run of the parent workflow to the next when it
+    continues as new. Its size is bounded by the batch's concurrency, not by its topics."""
+
+    started_at: str
+    runs: int = 1
+    offset: int = Field(default=0, description="byte offset in the topic file of the next line to read")
+    index: int = Field(default=0, description="index of that line")
+    eof: bool = False
+    in_flight: dict[int, int] = Field(default_factory=dict, description="topics running: index -> "
+                                      "byte offset of its line")
+    started: int = Field(default=0, description="topics started (children) by every run so far")
+    carried: int = Field(default=0, description="carried topics read so far")
+    succeeded: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    models_out: list[str] = Field(default_factory=list)
+
+
 class BatchInput(BaseModel):
     """Input of the parent :class:`runner.workflow.batch.BatchWorkflow`."""
 
@@ -63,12 +93,72 @@ class BatchInput(BaseModel):
     output_dir: str
     concurrency: int
     manifest: str
-    topics: list[TopicSpec]
-    carried: list[TopicOutcome] = Field(default_factory=list, description="topics that succeeded in "
-                                        "an earlier run of this batch (runner retry): in the report, "
-                                        "not run again")
-    resume_from: dict[str, str] = Field(default_factory=dict, description="topic id -> its earlier "
-                                        "result file, whose finished steps are reused")
+    topics_file: str = Field(description="the batch's topics, one PlannedTopic per line")
+    total: int = Field(description="lines of the topic file")
+    carried: int = Field(default=0, description="of them carried from an earlier run (runner retry)")
+    events_per_run: int = Field(default=6000, description="a run of the parent continues as new "
+                                "when its history reaches this many events")
+    sweep_every_s: float = Field(default=120.0, description="with no word from any running topic for "
+                                 "this long, the parent asks Temporal which have ended unheard")
+    state: BatchState | None = Field(default=None, description="set when continued as new")
+
+
+class TopicDone(BaseModel):
+    """A child's word to its parent that it ended (a continued parent cannot await the children
+    an earlier run started)."""
+
+    index: int
+    id: str
+    status: TopicStatus
+
+
+class TopicPageRequest(BaseModel):
+    """Input of the activity that reads a batch's topic file in pages."""
+
+    path: str
+    offset: int
+    index: int
+    max_items: int = 500
+    max_bytes: int = 96_000
+
+
+class PageItem(BaseModel):
+    index: int
+    offset: int = Field(description="byte offset of this topic's line")
+    spec: TopicSpec
+    resume_from: str | None = None
+
+
+class TopicPage(BaseModel):
+    items: list[PageItem] = Field(description="topics to run (carried ones are skipped)")
+    offset: int = Field(description="where the next page starts")
+    index: int
+    carried: int = Field(default=0, description="carried topics skipped")
+    eof: bool
+
+
+class TopicIdsRequest(BaseModel):
+    """Input of the activity that reads topic ids at known offsets (a continued parent's running
+    topics)."""
+
+    path: str
+    offsets: list[int]
+
+
+class TellTopics(BaseModel):
+    """Input of the activity that signals or cancels a batch's running topics (the parent does not,
+    so that its history does not grow by two events per running topic)."""
+
+    workflow_ids: list[str]
+    cancel: bool = False
+    signal: str | None = None
+    arg: str | None = None
+
+
+class ClosedTopics(BaseModel):
+    """Running topics whose workflows have ended (found when no word came from them for a while)."""
+
+    closed: dict[str, str] = Field(default_factory=dict, description="workflow id -> how it ended")
 
 
 class TopicInput(BaseModel):
@@ -79,6 +169,8 @@ class TopicInput(BaseModel):
     topic_dir: str = Field(description="where this topic's artifacts and result.json go")
     output_dir: str = Field(description="the batch's output directory (final deliverables go here)")
     task_queue: str
+    index: int = Field(default=-1, description="its line in the batch's topic file: tells the parent "
+                       "with it when it ends (-1: it does not tell)")
     models_out: list[str] = Field(default_factory=list, description="models out of quota earlier in "
                                   "this batch: not called")
     resume_from: str | None = Field(default=None, description="result file of an earlier run of this "
@@ -167,22 +259,26 @@ class TopicProgress(BaseModel):
 
 
 class BatchProgress(BaseModel):
-    """Answer of the parent's ``progress`` query."""
+    """Answer of the parent's ``progress`` query. Bounded by the concurrency, whatever the size."""
 
     batch_id: str
     total: int
     succeeded: int
     failed: int
-    running: list[str]
+    running: list[str] = Field(description="ids of running topics, longest-running first (the "
+                               "`progress` query gives a few, the `topics` query all)")
     finished: bool
     cancelled: int = 0
     carried: int = Field(default=0, description="topics that succeeded in an earlier run (retry)")
-    topics: dict[str, str] = Field(default_factory=dict, description="topic id -> pending, running, "
-                                   "succeeded, failed or cancelled (only with the `topics` query)")
+    running_count: int = 0
+    started: int = Field(default=0, description="topics started so far")
+    started_at: str | None = None
+    runs: int = Field(default=1, description="runs of the parent so far (it continues as new)")
+    cancelling: bool = False
 
 
 class ReportInput(BaseModel):
-    """Input of the report activity."""
+    """Input of the report activity: it reads the topic file and the topics' result files."""
 
     batch_id: str
     name: str
@@ -191,8 +287,9 @@ class ReportInput(BaseModel):
     output_dir: str
     started_at: str
     finished_at: str
-    outcomes: list[TopicOutcome]
-    topics: dict[str, str] = Field(description="topic id -> topic text")
+    topics_file: str
+    started: int = Field(default=-1, description="lines of the topic file that were started or "
+                         "carried; the rest never started (a cancelled batch); -1: all")
     run_id: str = ""
     cancelled: bool = Field(default=False, description="the batch was cancelled")
     models_out: list[str] = Field(default_factory=list, description="models whose quota ran out")
@@ -221,4 +318,3 @@ class BatchResult(BaseModel):
 
 
 StepRecord.model_rebuild()
-BatchInput.model_rebuild()

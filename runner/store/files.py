@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from runner.contract.types import TopicResult
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
+RESULTS_JSONL = "results.jsonl"
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -46,3 +48,15 @@ def load_report(output_dir: str | Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return report
+
+
+def iter_results(output_dir: str | Path) -> Iterator[dict[str, Any]]:
+    """A batch's results.jsonl, one topic at a time (nothing if it is missing)."""
+    try:
+        f = (Path(output_dir) / RESULTS_JSONL).open(encoding="utf-8")
+    except OSError:
+        return
+    with f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)

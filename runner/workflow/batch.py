@@ -1,28 +1,42 @@
-"""The job-agnostic parent workflow: fan out one child per topic, at most ``concurrency`` at once,
-then have the report written.
+"""The job-agnostic parent workflow: a sliding window of child workflows, one per topic, then the
+report. It stays small at any batch size:
 
-Per-topic details stay out of this workflow's history: children write their results to the artifact
-store and return a small :class:`TopicOutcome`. Sandbox-safe.
+* the topics are read in pages from the batch's topic file (an activity), never passed in;
+* at most ``concurrency`` children run at once; each tells the parent by signal when it ends
+  (``topic_done``), since a parent that continued as new cannot await the children an earlier run
+  started (children are started with ``ParentClosePolicy.ABANDON`` for the same reason);
+* a run continues as new after ``events_per_run`` history events or MAX_STARTS_PER_RUN children
+  (Temporal allows 2,000 pending children per execution), handing over only counts, the read
+  position and the running topics' line numbers;
+* outcomes stay out of history: children write result files, the report activity reads them.
+
+Sandbox-safe.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from collections import deque
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ChildWorkflowError, is_cancelled_exception
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
-    from runner.contract.errors import failure_message
     from runner.contract.names import (
         BATCH_WORKFLOW,
+        CHECK_TOPICS_ACTIVITY,
         MODEL_OUT_SIGNAL,
         PROGRESS_QUERY,
+        READ_TOPICS_ACTIVITY,
+        TELL_TOPICS_ACTIVITY,
+        TOPIC_DONE_SIGNAL,
+        TOPIC_IDS_ACTIVITY,
         TOPICS_QUERY,
         WRITE_REPORT_ACTIVITY,
         child_id,
-        result_path,
         topic_dir,
     )
     from runner.contract.policy import DEFAULT_RETRY
@@ -30,133 +44,260 @@ with workflow.unsafe.imports_passed_through():
         BatchInput,
         BatchProgress,
         BatchResult,
+        BatchState,
+        ClosedTopics,
+        PageItem,
         ReportInput,
         ReportOutput,
+        TellTopics,
+        TopicDone,
+        TopicIdsRequest,
         TopicInput,
-        TopicOutcome,
-        TopicSpec,
-        TopicStatus,
+        TopicPage,
+        TopicPageRequest,
     )
+
+# Children one run starts before it continues as new (Temporal: at most 2,000 pending children
+# per execution, and each child costs the parent's history about five events).
+MAX_STARTS_PER_RUN = 1000
+# Children started in one go (one workflow task), so that the history between two checks of its
+# length grows by a bounded amount.
+START_BATCH = 200
+# Running topics per activity that signals, cancels, checks or names them.
+PAGE = 1000
+CANCEL_SWEEP_S = 3.0  # while cancelling, how often to look for topics that ended unheard
+SHOWN_RUNNING = 10
+ENGINE_TIMEOUT = timedelta(minutes=1)
+REPORT_TIMEOUT = timedelta(minutes=30)
+REPORT_HEARTBEAT = timedelta(minutes=2)
+
+T = TypeVar("T")
+
+
+def _pages(items: Sequence[T]) -> Iterator[list[T]]:
+    for i in range(0, len(items), PAGE):
+        yield list(items[i:i + PAGE])
 
 
 @workflow.defn(name=BATCH_WORKFLOW)
 class BatchWorkflow:
-    """Runs a batch: one child workflow per topic, then the report.
+    """Runs a batch: children in a sliding window, continuing as new as it goes, then the report.
 
     Cancelling it (``runner cancel``) cancels the running topics (their steps stop, their result
-    files say cancelled) and the topics not started yet, writes the report, and ends cancelled.
+    files say cancelled), starts no more, writes the report, and ends cancelled.
     """
 
     @workflow.init
     def __init__(self, inp: BatchInput) -> None:
         self.inp = inp
-        self.outcomes: dict[str, TopicOutcome] = {o.id: o for o in inp.carried}
-        self.running: list[str] = []
+        self.st = inp.state or BatchState(started_at=workflow.now().isoformat())
+        self.names: dict[int, str] = {}  # running topics' ids, by line
+        self.telling: list[str] = []  # models out of quota, to tell the running topics about
+        self.heard = 0  # topics heard of (their ends), to wake the loop and the sweep
+        self.starts = 0  # children started by this run
+        self.starting: list[asyncio.Task[None]] = []
         self.finished = False
-        self.models_out: list[str] = []
-        self.telling: list[asyncio.Task[None]] = []
+        self.cancelling = False
 
     @workflow.run
     async def run(self, inp: BatchInput) -> BatchResult:
-        started = workflow.now()
-        window = asyncio.Semaphore(inp.concurrency)
-        topics = [asyncio.create_task(self._run_topic(spec, window)) for spec in inp.topics]
+        st = self.st
+        if st.in_flight:  # running topics from an earlier run: learn their ids
+            await self._learn_names()
+        sweeper = asyncio.create_task(self._sweep())
+        buffer: deque[PageItem] = deque()
         cancel: asyncio.CancelledError | None = None
         try:
-            await asyncio.gather(*topics)
+            while buffer or not st.eof or st.in_flight:
+                if self.telling:
+                    await self._tell_models()
+                    continue
+                if self._time_to_continue():
+                    sweeper.cancel()
+                    if buffer:  # read again from the first topic not started
+                        st.offset, st.index, st.eof = buffer[0].offset, buffer[0].index, False
+                    st.runs += 1
+                    workflow.continue_as_new(inp.model_copy(update={"state": st}))
+                free = min(inp.concurrency - len(st.in_flight), MAX_STARTS_PER_RUN - self.starts,
+                           START_BATCH)
+                if free > 0 and not buffer and not st.eof:
+                    page = await self._activity(READ_TOPICS_ACTIVITY, TopicPageRequest(
+                        path=inp.topics_file, offset=st.offset, index=st.index), TopicPage)
+                    buffer.extend(page.items)
+                    st.offset, st.index, st.eof = page.offset, page.index, page.eof
+                    continue
+                if free > 0 and buffer:
+                    await self._start([buffer.popleft() for _ in range(min(free, len(buffer)))])
+                    continue
+                await self._news()
         except asyncio.CancelledError as err:
             cancel = err
-            workflow.logger.info("batch cancelled: cancelling its topics")
-            await workflow.wait(topics)  # each records its topic as cancelled
-        await asyncio.gather(*self.telling)
+            workflow.logger.info("batch cancelled: cancelling its %d running topics", len(st.in_flight))
+            self.cancelling = True
+            await self._cancel_running()
+        sweeper.cancel()
         finished = workflow.now()
-        order = [o.id for o in inp.carried] + [t.id for t in inp.topics]
+        started = buffer[0].index if buffer else st.index
         report = await workflow.execute_activity(
             WRITE_REPORT_ACTIVITY,
             ReportInput(
                 batch_id=inp.batch_id, name=inp.name, job=inp.job, manifest=inp.manifest,
-                output_dir=inp.output_dir, started_at=started.isoformat(),
-                finished_at=finished.isoformat(), run_id=workflow.info().run_id,
-                outcomes=[self.outcomes[i] for i in order], cancelled=cancel is not None,
-                topics={t.id: t.topic for t in inp.topics}, models_out=self.models_out,
+                output_dir=inp.output_dir, started_at=st.started_at, finished_at=finished.isoformat(),
+                topics_file=inp.topics_file, started=started if cancel is not None else -1,
+                run_id=workflow.info().run_id, cancelled=cancel is not None,
+                models_out=st.models_out,
             ),
-            result_type=ReportOutput,
-            task_queue=inp.task_queue,
-            start_to_close_timeout=timedelta(minutes=5),
+            result_type=ReportOutput, task_queue=inp.task_queue,
+            start_to_close_timeout=REPORT_TIMEOUT, heartbeat_timeout=REPORT_HEARTBEAT,
             retry_policy=DEFAULT_RETRY,
         )
         self.finished = True
         if cancel is not None:
             raise cancel
+        began = datetime.fromisoformat(st.started_at)
         return BatchResult(
             batch_id=inp.batch_id, report_json=report.report_json, report_md=report.report_md,
             total=report.total, succeeded=report.succeeded, failed=report.failed,
-            cancelled=report.cancelled, wall_s=round((finished - started).total_seconds(), 3),
+            cancelled=report.cancelled, wall_s=round((finished - began).total_seconds(), 3),
         )
 
-    async def _run_topic(self, spec: TopicSpec, window: asyncio.Semaphore) -> None:
-        directory = topic_dir(self.inp.output_dir, spec.id)
-        path = result_path(directory)
+    async def _news(self) -> None:
+        """Wait until a topic ends or a model is to be told about."""
+        heard = self.heard
+        await workflow.wait_condition(lambda: self.heard != heard or bool(self.telling))
+
+    def _time_to_continue(self) -> bool:
+        info = workflow.info()
+        return (self.starts >= MAX_STARTS_PER_RUN or info.is_continue_as_new_suggested()
+                or info.get_current_history_length() >= self.inp.events_per_run)
+
+    async def _activity(self, name: str, arg: object, result_type: type[T]) -> T:
+        result: T = await workflow.execute_activity(
+            name, arg, result_type=result_type, task_queue=self.inp.task_queue,
+            start_to_close_timeout=ENGINE_TIMEOUT, retry_policy=DEFAULT_RETRY)
+        return result
+
+    async def _start(self, items: list[PageItem]) -> None:
+        """Start a child per topic, together (one workflow task issues all the starts)."""
+        for item in items:  # running from now on: its end may be heard before its start is
+            self.st.in_flight[item.index] = item.offset
+            self.names[item.index] = item.spec.id
+        self.st.started += len(items)
+        self.starts += len(items)
+        tasks = [asyncio.create_task(self._start_one(item)) for item in items]
+        self.starting = tasks  # tasks, not gather: a cancellation of the batch must not cut a start
+        await workflow.wait(tasks)
+        self.starting = []
+
+    async def _start_one(self, item: PageItem) -> None:
+        inp = self.inp
         try:
-            async with window:
-                self.running.append(spec.id)
-                try:
-                    outcome = await workflow.execute_child_workflow(
-                        self.inp.child_workflow,
-                        TopicInput(batch_id=self.inp.batch_id, spec=spec, topic_dir=directory,
-                                   output_dir=self.inp.output_dir, task_queue=self.inp.task_queue,
-                                   models_out=list(self.models_out),
-                                   resume_from=self.inp.resume_from.get(spec.id)),
-                        id=child_id(self.inp.batch_id, spec.id),
-                        task_queue=self.inp.task_queue,
-                        result_type=TopicOutcome,
-                    )
-                finally:
-                    self.running.remove(spec.id)
-        except ChildWorkflowError as err:
-            status: TopicStatus = "cancelled" if is_cancelled_exception(err) else "failed"
-            outcome = TopicOutcome(id=spec.id, status=status, error=failure_message(err),
-                                   result_path=path)
-        except asyncio.CancelledError:  # cancelled before its child started
-            self.outcomes[spec.id] = TopicOutcome(id=spec.id, status="cancelled", error="cancelled",
-                                                  result_path=path)
-            raise
-        self.outcomes[spec.id] = outcome
+            await workflow.start_child_workflow(
+                inp.child_workflow,
+                TopicInput(batch_id=inp.batch_id, spec=item.spec,
+                           topic_dir=topic_dir(inp.output_dir, item.spec.id),
+                           output_dir=inp.output_dir, task_queue=inp.task_queue, index=item.index,
+                           models_out=list(self.st.models_out), resume_from=item.resume_from),
+                id=child_id(inp.batch_id, item.spec.id), task_queue=inp.task_queue,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )
+        except WorkflowAlreadyStartedError:
+            workflow.logger.warning("topic %s: its workflow %s is already running (another batch "
+                                    "writing the same directory?): counted as failed", item.spec.id,
+                                    child_id(inp.batch_id, item.spec.id))
+            self._ended(item.index, "failed")
+
+    @workflow.signal(name=TOPIC_DONE_SIGNAL)
+    def topic_done(self, done: TopicDone) -> None:
+        """A topic ended (it wrote its result file first)."""
+        self._ended(done.index, done.status)
+
+    def _ended(self, index: int, status: str) -> None:
+        if self.st.in_flight.pop(index, None) is None:
+            return  # heard already (a sweep, or a second word)
+        self.names.pop(index, None)
+        if status == "succeeded":
+            self.st.succeeded += 1
+        elif status == "cancelled":
+            self.st.cancelled += 1
+        else:
+            self.st.failed += 1
+        self.heard += 1
+
+    def _running_ids(self) -> list[str]:
+        return [child_id(self.inp.batch_id, self.names[i]) for i in self.st.in_flight if i in self.names]
+
+    async def _learn_names(self) -> None:
+        lines = list(self.st.in_flight.items())
+        for page in _pages(lines):
+            ids = await self._activity(TOPIC_IDS_ACTIVITY, TopicIdsRequest(
+                path=self.inp.topics_file, offsets=[offset for _, offset in page]), list[str])
+            self.names.update((index, topic_id) for (index, _), topic_id in zip(page, ids, strict=True))
+
+    async def _tell_models(self) -> None:
+        models, self.telling = self.telling, []
+        for model in models:
+            workflow.logger.info("model %s is out of quota: telling %d running topics", model,
+                                 len(self.st.in_flight))
+            for page in _pages(self._running_ids()):
+                await self._activity(TELL_TOPICS_ACTIVITY, TellTopics(
+                    workflow_ids=page, signal=MODEL_OUT_SIGNAL, arg=model), type(None))
+
+    async def _cancel_running(self) -> None:
+        """Cancel the running topics and wait until each has said it ended (a topic that cannot,
+        e.g. one terminated meanwhile, is found by the sweep)."""
+        if self.starting:  # let the starts under way settle: a started topic is cancelled below
+            await workflow.wait(self.starting)
+        for page in _pages(self._running_ids()):
+            await self._activity(TELL_TOPICS_ACTIVITY, TellTopics(workflow_ids=page, cancel=True),
+                                 type(None))
+        # a topic cancelled before its workflow ran at all ends without a word: look soon
+        sweeper = asyncio.create_task(self._sweep(CANCEL_SWEEP_S))
+        await workflow.wait_condition(lambda: not self.st.in_flight)
+        sweeper.cancel()
+
+    async def _sweep(self, every_s: float | None = None) -> None:
+        """Every ``sweep_every_s`` without word from any running topic, ask which have ended
+        without telling (terminated, timed out, cancelled before they ran), so that the batch does
+        not wait for them forever."""
+        last = self.heard
+        while True:
+            await workflow.sleep(every_s or self.inp.sweep_every_s)
+            if self.st.in_flight and self.heard == last:
+                by_id = {child_id(self.inp.batch_id, name): index for index, name in self.names.items()}
+                for page in _pages(list(by_id)):
+                    found = await self._activity(CHECK_TOPICS_ACTIVITY, TellTopics(workflow_ids=page),
+                                                 ClosedTopics)
+                    for workflow_id, how in found.closed.items():
+                        workflow.logger.warning("topic workflow %s ended (%s) without telling the "
+                                                "batch", workflow_id, how)
+                        self._ended(by_id[workflow_id], how)
+            last = self.heard
 
     @workflow.signal(name=MODEL_OUT_SIGNAL)
     def model_out(self, model: str) -> None:
         """A topic found ``model``'s quota exhausted: tell the running topics, and the ones to come."""
-        if model in self.models_out:
-            return
-        self.models_out.append(model)
-        for topic_id in self.running:
-            workflow.logger.info("model %s is out of quota: telling topic %s", model, topic_id)
-            self.telling.append(asyncio.create_task(self._tell(child_id(self.inp.batch_id, topic_id),
-                                                               model)))
+        if model not in self.st.models_out:
+            self.st.models_out.append(model)
+            self.telling.append(model)
 
-    async def _tell(self, workflow_id: str, model: str) -> None:
-        try:
-            await workflow.get_external_workflow_handle(workflow_id).signal(MODEL_OUT_SIGNAL, model)
-        except Exception:  # it finished meanwhile: nothing left to tell
-            pass
+    def _progress(self, shown: int | None) -> BatchProgress:
+        st = self.st
+        running = [self.names.get(i, f"line {i + 1}") for i in st.in_flight]
+        return BatchProgress(
+            batch_id=self.inp.batch_id, total=self.inp.total, succeeded=st.succeeded + self.inp.carried,
+            failed=st.failed, cancelled=st.cancelled, carried=self.inp.carried,
+            running=running[:shown], running_count=len(running), started=st.started,
+            started_at=st.started_at, runs=st.runs, finished=self.finished,
+            cancelling=self.cancelling,
+        )
 
     @workflow.query(name=PROGRESS_QUERY)
     def progress(self) -> BatchProgress:
-        """Counts and the topics in flight (for ``runner submit --wait``)."""
-        done = list(self.outcomes.values())
-        return BatchProgress(
-            batch_id=self.inp.batch_id, total=len(self.inp.topics) + len(self.inp.carried),
-            succeeded=sum(1 for o in done if o.status == "succeeded"),
-            failed=sum(1 for o in done if o.status == "failed"),
-            cancelled=sum(1 for o in done if o.status == "cancelled"),
-            carried=len(self.inp.carried), running=list(self.running), finished=self.finished,
-        )
+        """Counts and the longest-running topics (for ``runner submit --wait``)."""
+        return self._progress(SHOWN_RUNNING)
 
     @workflow.query(name=TOPICS_QUERY)
     def topics(self) -> BatchProgress:
-        """:meth:`progress` with every topic's state (for ``runner status``)."""
-        states: dict[str, str] = {o.id: o.status for o in self.inp.carried}
-        states.update({t.id: "pending" for t in self.inp.topics})
-        states.update({i: o.status for i, o in self.outcomes.items()})
-        states.update({i: "running" for i in self.running})
-        return self.progress().model_copy(update={"topics": states})
+        """:meth:`progress` with every running topic (for ``runner status --topics``)."""
+        return self._progress(None)

@@ -15,7 +15,7 @@ from typing import ClassVar, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError, is_cancelled_exception
 
 from runner.contract.errors import failure_message
 from runner.contract.jobkind import Step, TopicOutputs
@@ -24,6 +24,7 @@ from runner.contract.names import (
     LOAD_CHECKPOINTS_ACTIVITY,
     MODEL_OUT_SIGNAL,
     PROGRESS_QUERY,
+    TOPIC_DONE_SIGNAL,
     WRITE_RESULT_ACTIVITY,
     result_path,
 )
@@ -31,6 +32,7 @@ from runner.contract.policy import DEFAULT_RETRY
 from runner.contract.types import (
     Checkpoints,
     ResultWrite,
+    TopicDone,
     TopicInput,
     TopicOutcome,
     TopicProgress,
@@ -74,12 +76,26 @@ async def finish(
         WRITE_RESULT_ACTIVITY, ResultWrite(path=path, result=result), task_queue=inp.task_queue,
         start_to_close_timeout=ENGINE_TIMEOUT, retry_policy=DEFAULT_RETRY,
     )
+    await tell_parent(inp, result.status)
     if cancelled:
         assert error is not None
         raise error
     if error is not None:
         raise ApplicationError(f"{failed_step}: {message}", type="TopicFailed", non_retryable=True)
     return TopicOutcome(id=inp.spec.id, status="succeeded", result_path=path)
+
+
+async def tell_parent(inp: TopicInput, status: TopicStatus) -> None:
+    """Tell the batch that this topic ended (its result file is written)."""
+    parent = workflow.info().parent
+    if parent is None or inp.index < 0:  # run alone, or by a batch that awaits its children
+        return
+    try:
+        await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+            TOPIC_DONE_SIGNAL, TopicDone(index=inp.index, id=inp.spec.id, status=status))
+    except FailureError as exc:  # the batch is gone (terminated): no one to tell
+        workflow.logger.warning("could not tell batch %s that topic %s ended: %s", parent.workflow_id,
+                                inp.spec.id, exc)
 
 
 class TopicWorkflow:

@@ -85,15 +85,15 @@ async def record(client: Client, out: Path) -> None:
             handle = await start_batch(client, inp)
             await handle.result()
             await save(client, inp.batch_id, None, f"{name}-batch")
-            for topic in inp.topics:
+            for topic in p.topics:
                 await save(client, child_id(inp.batch_id, topic.id), None, f"{name}-{topic.id}")
 
         p = plan("cancelled", out)
         inp = batch_input(p, batch_id_for(p), TASK_QUEUE)
         handle = await start_batch(client, inp)
-        first = inp.topics[0].id
+        first = p.topics[0].id
         scenes = Path(inp.output_dir) / "topics" / first / "scenes"
-        while not any(scenes.glob(".media-s2-*")):
+        while not any(scenes.glob(".render-s2-*")):  # the second scene's render is under way
             await asyncio.sleep(0.1)
         await handle.cancel()
         try:

@@ -1,0 +1,90 @@
+"""A batch's topic file: its topics as JSON lines (one :class:`PlannedTopic` each), written once
+before the batch starts and read by the workers in pages, so that no workflow input, result, signal
+or activity payload grows with the number of topics.
+
+It lives in the batch's output directory (``.runner/topics-<hash>.jsonl``), named by a hash of its
+content: writing it again for the same topics gives the same file, and a second batch never
+overwrites the file of one that runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner.contract.types import PageItem, PlannedTopic, TopicPage, TopicPageRequest
+
+TOPICS_DIR = ".runner"
+
+
+@dataclass(frozen=True)
+class TopicFile:
+    path: str
+    total: int
+    carried: int
+
+
+def write_topics(output_dir: str | Path, topics: Iterable[PlannedTopic]) -> TopicFile:
+    """Write ``topics`` to a topic file in ``output_dir``; returns its path and counts."""
+    directory = Path(output_dir) / TOPICS_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    total = carried = 0
+    tmp = directory / f".topics-{os.getpid()}-{id(topics)}.tmp"
+    with tmp.open("wb") as out:
+        for topic in topics:
+            line = topic.model_dump_json(exclude_defaults=True).encode() + b"\n"
+            digest.update(line)
+            out.write(line)
+            total += 1
+            carried += topic.carried
+    path = directory / f"topics-{digest.hexdigest()[:16]}.jsonl"
+    os.replace(tmp, path)
+    return TopicFile(str(path), total, carried)
+
+
+def iter_topics(path: str | Path) -> Iterator[tuple[int, PlannedTopic]]:
+    """Every topic of the file with its index, in order."""
+    with open(path, "rb") as f:
+        for index, line in enumerate(f):
+            yield index, PlannedTopic.model_validate_json(line)
+
+
+def read_page(req: TopicPageRequest) -> TopicPage:
+    """The topics to run from ``req.offset`` on: at most ``max_items``, and past the first, no more
+    than ``max_bytes`` of lines (carried topics are counted and skipped)."""
+    items: list[PageItem] = []
+    size = carried = 0
+    offset, index = req.offset, req.index
+    with open(req.path, "rb") as f:
+        f.seek(offset)
+        while len(items) < req.max_items:
+            line = f.readline()
+            if not line:
+                return TopicPage(items=items, offset=offset, index=index, carried=carried, eof=True)
+            if items and size + len(line) > req.max_bytes:
+                break
+            topic = PlannedTopic.model_validate_json(line)
+            if topic.carried:
+                carried += 1
+            else:
+                items.append(PageItem(index=index, offset=offset, spec=topic.spec,
+                                      resume_from=topic.resume_from))
+                size += len(line)
+            offset += len(line)
+            index += 1
+        at_end = not f.readline()
+    return TopicPage(items=items, offset=offset, index=index, carried=carried, eof=at_end)
+
+
+def ids_at(path: str | Path, offsets: Iterable[int]) -> list[str]:
+    """The ids of the topics whose lines start at ``offsets``."""
+    ids = []
+    with open(path, "rb") as f:
+        for offset in offsets:
+            f.seek(offset)
+            ids.append(PlannedTopic.model_validate_json(f.readline()).spec.id)
+    return ids

@@ -1,0 +1,77 @@
+"""The report at sizes where per-topic detail must stay out of report.json and report.md (no server:
+the report activity's code on result files written here)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from pathlib import Path
+
+from runner.activity.report import DETAIL_TOPICS, TABLE_TOPICS, write_report
+from runner.contract.jobkind import TopicOutputs
+from runner.contract.keys import spec_key
+from runner.contract.names import result_path, topic_dir
+from runner.contract.types import PlannedTopic, ReportInput, TopicResult, TopicSpec
+from runner.store.files import iter_results
+from runner.store.topics import write_topics
+
+
+def batch(tmp_path: Path, n: int, *, failing_every: int = 0, missing: tuple[int, ...] = (),
+          cancelled: bool = False, started: int = -1) -> ReportInput:
+    specs = [TopicSpec(id=f"t{i}", topic=f"topic {i}", models={}) for i in range(n)]
+    file = write_topics(tmp_path, (PlannedTopic(spec=s) for s in specs))
+    for i, spec in enumerate(specs):
+        if i in missing:
+            continue
+        failed = failing_every and i % failing_every == 0
+        result = TopicResult(id=spec.id, topic=spec.topic, status="failed" if failed else "succeeded",
+                             error="boom\nsecond line" if failed else None, spec_key=spec_key(spec),
+                             failed_step="answer" if failed else None)
+        path = Path(result_path(topic_dir(str(tmp_path), spec.id)))
+        path.parent.mkdir(parents=True)
+        path.write_text(result.model_dump_json())
+    return ReportInput(batch_id="b", name="b", job="k", manifest="m.yaml", output_dir=str(tmp_path),
+                       started_at="2026-01-01T00:00:00+00:00", finished_at="2026-01-01T00:01:40+00:00",
+                       topics_file=file.path, cancelled=cancelled, started=started)
+
+
+def test_a_big_report_is_a_summary_with_every_topic_in_results_jsonl(tmp_path: Path) -> None:
+    n = TABLE_TOPICS + 500
+    beats: list[int] = []
+    out = asyncio.run(write_report(batch(tmp_path, n, failing_every=100), TopicOutputs, beats.append))
+    assert (out.total, out.succeeded, out.failed) == (n, n - 25, 25)
+    rows = list(iter_results(tmp_path))
+    assert [r["id"] for r in rows] == [f"t{i}" for i in range(n)]
+    assert len(beats) >= n // 500 and beats == sorted(beats)  # heartbeats between pages
+    summary = json.loads(Path(out.report_json).read_text())
+    assert "topics" not in summary and summary["results"] == "results.jsonl"
+    assert summary["totals"]["topics"] == n and len(summary["failures"]) == 25
+    assert summary["failures"][0] == {"id": "t0", "topic": "topic 0", "status": "failed",
+                                      "failed_step": "answer", "error": "boom"}
+    md = Path(out.report_md).read_text()
+    assert md.index("## Failures") < md.index("## Topics")
+    table = [line for line in md.splitlines() if re.match(r"\| t\d+ \|", line)]
+    failures_table, topics_table = table[:25], table[25:]
+    assert all("| failed |" in line for line in failures_table)
+    # the first TABLE_TOPICS topics, then only the failed ones; no per-topic sections
+    assert len(topics_table) == TABLE_TOPICS + 5 and "## t0:" not in md
+    assert len(md) < 400_000 and len(Path(out.report_json).read_text()) < 20_000
+
+
+def test_a_small_report_keeps_its_sections_and_says_what_is_missing(tmp_path: Path) -> None:
+    out = asyncio.run(write_report(batch(tmp_path, 5, missing=(2,)), TopicOutputs))
+    assert (out.succeeded, out.failed) == (4, 1)
+    md = Path(out.report_md).read_text()
+    assert 5 <= DETAIL_TOPICS and "## t4: topic 4" in md
+    [gone] = [r for r in iter_results(tmp_path) if r["status"] != "succeeded"]
+    assert gone["id"] == "t2" and gone["error"].startswith("no result file")
+
+
+def test_a_cancelled_batch_reports_the_topics_it_never_started(tmp_path: Path) -> None:
+    inp = batch(tmp_path, 6, missing=(3, 4, 5), cancelled=True, started=4)
+    # t3 started but left no result (cancelled before it ran); t4, t5 never started
+    out = asyncio.run(write_report(inp, TopicOutputs))
+    assert (out.succeeded, out.cancelled) == (3, 3)
+    errors = {r["id"]: r.get("error") for r in iter_results(tmp_path)}
+    assert errors["t3"] == "cancelled" and errors["t4"] == errors["t5"] == "cancelled before it started"
