@@ -32,6 +32,7 @@ lint: setup
 	$(BIN)/mypy
 
 bench: setup
+	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/embedded_server.py
 	$(BIN)/python bench/ratelimit.py
 	$(BIN)/python bench/sandbox.py

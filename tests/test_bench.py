@@ -17,6 +17,9 @@ from tests.conftest import REPO
 
 # each benchmark script, the arguments of its tiny run, and lines its output must hold
 BENCHES = {
+    "bench/fanout.py": (["--topics", "6", "--concurrency", "3"],
+                        ["validate: 6 topics in ", "  bare    wall ", "  runner  wall ", "  runner / bare: ",
+                         "  6/6 succeeded", "6 lines in results.jsonl"]),
     "bench/embedded_server.py": (["--topics", "2", "--concurrency", "2"],
                         ["sqlite-wal vs sqlite-default:", "  memory ", "  sqlite-default ", "  sqlite-wal "]),
     "bench/ratelimit.py": (["--topics", "4", "--rpm", "600", "--latency", "0.05", "--variants", "rpm,tpm",

@@ -141,11 +141,8 @@ def build_worker(client: Client, *, task_queue: str, catalog: Catalog,
     kinds = list(kinds if kinds is not None else job_kinds().values())
     workers: list[Worker] = []
     if "workflows" in roles:
-        workers.append(Worker(
-            client, task_queue=task_queue, workflows=[BatchWorkflow, *(k.workflow for k in kinds)],
-            activities=EngineActivities().activities(),  # type: ignore[arg-type]
-            disable_eager_activity_execution=True, graceful_shutdown_timeout=SHUTDOWN,
-            identity=identity))
+        workers.append(workflow_worker(client, task_queue, [BatchWorkflow, *(k.workflow for k in kinds)],
+                                       EngineActivities().activities(), identity))
     if "steps" in roles:
         workers.append(steps_worker(client, task_queue,
                                     [a for kind in kinds for a in kind.activities()], identity))
@@ -159,6 +156,15 @@ def build_worker(client: Client, *, task_queue: str, catalog: Catalog,
         {name: (llm_task_queue(task_queue, name), pacer) for name, pacer in llm.pacers.items()},
         prepare=llm.prepare, identity=identity,
     )
+
+
+def workflow_worker(client: Client, task_queue: str, workflows: Sequence[type],
+                    activities: Sequence[object], identity: str | None = None) -> Worker:
+    """The worker of the batch and topic workflows and the engine's activities, on ``task_queue``."""
+    return Worker(
+        client, task_queue=task_queue, workflows=list(workflows),
+        activities=list(activities),  # type: ignore[arg-type]
+        disable_eager_activity_execution=True, graceful_shutdown_timeout=SHUTDOWN, identity=identity)
 
 
 def steps_worker(client: Client, task_queue: str, activities: Sequence[object],
