@@ -23,7 +23,6 @@ from pathlib import Path
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
 
 from jobs.explainer.types import (
     MERGE_ACTIVITY,
@@ -46,7 +45,7 @@ from runner.contract.llm import LLMCall, LLMResponse
 from runner.contract.names import BATCH_WORKFLOW, LLM_ACTIVITY
 from runner.contract.types import BatchInput, BatchResult, PlannedTopic, TopicSpec
 from runner.store.topics import write_topics
-from runner.worker.assembly import WorkerSet, model_workers, steps_worker
+from runner.worker.assembly import WorkerSet, model_workers, steps_worker, workflow_worker
 from runner.workflow.batch import BatchWorkflow
 
 MODELS = Catalog(models={"x": ModelSpec(provider="offline")})  # its calls are the no-op below
@@ -90,9 +89,8 @@ async def one_run(name: str, pragmas: tuple[str, ...], persist: bool, topics: in
             params={"quality": "low"})) for i in range(topics)))
         # the task queues runner's workers serve: workflows, the job steps, one per model
         workers = WorkerSet(client, [
-            Worker(client, task_queue=queue, workflows=[BatchWorkflow, ExplainerWorkflow],
-                   activities=EngineActivities().activities(),  # type: ignore[arg-type]
-                   max_concurrent_workflow_tasks=200, max_concurrent_activities=200),
+            workflow_worker(client, queue, [BatchWorkflow, ExplainerWorkflow],
+                            EngineActivities().activities()),
             steps_worker(client, queue, [validate, render, merge]),
             *model_workers(client, task_queue=queue, catalog=MODELS, activity=llm)])
         async with workers:

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from runner.activity.engine import EngineActivities
 from runner.config.catalog import Catalog, ModelSpec
 from runner.contract.types import BatchInput, PlannedTopic, TopicSpec
 from runner.store.files import iter_results
 from runner.store.topics import write_topics
-from runner.worker.assembly import WorkerSet, model_workers, steps_worker
+from runner.worker.assembly import WorkerSet, model_workers, steps_worker, workflow_worker
 
 
 def workers_with(client: Client, task_queue: str, *, workflows: Sequence[type], activities: Sequence[object],
@@ -24,9 +23,7 @@ def workers_with(client: Client, task_queue: str, *, workflows: Sequence[type], 
     without limits)."""
     catalog = models if isinstance(models, Catalog) else Catalog(
         models={name: ModelSpec(provider="offline") for name in models})
-    main = Worker(client, task_queue=task_queue, workflows=list(workflows),
-                  activities=EngineActivities().activities(),  # type: ignore[arg-type]
-                  disable_eager_activity_execution=True)
+    main = workflow_worker(client, task_queue, workflows, EngineActivities().activities())
     return WorkerSet(client, [main, steps_worker(client, task_queue, activities),
                               *model_workers(client, task_queue=task_queue, catalog=catalog,
                                              activity=llm)])

@@ -23,6 +23,7 @@ from datetime import timedelta
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from runner.activity.engine import EngineActivities
 from runner.activity.llm.activity import LLMActivities
@@ -164,7 +165,31 @@ def workflow_worker(client: Client, task_queue: str, workflows: Sequence[type],
     return Worker(
         client, task_queue=task_queue, workflows=list(workflows),
         activities=list(activities),  # type: ignore[arg-type]
+        workflow_runner=workflow_runner(workflows),
         disable_eager_activity_execution=True, graceful_shutdown_timeout=SHUTDOWN, identity=identity)
+
+
+def workflow_runner(workflows: Sequence[type]) -> SandboxedWorkflowRunner:
+    """Temporal's workflow sandbox, with the contract and the job kinds' models passed through.
+
+    The sandbox imports a workflow's module afresh for every workflow run, and with it the
+    module's package, whose ``__init__`` imports the kind's types, and they the contract, outside
+    the workflow module's ``imports_passed_through()``. Building those pydantic models again for
+    every topic took most of a worker's time on batches of small topics (workflow tasks of
+    seconds, some past their timeout; about 5x the worker CPU per topic). The models hold no state
+    and run nothing at import, so the sandbox shares the worker's copies; the workflow modules
+    themselves are still imported afresh, with the sandbox's checks.
+    """
+    shared = {"runner.contract"}
+    for wf in workflows:  # a kind's outputs model lives with its types (third-party kinds too)
+        outputs = getattr(wf, "outputs_type", None)
+        if outputs is not None:
+            shared.add(outputs.__module__)
+    # Passing a module through passes its submodules: never a workflow's module or a package of one.
+    own = {wf.__module__ for wf in workflows}
+    shared = {m for m in shared if not any(w == m or w.startswith(m + ".") for w in own)}
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*sorted(shared)))
 
 
 def steps_worker(client: Client, task_queue: str, activities: Sequence[object],
