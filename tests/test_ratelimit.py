@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -21,6 +22,7 @@ from runner.config.jobkinds import job_kinds
 from runner.contract.llm import LLMRequest, Message
 from runner.contract.names import BATCH_WORKFLOW, child_id
 from runner.contract.types import BatchInput, BatchResult, TopicSpec
+from runner.dev.histories import history_figures
 from runner.dev.simulate import SimConfig, Simulator
 from runner.worker.assembly import build_worker
 from tests.workers import batch_input, results
@@ -87,14 +89,14 @@ def catalog(sim: Simulator, **limits: int) -> Catalog:
 
 
 def prompt_batch(task_queue: str, out: Path, n: int, chain: tuple[str, ...] = ("claude",),
-                 concurrency: int | None = None) -> BatchInput:
+                 concurrency: int | None = None, **fields: Any) -> BatchInput:
     kind = job_kinds()["prompt"]
     return batch_input(
         batch_id=f"rl-{task_queue}", name="rl", job="prompt", child_workflow=kind.workflow_name,
         task_queue=task_queue, output_dir=out, concurrency=concurrency or n, manifest="m.yaml",
         topics=[TopicSpec(id=f"t{i}", topic=f"topic {i}", models={"answer": list(chain)},
                           params={"prompt": "Say something about {topic}.", "max_tokens": 64})
-                for i in range(n)])
+                for i in range(n)], **fields)
 
 
 @pytest.mark.parametrize("sim", [SimConfig(rpm=120)], indirect=True)
@@ -159,3 +161,19 @@ async def test_a_model_whose_quota_ran_out_is_not_called_again_in_the_batch(
     first, *later = [t["steps"][0]["models_tried"] for t in results(tmp_path)]
     assert (first[0]["outcome"], first[1]["outcome"]) == ("failed", "answered")
     assert all(tried[0]["outcome"] == "skipped" for tried in later)
+
+
+@pytest.mark.parametrize("sim", [SimConfig(model_status={"claude-spent": 402})], indirect=True)
+async def test_a_model_out_of_quota_stays_out_when_the_batch_continues_as_new(
+        client: Client, task_queue: str, tmp_path: Path, sim: Simulator, key: str) -> None:
+    async with build_worker(client, task_queue=task_queue, catalog=catalog(sim)):
+        batch = prompt_batch(task_queue, tmp_path, 16, chain=("spent", "claude"), concurrency=3,
+                             events_per_run=40)
+        result = await client.execute_workflow(BATCH_WORKFLOW, batch, id=batch.batch_id,
+                                               task_queue=task_queue, result_type=BatchResult)
+        figures = await history_figures(client, batch.batch_id)
+    assert result.succeeded == 16 and figures.runs >= 3, figures
+    # only the topics that were running when the first one found it out asked it
+    assert 1 <= sum(r["model"] == "claude-spent" for r in sim.requests) <= 3
+    assert json.loads(Path(result.report_json).read_text())["models_out"] == ["spent"]
+    assert sum(t["steps"][0]["models_tried"][0]["outcome"] == "skipped" for t in results(tmp_path)) >= 13

@@ -167,6 +167,8 @@ class BatchWorkflow:
         await workflow.wait_condition(lambda: self.heard != heard or bool(self.telling))
 
     def _time_to_continue(self) -> bool:
+        if not (self.starts or self.heard):  # a run that made no progress yet goes on (no loop)
+            return False
         info = workflow.info()
         return (self.starts >= MAX_STARTS_PER_RUN or info.is_continue_as_new_suggested()
                 or info.get_current_history_length() >= self.inp.events_per_run)
