@@ -49,20 +49,20 @@ async def progress(client: Client, batch_id: str) -> BatchProgress:
 
 async def test_a_batch_continues_as_new_and_no_payload_grows_with_it(
         client: Client, task_queue: str, tmp_path: Path) -> None:
-    topics = specs(300)
-    inp = prompt_batch(task_queue, tmp_path, topics, concurrency=40, events_per_run=400)
+    topics = specs(200)
+    inp = prompt_batch(task_queue, tmp_path, topics, concurrency=40, events_per_run=300)
     async with build_worker(client, task_queue=task_queue, catalog=BUILTIN, kinds=[job_kinds()["prompt"]]):
         result = await client.execute_workflow(BATCH_WORKFLOW, inp, id=inp.batch_id,
                                                task_queue=task_queue, result_type=BatchResult)
-    assert (result.total, result.succeeded, result.failed) == (300, 300, 0)
+    assert (result.total, result.succeeded, result.failed) == (200, 200, 0)
     rows = results(tmp_path)
     assert [r["id"] for r in rows] == [t.id for t in topics]  # every topic, in the file's order
     assert {r["status"] for r in rows} == {"succeeded"}
     assert all(Path(r["output"]).is_file() for r in rows)
     figures = await history_figures(client, inp.batch_id)
-    assert figures.runs >= 3, figures  # 300 topics at ~5 events each do not fit in 400 events
+    assert figures.runs >= 3, figures  # 200 topics at ~5 events each do not fit in 300 events
     # checked before each start of at most `concurrency` children: the overshoot is bounded
-    assert figures.max_events <= 400 + 5 * 40, figures
+    assert figures.max_events <= 300 + 5 * 40, figures
     assert figures.largest_payload < 64 * 1024, figures  # a page of topics is the largest
     one_child = await history_figures(client, child_id(inp.batch_id, topics[-1].id))
     assert one_child.largest_payload < 16 * 1024, one_child
@@ -93,14 +93,14 @@ def slow_workers(client: Client, task_queue: str, llm: Slow):  # type: ignore[no
 
 async def test_cancel_midway_across_runs_then_retry_finishes_the_rest(
         client: Client, task_queue: str, tmp_path: Path) -> None:
-    topics = specs(200, "m")
-    inp = prompt_batch(task_queue, tmp_path, topics)
+    topics = specs(120, "m")
+    inp = prompt_batch(task_queue, tmp_path, topics, events_per_run=200)
     async with slow_workers(client, task_queue, Slow(0.3)):
         handle = await client.start_workflow(BATCH_WORKFLOW, inp, id=inp.batch_id,
                                              task_queue=task_queue, result_type=BatchResult)
         for _ in range(600):
             p = await progress(client, inp.batch_id)
-            if p.runs >= 2 and p.succeeded >= 60:
+            if p.runs >= 2 and p.succeeded >= 40:
                 break
             await asyncio.sleep(0.1)
         assert p.runs >= 2 and p.running_count > 0, p
@@ -110,19 +110,19 @@ async def test_cancel_midway_across_runs_then_retry_finishes_the_rest(
     rows = results(tmp_path)
     status = {r["id"]: r["status"] for r in rows}
     done = [i for i, s in status.items() if s == "succeeded"]
-    assert len(status) == 200 and set(status.values()) == {"succeeded", "cancelled"}, status
-    assert 60 <= len(done) < 200
+    assert len(status) == 120 and set(status.values()) == {"succeeded", "cancelled"}, status
+    assert 40 <= len(done) < 120
     # the running topics were cancelled (their steps stopped), the rest never started
     assert await all_ended(client, [child_id(inp.batch_id, t.id) for t in topics[:len(done) + 40]])
     assert any(r["status"] == "cancelled" and r["steps"] for r in rows)
     assert any(r["error"] == "cancelled before it started" for r in rows)
 
     plan = await plan_retry(client, inp.batch_id)
-    assert plan.rerun == 200 - len(done) and plan.inp.carried == len(done)
+    assert plan.rerun == 120 - len(done) and plan.inp.carried == len(done)
     async with slow_workers(client, task_queue, Slow(0.0)):
         handle = await start_batch(client, plan.inp, run="retry")
         result = await handle.result()
-    assert (result.total, result.succeeded) == (200, 200)
+    assert (result.total, result.succeeded) == (120, 120)
     rows = results(tmp_path)
     assert sorted(r["id"] for r in rows if r.get("carried")) == sorted(done)
     assert {r["status"] for r in rows} == {"succeeded"}
