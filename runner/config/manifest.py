@@ -128,7 +128,8 @@ def load_manifest(path: str | Path, catalog: Catalog, *, cwd: Path | None = None
 
 def plan_from_source(source: YamlSource, catalog: Catalog, *, manifest_path: Path,
                      cwd: Path) -> BatchPlan:
-    """Validate parsed YAML (see :func:`load_manifest`)."""
+    """Validate parsed YAML (see :func:`load_manifest`). Consumes ``source``: its data and lines are
+    dropped once the plan is checked."""
     data = source.data
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a {type(data).__name__}"
@@ -175,6 +176,9 @@ def plan_from_source(source: YamlSource, catalog: Catalog, *, manifest_path: Pat
     if problems or parsed is None or kind is None:
         problems.sort(key=lambda p: (p.line or 0, p.path))
         raise ManifestError(problems)
+    # checked: the parsed text is no longer needed (its memory counts at 100,000 topics)
+    del data
+    source.data, source.lines = None, {}
     return _resolve(parsed, kind, manifest_path, cwd, policies)
 
 
@@ -305,7 +309,9 @@ def _resolve(parsed: Manifest, kind: JobKind, manifest_path: Path, cwd: Path,
     default_params: dict[str, Any] | None = None
     topics = []
     batch_chains = {step: parsed.models.get(step) or parsed.models["default"] for step in llm_steps}
-    for entry, steps in zip(parsed.topics, policies, strict=True):
+    entries = parsed.topics
+    for i, steps in enumerate(policies):
+        entry, entries[i] = entries[i], None  # type: ignore[call-overload]  # freed as it goes
         resolved = batch_chains  # most topics: the batch's chains (shared: memory at 100,000 topics)
         if entry.models:
             chains = {**parsed.models, **entry.models}
