@@ -8,13 +8,22 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from runner.activity.report import DETAIL_TOPICS, TABLE_TOPICS, write_report
 from runner.contract.jobkind import TopicOutputs
 from runner.contract.keys import spec_key
 from runner.contract.names import result_path, topic_dir
-from runner.contract.types import PlannedTopic, ReportInput, TopicResult, TopicSpec
+from runner.contract.types import (
+    PlannedTopic,
+    ReportInput,
+    TopicPage,
+    TopicPageRequest,
+    TopicResult,
+    TopicSpec,
+)
 from runner.store.files import iter_results
-from runner.store.topics import write_topics
+from runner.store.topics import read_page, write_topics
 
 
 def batch(tmp_path: Path, n: int, *, failing_every: int = 0, missing: tuple[int, ...] = (),
@@ -75,3 +84,21 @@ def test_a_cancelled_batch_reports_the_topics_it_never_started(tmp_path: Path) -
     assert (out.succeeded, out.cancelled) == (3, 3)
     errors = {r["id"]: r.get("error") for r in iter_results(tmp_path)}
     assert errors["t3"] == "cancelled" and errors["t4"] == errors["t5"] == "cancelled before it started"
+
+
+@pytest.mark.parametrize("max_bytes", [1, 2_000, 96_000])
+def test_pages_of_the_topic_file_hold_every_topic_once_and_stay_small(tmp_path: Path,
+                                                                       max_bytes: int) -> None:
+    specs = [TopicSpec(id=f"t{i}", topic=f"topic {i}" * (i % 7), models={"answer": ["m"]})
+             for i in range(1200)]
+    file = write_topics(tmp_path, (PlannedTopic(spec=s, carried=i % 5 == 0) for i, s in enumerate(specs)))
+    seen: list[str] = []
+    carried = 0
+    page = TopicPage(items=[], offset=0, index=0, eof=False)
+    while not page.eof:
+        page = read_page(TopicPageRequest(path=file.path, offset=page.offset, index=page.index,
+                                          max_bytes=max_bytes))
+        assert len(page.model_dump_json()) <= max(max_bytes, 400) + 200  # one topic at least
+        seen += [item.spec.id for item in page.items]
+        carried += page.carried
+    assert seen == [s.id for i, s in enumerate(specs) if i % 5] and carried == 240

@@ -55,7 +55,7 @@ def iter_topics(path: str | Path) -> Iterator[tuple[int, PlannedTopic]]:
 
 def read_page(req: TopicPageRequest) -> TopicPage:
     """The topics to run from ``req.offset`` on: at most ``max_items``, and past the first, no more
-    than ``max_bytes`` of lines (carried topics are counted and skipped)."""
+    than ``max_bytes`` of them as they travel (carried topics are counted and skipped)."""
     items: list[PageItem] = []
     size = carried = 0
     offset, index = req.offset, req.index
@@ -65,15 +65,18 @@ def read_page(req: TopicPageRequest) -> TopicPage:
             line = f.readline()
             if not line:
                 return TopicPage(items=items, offset=offset, index=index, carried=carried, eof=True)
-            if items and size + len(line) > req.max_bytes:
-                break
             topic = PlannedTopic.model_validate_json(line)
             if topic.carried:
                 carried += 1
-            else:
-                items.append(PageItem(index=index, offset=offset, spec=topic.spec,
-                                      resume_from=topic.resume_from))
-                size += len(line)
+            else:  # measured as it travels (with its defaults: about twice the line)
+                item = PageItem(index=index, offset=offset, spec=topic.spec,
+                                resume_from=topic.resume_from)
+                grown = size + len(item.model_dump_json())
+                if items and grown > req.max_bytes:  # this line starts the next page
+                    return TopicPage(items=items, offset=offset, index=index, carried=carried,
+                                     eof=False)
+                items.append(item)
+                size = grown
             offset += len(line)
             index += 1
         at_end = not f.readline()
