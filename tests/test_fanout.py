@@ -49,20 +49,20 @@ async def progress(client: Client, batch_id: str) -> BatchProgress:
 
 async def test_a_batch_continues_as_new_and_no_payload_grows_with_it(
         client: Client, task_queue: str, tmp_path: Path) -> None:
-    topics = specs(200)
-    inp = prompt_batch(task_queue, tmp_path, topics, concurrency=40, events_per_run=300)
+    topics = specs(150)
+    inp = prompt_batch(task_queue, tmp_path, topics, concurrency=40, events_per_run=250)
     async with build_worker(client, task_queue=task_queue, catalog=BUILTIN, kinds=[job_kinds()["prompt"]]):
         result = await client.execute_workflow(BATCH_WORKFLOW, inp, id=inp.batch_id,
                                                task_queue=task_queue, result_type=BatchResult)
-    assert (result.total, result.succeeded, result.failed) == (200, 200, 0)
+    assert (result.total, result.succeeded, result.failed) == (150, 150, 0)
     rows = results(tmp_path)
     assert [r["id"] for r in rows] == [t.id for t in topics]  # every topic, in the file's order
     assert {r["status"] for r in rows} == {"succeeded"}
     assert all(Path(r["output"]).is_file() for r in rows)
     figures = await history_figures(client, inp.batch_id)
-    assert figures.runs >= 3, figures  # 200 topics at ~5 events each do not fit in 300 events
+    assert figures.runs >= 3, figures  # 150 topics at ~5 events each do not fit in 250 events
     # checked before each start of at most `concurrency` children: the overshoot is bounded
-    assert figures.max_events <= 300 + 5 * 40, figures
+    assert figures.max_events <= 250 + 5 * 40, figures
     assert figures.largest_payload < 64 * 1024, figures  # a page of topics is the largest
     one_child = await history_figures(client, child_id(inp.batch_id, topics[-1].id))
     assert one_child.largest_payload < 16 * 1024, one_child
@@ -100,7 +100,7 @@ async def test_cancel_midway_across_runs_then_retry_finishes_the_rest(
                                              task_queue=task_queue, result_type=BatchResult)
         for _ in range(600):
             p = await progress(client, inp.batch_id)
-            if p.runs >= 2 and p.succeeded >= 40:
+            if p.runs >= 2 and p.succeeded >= 40 and p.running_count > 0:
                 break
             await asyncio.sleep(0.1)
         assert p.runs >= 2 and p.running_count > 0, p
