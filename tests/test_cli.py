@@ -100,7 +100,8 @@ async def test_submit_prints_the_batch_id_and_a_running_batch_is_attached_not_do
 
     fresh = await asyncio.to_thread(submit, "--new")
     assert fresh[0].startswith(f"terminated the running batch {batch_id} and started it afresh")
-    runs = await runs_of(client, batch_id, lambda runs: runs.get(desc.run_id) == "TERMINATED")
+    runs = await runs_of(client, batch_id,
+                         lambda runs: runs.get(desc.run_id) == "TERMINATED" and len(runs) == 2)
     assert len(runs) == 2 and runs[desc.run_id] == "TERMINATED"
     await handle.terminate("test done")
 
