@@ -17,6 +17,8 @@ from tests.conftest import REPO
 
 # each benchmark script, the arguments of its tiny run, and lines its output must hold
 BENCHES = {
+    "bench/bare.py": (["--topics", "4", "--concurrency", "2", "--events-per-run", "100"],
+                      ["bare: 4 topics x 5 no-op steps, concurrency 2: wall "]),
     "bench/fanout.py": (["--topics", "6", "--concurrency", "3"],
                         ["validate: 6 topics in ", "  bare    wall ", "  runner  wall ", "  runner / bare: ",
                          "  6/6 succeeded", "6 lines in results.jsonl"]),

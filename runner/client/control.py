@@ -12,7 +12,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from runner.client.follow import Echo
+from runner.client.follow import Echo, ago
 from runner.client.identity import topic_file
 from runner.contract.errors import RunnerError, UsageError, first_line
 from runner.contract.keys import spec_key
@@ -78,14 +78,6 @@ async def run_input(client: Client, batch_id: str, run_id: str | None = None) ->
             assert isinstance(inp, BatchInput)
             return inp
     raise RunnerError(f"batch {batch_id}: its history has no start event")
-
-
-def _ago(when: datetime | str | None) -> str:
-    if when is None:
-        return ""
-    start = datetime.fromisoformat(when) if isinstance(when, str) else when
-    seconds = (datetime.now(UTC) - start).total_seconds()
-    return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.1f}m"
 
 
 async def status(client: Client, batch_id: str, echo: Echo, *, topics: bool = False,
@@ -201,7 +193,7 @@ async def _topic_row(client: Client, workflow_id: str, topic_id: str) -> tuple[s
     if p.reused:
         step += f" (reused: {', '.join(p.reused)})"
     return (topic_id, f"running {p.steps_done}/{p.steps_total}", step, attempt, p.model or "",
-            _ago(p.step_started_at or p.started_at))
+            ago(p.step_started_at or p.started_at))
 
 
 async def cancel(client: Client, batch_id: str, echo: Echo, *, wait_s: float) -> None:

@@ -149,13 +149,17 @@ async def _slowest(client: Client, batch_id: str, topic_ids: list[str]) -> list[
             continue
         step = tp.step or ("finishing" if tp.steps_done else "starting")
         since = tp.step_started_at or tp.started_at
-        took = f" {_elapsed(since)}" if since else ""
+        took = f" {ago(since)}" if since else ""
         shown.append(f"{topic_id} {step} ({tp.steps_done}/{tp.steps_total}){took}")
     return shown
 
 
-def _elapsed(since: str) -> str:
-    seconds = max(0.0, (datetime.now(UTC) - datetime.fromisoformat(since)).total_seconds())
+def ago(when: datetime | str | None) -> str:
+    """How long since ``when`` (an ISO time or a datetime): ``42s``, ``3.5m``; empty if unknown."""
+    if when is None:
+        return ""
+    start = datetime.fromisoformat(when) if isinstance(when, str) else when
+    seconds = max(0.0, (datetime.now(UTC) - start).total_seconds())
     return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.1f}m"
 
 
