@@ -60,9 +60,13 @@ with workflow.unsafe.imports_passed_through():
 # Children one run starts before it continues as new (Temporal: at most 2,000 pending children
 # per execution, and each child costs the parent's history about five events).
 MAX_STARTS_PER_RUN = 1000
-# Children started in one go (one workflow task), so that the history between two checks of its
-# length grows by a bounded amount.
+# Children started in one go (one workflow task), and the most whose start the server has not yet
+# confirmed: the history between two checks of its length grows by a bounded amount.
 START_BATCH = 200
+# Since this patch, a run starts the next topics as soon as a slot frees instead of waiting until
+# the server confirmed every start of the last batch (which kept the window mostly empty: a
+# one-step topic ends in about a second, 170 starts took the server 20 s to confirm under load).
+FLOWING_STARTS = "runner.batch-starts-flow"
 # Running topics per activity that signals, cancels, checks or names them.
 PAGE = 1000
 CANCEL_SWEEP_S = 3.0  # while cancelling, how often to look for topics that ended unheard
@@ -95,13 +99,15 @@ class BatchWorkflow:
         self.telling: list[str] = []  # models out of quota, to tell the running topics about
         self.heard = 0  # topics heard of (their ends), to wake the loop and the sweep
         self.starts = 0  # children started by this run
-        self.starting: list[asyncio.Task[None]] = []
+        self.starting: list[asyncio.Task[None]] = []  # starts sent, maybe not yet confirmed
+        self.flowing = True
         self.finished = False
         self.cancelling = False
 
     @workflow.run
     async def run(self, inp: BatchInput) -> BatchResult:
         st = self.st
+        self.flowing = workflow.patched(FLOWING_STARTS)
         if st.in_flight:  # running topics from an earlier run: learn their ids
             await self._learn_names()
         sweeper = asyncio.create_task(self._sweep())
@@ -113,6 +119,7 @@ class BatchWorkflow:
                     await self._tell_models()
                     continue
                 if self._time_to_continue():
+                    await self._starts_settled()  # a start under way belongs to this run
                     sweeper.cancel()
                     if buffer:  # read again from the first topic not started
                         st.offset, st.index, st.eof = buffer[0].offset, buffer[0].index, False
@@ -130,6 +137,7 @@ class BatchWorkflow:
                     await self._start([buffer.popleft() for _ in range(min(free, len(buffer)))])
                     continue
                 await self._news()
+            await self._starts_settled()  # an end can be heard before its start is confirmed
         except asyncio.CancelledError as err:
             cancel = err
             workflow.logger.info("batch cancelled: cancelling its %d running topics", len(st.in_flight))
@@ -180,16 +188,29 @@ class BatchWorkflow:
         return result
 
     async def _start(self, items: list[PageItem]) -> None:
-        """Start a child per topic, together (one workflow task issues all the starts)."""
+        """Start a child per topic, together (one workflow task issues all the starts). Returns
+        once fewer than START_BATCH starts wait for the server's word (before FLOWING_STARTS: once
+        all of them had it)."""
         for item in items:  # running from now on: its end may be heard before its start is
             self.st.in_flight[item.index] = item.offset
             self.names[item.index] = item.spec.id
         self.st.started += len(items)
         self.starts += len(items)
-        tasks = [asyncio.create_task(self._start_one(item)) for item in items]
-        self.starting = tasks  # tasks, not gather: a cancellation of the batch must not cut a start
-        await workflow.wait(tasks)
-        self.starting = []
+        # tasks, not gather: a cancellation of the batch must not cut a start
+        self.starting = [t for t in self.starting if not t.done()]
+        self.starting += [asyncio.create_task(self._start_one(item)) for item in items]
+        if not self.flowing:
+            await self._starts_settled()
+            return
+        await workflow.wait_condition(lambda: self._unconfirmed() < START_BATCH)
+
+    def _unconfirmed(self) -> int:
+        return sum(1 for t in self.starting if not t.done())
+
+    async def _starts_settled(self) -> None:
+        if self.starting:
+            await workflow.wait(self.starting)
+            self.starting = []
 
     async def _start_one(self, item: PageItem) -> None:
         inp = self.inp
@@ -248,8 +269,7 @@ class BatchWorkflow:
     async def _cancel_running(self) -> None:
         """Cancel the running topics and wait until each has said it ended (a topic that cannot,
         e.g. one terminated meanwhile, is found by the sweep)."""
-        if self.starting:  # let the starts under way settle: a started topic is cancelled below
-            await workflow.wait(self.starting)
+        await self._starts_settled()  # a topic whose start is under way is cancelled below
         for page in _pages(self._running_ids()):
             await self._activity(TELL_TOPICS_ACTIVITY, TellTopics(workflow_ids=page, cancel=True),
                                  type(None))
