@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from runner.config.catalog import Catalog
 from runner.config.jobkinds import job_kinds
@@ -57,9 +56,3 @@ def topic_file(output_dir: str, topics: Iterable[PlannedTopic]) -> TopicFile:
     except OSError as exc:
         raise UsageError(f"output_dir {output_dir}: cannot write the batch's topic file there "
                          f"({exc.strerror or exc}); nothing was started") from exc
-
-
-def memo_of(inp: BatchInput, run: str) -> dict[str, Any]:
-    """What `runner list` shows of a batch without asking a worker (``run``: submit or retry)."""
-    return {"manifest": inp.manifest, "output_dir": inp.output_dir, "job": inp.job,
-            "topics": inp.total, "run": run}

@@ -12,7 +12,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from runner.client.connect import Target
 from runner.client.follow import Echo, LocalWorker, follow
-from runner.client.identity import batch_id_for, batch_input, memo_of
+from runner.client.identity import batch_id_for, batch_input
 from runner.config.manifest import BatchPlan
 from runner.contract.errors import UsageError
 from runner.contract.names import BATCH_WORKFLOW
@@ -66,7 +66,7 @@ async def start_batch(client: Client, inp: BatchInput, *, replace: bool = False,
     """
     return await client.start_workflow(
         BATCH_WORKFLOW, inp, id=inp.batch_id, task_queue=inp.task_queue, result_type=BatchResult,
-        memo=memo_of(inp, run),
+        memo=inp.memo(run),
         id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING if replace
         else WorkflowIDConflictPolicy.FAIL)
 

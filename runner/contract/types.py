@@ -102,6 +102,12 @@ class BatchInput(BaseModel):
                                  "this long, the parent asks Temporal which have ended unheard")
     state: BatchState | None = Field(default=None, description="set when continued as new")
 
+    def memo(self, run: str) -> dict[str, Any]:
+        """What `runner list` shows of a batch without asking a worker (``run``: how it was
+        started: submit, retry)."""
+        return {"manifest": self.manifest, "output_dir": self.output_dir, "job": self.job,
+                "topics": self.total, "run": run}
+
 
 class TopicDone(BaseModel):
     """A child's word to its parent that it ended (a continued parent cannot await the children
