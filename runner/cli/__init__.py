@@ -1,6 +1,7 @@
 """The ``runner`` command line. It only parses options and presents results; the work is elsewhere.
 
 Commands live by group: :mod:`runner.cli.batch` (submit, validate, status, cancel, retry, list),
+:mod:`runner.cli.schedule`,
 :mod:`runner.cli.worker`, :mod:`runner.cli.server`, :mod:`runner.cli.jobs`. Installed packages add
 more through the ``runner.commands`` entry points (the explainer's render and check-math, the
 simulator); :mod:`runner.cli.errors` reports every command's errors.
@@ -13,7 +14,7 @@ import sys
 import click
 
 from runner import __version__
-from runner.cli import batch, jobs, logs, server, worker
+from runner.cli import batch, jobs, logs, schedule, server, worker
 from runner.cli.errors import reports_errors, set_verbose
 
 
@@ -40,7 +41,8 @@ def main(verbose: bool) -> None:
 
 
 for command in (batch.submit, batch.validate, batch.status, batch.cancel, batch.retry,
-                batch.list_command, worker.worker, server.server_group, jobs.jobs_command):
+                batch.list_command, schedule.schedule_group, worker.worker, server.server_group,
+                jobs.jobs_command):
     main.add_command(command)
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +11,7 @@ import click
 from temporalio.client import Client
 
 from runner.cli.errors import reports_errors
-from runner.cli.options import CATALOG_HELP, echo
+from runner.cli.options import CATALOG_HELP, by_ref, echo
 from runner.client.connect import DEFAULT_TASK_QUEUE, connect, resolve_target
 from runner.client.follow import LocalWorker
 from runner.config.catalog import Catalog, load_catalog
@@ -80,36 +78,12 @@ def local_worker(client: Client, task_queue: str, catalog: Catalog) -> LocalWork
 BATCH_HELP = "BATCH is a batch id (see `runner list`) or the manifest file of the batch."
 
 
-def _batch_command(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Connect, resolve BATCH (an id or a manifest), then run ``fn(client, batch_id, **options)``."""
-
-    @functools.wraps(fn)
-    def wrapper(batch: str, catalog: Path | None, **options: Any) -> None:
-        from runner.client.identity import resolve_batch_id
-
-        cat = load_catalog(catalog)
-        batch_id = resolve_batch_id(batch, cat)
-        target = resolve_target()
-
-        async def go() -> None:
-            client = await connect(target)
-            await fn(client, batch_id, target=target, catalog=cat, **options)
-
-        asyncio.run(go())
-
-    wrapper.__doc__ = f"{fn.__doc__ or ''}\n\n{BATCH_HELP}"
-    wrapper = click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path),
-                           help=CATALOG_HELP + " Used to read BATCH when it is a manifest.")(wrapper)
-    wrapper = click.argument("batch")(wrapper)
-    return reports_errors(wrapper)
-
-
 @click.command()
 @click.option("--topics", "topics", is_flag=True,
               help="Also list topics: the running ones with their step, attempt, model and time in "
                    "the step (an ended batch: every topic, from its report).")
 @click.option("--failed", "failed", is_flag=True, help="Also list the failed and cancelled topics.")
-@_batch_command
+@by_ref("batch", BATCH_HELP)
 async def status(client: Any, batch_id: str, topics: bool, failed: bool, **_: Any) -> None:
     """Show a batch: its state and counts (succeeded, failed, cancelled, running, pending), and on
     request its topics. A running batch answers through its workflow, mid-run and after restarts
@@ -125,7 +99,7 @@ async def status(client: Any, batch_id: str, topics: bool, failed: bool, **_: An
 @click.command()
 @click.option("--wait", "wait_s", type=float, default=120.0, show_default=True,
               help="Seconds to wait for the batch to stop and write its report.")
-@_batch_command
+@by_ref("batch", BATCH_HELP)
 async def cancel(client: Any, batch_id: str, wait_s: float, **_: Any) -> None:
     """Cancel a running batch: running topics stop their steps (a heartbeating step's subprocess is
     killed within seconds), topics not started are not started, and the report marks them cancelled.
@@ -142,7 +116,7 @@ async def cancel(client: Any, batch_id: str, wait_s: float, **_: Any) -> None:
               help="With --wait: run a worker in this process (default as for `submit`).")
 @click.option("--task-queue", default=None,
               help="Task queue (default: the one the batch ran on).")
-@_batch_command
+@by_ref("batch", BATCH_HELP)
 async def retry(client: Any, batch_id: str, target: Any, catalog: Any, wait: bool,
                 worker: bool | None, task_queue: str | None) -> None:
     """Run again only the topics of a finished batch that failed or were cancelled, as a new run
@@ -193,5 +167,12 @@ def validate(manifest: Path, catalog: Path | None) -> None:
     and exits 0.
     """
     plan = load_manifest(manifest, load_catalog(catalog))
+    when = ""
+    if plan.schedule is not None:
+        from runner.contract.policy import format_duration
+
+        s = plan.schedule
+        when = (f", schedule: cron {s.cron} ({s.timezone})" if s.cron
+                else f", schedule: every {format_duration(s.every or 0)}")
     click.echo(f"{manifest}: ok: batch {plan.name!r}, job {plan.job}, {len(plan.topics)} topics, "
-               f"concurrency {plan.concurrency}, output {plan.output_dir}")
+               f"concurrency {plan.concurrency}, output {plan.output_dir}{when}")

@@ -108,7 +108,7 @@ async def status(client: Client, batch_id: str, echo: Echo, *, topics: bool = Fa
         rows: list[tuple[str, ...]] = [("TOPIC", "STATE", "STEP", "ATTEMPT", "MODEL", "ELAPSED")]
         for topic_id in progress.running:
             rows.append(await _topic_row(client, child_id(batch_id, topic_id), topic_id))
-        _table(rows, echo)
+        table(rows, echo)
     if failed:
         _failed_so_far(output_dir, progress.started_at, echo)
     if not (topics or failed) and progress.running:
@@ -128,10 +128,11 @@ def counts_line(p: BatchProgress) -> str:
             + ("; cancelling" if p.cancelling else ""))
 
 
-def _table(rows: list[tuple[str, ...]], echo: Echo) -> None:
+def table(rows: list[tuple[str, ...]], echo: Echo, *, indent: str = "  ") -> None:
+    """Print ``rows`` (the first is the header) in aligned columns."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
-        echo("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        echo(indent + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
 
 
 def _ended_status(output_dir: str, echo: Echo, *, topics: bool, failed: bool) -> None:
@@ -156,7 +157,7 @@ def _ended_status(output_dir: str, echo: Echo, *, topics: bool, failed: bool) ->
             note = r.get("output") or "" if r["status"] == "succeeded" else first_line(r.get("error"))
             rows.append((r["id"], r["status"] + (" (carried)" if r.get("carried") else ""),
                          r.get("failed_step") or "", note))
-    _table(rows, echo)
+    table(rows, echo)
 
 
 def _failed_so_far(output_dir: str, since: str | None, echo: Echo) -> None:
@@ -173,7 +174,7 @@ def _failed_so_far(output_dir: str, since: str | None, echo: Echo) -> None:
     if len(rows) == 1:
         echo("  no failed topics so far")
     else:
-        _table(rows, echo)
+        table(rows, echo)
 
 
 async def _topic_row(client: Client, workflow_id: str, topic_id: str) -> tuple[str, ...]:
@@ -276,8 +277,6 @@ async def list_batches(client: Client, echo: Echo, *, limit: int) -> int:
     if len(rows) == 1:
         echo("no batches yet (runner submit MANIFEST starts one)")
         return 0
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    table(rows, echo, indent="")
     return len(rows) - 1
 

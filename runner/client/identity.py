@@ -29,15 +29,16 @@ def resolve_batch_id(ref: str, catalog: Catalog) -> str:
     return ref
 
 
-def batch_input(plan: BatchPlan, batch_id: str, task_queue: str) -> BatchInput:
+def batch_input(plan: BatchPlan, batch_id: str, task_queue: str, *,
+                topics_dir: str | None = None) -> BatchInput:
     """The parent workflow's input for ``plan``; writes the batch's topic file (in its output
-    directory, where the workers read it).
+    directory, or ``topics_dir``, where the workers read it).
 
     Raises:
         UsageError: the topic file cannot be written (nothing is started).
     """
     kind = job_kinds()[plan.job]
-    file = topic_file(plan.output_dir, (PlannedTopic(spec=spec) for spec in plan.topics))
+    file = topic_file(topics_dir or plan.output_dir, (PlannedTopic(spec=spec) for spec in plan.topics))
     return BatchInput(
         batch_id=batch_id, name=plan.name, job=plan.job, child_workflow=kind.workflow_name,
         task_queue=task_queue, output_dir=plan.output_dir, concurrency=plan.concurrency,

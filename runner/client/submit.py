@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from runner.client.follow import Echo, LocalWorker, follow
 from runner.client.identity import batch_id_for, batch_input
 from runner.config.manifest import BatchPlan
 from runner.contract.errors import UsageError
-from runner.contract.names import BATCH_WORKFLOW
+from runner.contract.names import BATCH_WORKFLOW, fill_placeholders, has_placeholders
 from runner.contract.types import BatchInput, BatchResult
 
 
@@ -31,6 +32,11 @@ async def submit(
     Raises:
         BatchFailed: (with ``wait``) some topic failed or was cancelled; the report is written.
     """
+    if has_placeholders(plan.output_dir):  # {date}/{time}: this run's
+        plan = plan.model_copy(update={"output_dir": fill_placeholders(plan.output_dir, datetime.now(UTC))})
+    if plan.schedule is not None:
+        echo("note: this manifest has a `schedule:`; `runner schedule apply` schedules it, submit runs "
+             "it once now")
     if target.embedded:  # the workers are local: catch an unwritable output_dir before starting
         check_writable(Path(plan.output_dir))
     inp = batch_input(plan, batch_id_for(plan), task_queue)

@@ -12,21 +12,35 @@ import typing
 import unicodedata
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from runner.config.catalog import Catalog
+from runner.config.cron import check_cron
 from runner.config.jobkinds import job_kinds
 from runner.config.validation import problems_from
 from runner.config.yamlsource import PathKey, YamlSource, load_yaml
 from runner.contract.errors import ManifestError, Problem
 from runner.contract.jobkind import JobKind
-from runner.contract.policy import RetryEntry, StepEntry, apply, conflicts
+from runner.contract.names import OUTPUT_PLACEHOLDERS
+from runner.contract.policy import Duration, RetryEntry, StepEntry, apply, conflicts
 from runner.contract.types import StepPolicy, TopicSpec
 
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_ID = 64
+OVERLAPS = ("skip", "buffer-one", "buffer-all", "cancel-other", "terminate-other", "allow-all")
+Overlap = Literal["skip", "buffer-one", "buffer-all", "cancel-other", "terminate-other", "allow-all"]
+MIN_EVERY_S = 1.0  # Temporal's shortest schedule interval
+MAX_DURATION_S = 366 * 86400.0
 
 
 def slugify(text: str) -> str:
@@ -60,6 +74,68 @@ class TopicEntry(BaseModel):
         return None if v is None else _check_name(v)
 
 
+class ScheduleEntry(BaseModel):
+    """When a batch runs by itself (`runner schedule apply`): a Temporal Schedule."""
+
+    model_config = ConfigDict(extra="forbid")
+    cron: str | None = Field(default=None, description="a cron expression, e.g. `0 3 * * *` "
+                             "(minute hour day-of-month month day-of-week), or @daily, @hourly, ...")
+    every: Duration | None = Field(default=None, description="instead of cron: an interval, e.g. "
+                                   "`6h` (at least 1s)")
+    timezone: str = Field(default="UTC", description="IANA time zone the cron expression is read "
+                          "in, e.g. Europe/Paris")
+    overlap: Overlap = Field(default="skip", description="when a run is due while the last one "
+                             "still runs: " + " | ".join(OVERLAPS))
+    jitter: Duration | None = Field(default=None, description="start each run up to this much later, "
+                                    "at random")
+    catchup_window: Duration | None = Field(default=None, description="runs missed while the server "
+                                            "was down are made up if at most this late (default 1 year)")
+    paused: bool = Field(default=False, description="apply the schedule paused")
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        return None if v is None else check_cron(v)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (an IANA name such as UTC or "
+                             "Europe/Paris)") from None
+        return v
+
+    @field_validator("every", "jitter", "catchup_window")
+    @classmethod
+    def _bounded(cls, v: float | None) -> float | None:
+        if v is not None and not v <= MAX_DURATION_S:  # also refuses nan and inf
+            raise ValueError(f"must be at most 366d, got {v:g} s")
+        return v
+
+    @model_validator(mode="after")
+    def _when(self) -> ScheduleEntry:
+        if (self.cron is None) == (self.every is None):
+            raise ValueError("give exactly one of `cron:` and `every:`")
+        if self.every is not None and self.every < MIN_EVERY_S:
+            raise ValueError(f"every: must be at least 1s, got {self.every:g} s")
+        return self
+
+
+def _check_output_dir(value: str | None) -> str | None:
+    if value is None:
+        return None
+    rest = value
+    for placeholder in OUTPUT_PLACEHOLDERS:
+        rest = rest.replace(placeholder, "")
+    if "{" in rest or "}" in rest:
+        raise ValueError(f"the only placeholders are {' and '.join(OUTPUT_PLACEHOLDERS)}, got {value!r}")
+    return value
+
+
 class Manifest(BaseModel):
     """The keys every manifest has, whatever its job kind."""
 
@@ -67,7 +143,7 @@ class Manifest(BaseModel):
     name: str = Field(description="batch name: lowercase letters, digits and '-'")
     job: str = Field(description="job kind (see `runner jobs`)")
     output_dir: str | None = Field(default=None, description="default: out/<name>, relative to the "
-                                   "current directory")
+                                   "current directory; may hold {date} and {time} (filled in per run)")
     concurrency: int = Field(default=4, ge=1, le=10000, description="most topics in flight at once")
     models: dict[str, list[str]] = Field(
         default_factory=lambda: {"default": ["offline"]},
@@ -76,11 +152,19 @@ class Manifest(BaseModel):
         default_factory=dict, description="per step: timeout, heartbeat, retry (see the job's "
         "defaults with `runner jobs`)")
     topics: list[TopicEntry] = Field(min_length=1, description="the topics, one child workflow each")
+    schedule: ScheduleEntry | None = Field(
+        default=None, description="run the batch on a schedule (`runner schedule apply`); each run "
+        "writes to its own folder under output_dir")
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
         return _check_name(v)
+
+    @field_validator("output_dir")
+    @classmethod
+    def _output_dir(cls, v: str | None) -> str | None:
+        return _check_output_dir(v)
 
 
 class BatchPlan(BaseModel):
@@ -92,6 +176,7 @@ class BatchPlan(BaseModel):
     output_dir: str
     concurrency: int
     topics: list[TopicSpec]
+    schedule: ScheduleEntry | None = None
 
 
 @cache
@@ -149,6 +234,8 @@ def plan_from_source(source: YamlSource, catalog: Catalog, *, manifest_path: Pat
     def allowed(loc: PathKey) -> list[str] | None:
         if loc == ():
             return list(batch_model.model_fields)
+        if loc == ("schedule",):
+            return list(ScheduleEntry.model_fields)
         if len(loc) == 2 and loc[0] == "topics":
             return list(topic_model.model_fields)
         tail = loc[2:] if loc[:1] == ("topics",) else loc
@@ -330,4 +417,5 @@ def _resolve(parsed: Manifest, kind: JobKind, manifest_path: Path, cwd: Path,
     return BatchPlan(
         name=parsed.name, job=parsed.job, manifest=str(manifest_path.resolve()),
         output_dir=str((cwd / out).resolve()), concurrency=parsed.concurrency, topics=topics,
+        schedule=parsed.schedule,
     )

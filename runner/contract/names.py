@@ -7,6 +7,8 @@ already running: renaming one breaks them (the replay test of recorded histories
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 BATCH_WORKFLOW = "runner.batch"
 WRITE_REPORT_ACTIVITY = "runner.write_report"
 WRITE_RESULT_ACTIVITY = "runner.write_topic_result"
@@ -56,3 +58,40 @@ def llm_task_queue(task_queue: str, model: str) -> str:
     """The task queue of ``model``'s calls for workers of ``task_queue``: one per model, so that the
     Temporal server can hold each model's dispatch rate for all workers together."""
     return f"{task_queue}.llm.{model}"
+
+
+# Placeholders an output_dir may hold, filled from a batch run's start (UTC) time.
+OUTPUT_PLACEHOLDERS = ("{date}", "{time}")
+
+
+def run_stamp(when: datetime) -> str:
+    """A run's start as a folder name: ``2026-11-29T030000Z`` (UTC; sorts by time)."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H%M%SZ")
+
+
+def run_output_dir(output_dir: str, when: datetime) -> str:
+    """Where a run that started at ``when`` writes: ``output_dir`` with its ``{date}``
+    (``2026-11-29``) and ``{time}`` (``030000Z``) filled in, or, with neither, a folder of its own
+    under it (``output_dir/2026-11-29T030000Z``): scheduled runs never overwrite each other."""
+    if not has_placeholders(output_dir):
+        return f"{output_dir.rstrip('/')}/{run_stamp(when)}"
+    return fill_placeholders(output_dir, when)
+
+
+def fill_placeholders(output_dir: str, when: datetime) -> str:
+    """``output_dir`` with ``{date}`` and ``{time}`` filled in from ``when`` (UTC)."""
+    utc = when.astimezone(UTC)
+    return output_dir.replace("{date}", utc.strftime("%Y-%m-%d")).replace("{time}", utc.strftime("%H%M%SZ"))
+
+
+def has_placeholders(output_dir: str) -> bool:
+    return any(p in output_dir for p in OUTPUT_PLACEHOLDERS)
+
+
+def fixed_part(output_dir: str) -> str:
+    """The deepest directory of ``output_dir`` that no placeholder changes (where a schedule keeps
+    the topic file its runs share)."""
+    if not has_placeholders(output_dir):
+        return output_dir
+    head = output_dir[:min(output_dir.find(p) for p in OUTPUT_PLACEHOLDERS if p in output_dir)]
+    return head.rsplit("/", 1)[0] or "/"

@@ -101,6 +101,10 @@ class BatchInput(BaseModel):
     sweep_every_s: float = Field(default=120.0, description="with no word from any running topic for "
                                  "this long, the parent asks Temporal which have ended unheard")
     state: BatchState | None = Field(default=None, description="set when continued as new")
+    schedule_id: str | None = Field(default=None, description="the schedule that starts this batch's "
+                                    "runs (`runner schedule apply`)")
+    scheduled_at: str | None = Field(default=None, description="a scheduled run's time (ISO, UTC), "
+                                     "once the run has taken its own id and output folder")
 
     def memo(self, run: str) -> dict[str, Any]:
         """What `runner list` shows of a batch without asking a worker (``run``: how it was

@@ -16,7 +16,7 @@ from pydantic_core import PydanticUndefined
 
 from runner.config.catalog import ModelSpec, Price
 from runner.config.jobkinds import job_kinds
-from runner.config.manifest import Manifest, TopicEntry
+from runner.config.manifest import Manifest, ScheduleEntry, TopicEntry
 from runner.contract.policy import RetryEntry, StepEntry, describe_policy
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -89,7 +89,22 @@ def manifest_reference() -> str:
              "```yaml\nsteps:\n  render: {timeout: 30m, heartbeat: 60s, retry: {maximum_attempts: 3}}\n"
              "```\n\nDurations are seconds or strings such as `500ms`, `90s`, `30m`, `1h30m`. For an "
              "LLM step the policy applies to each model of its chain.\n\n",
-             _field_table(StepEntry), "\n`retry:`\n\n", _field_table(RetryEntry)]
+             _field_table(StepEntry), "\n`retry:`\n\n", _field_table(RetryEntry),
+             "\n## Schedules (`schedule:`)\n\n",
+             "`runner schedule apply MANIFEST` makes the batch run by itself on a Temporal Schedule "
+             "(the manifest as it is at apply time; `runner submit` ignores the block and runs the "
+             "batch once). Give `cron:` or `every:`:\n\n",
+             "```yaml\nschedule: {cron: \"0 3 * * *\", timezone: Europe/Paris, overlap: skip}\n"
+             "```\n\n", _field_table(ScheduleEntry),
+             "\nCron: 5 fields (minute hour day-of-month month day-of-week), 6 (and a year) or 7 (a "
+             "second first), each `*`, `N`, `N-M` or a comma list, with an optional `/STEP`; month "
+             "and weekday names (`jan`, `mon`); or `@hourly`, `@daily`, `@weekly`, `@monthly`, "
+             "`@yearly`. `L`, `W`, `#` and `?` are not supported.\n\n",
+             "Each run writes to a folder of its own: `<output_dir>/<due time, UTC>/` (e.g. "
+             "`out/nightly/2026-11-29T030000Z/`), or, when `output_dir` holds `{date}` "
+             "(`2026-11-29`) or `{time}` (`030000Z`), `output_dir` with them filled in (a `runner "
+             "submit` fills them with the time it starts). The run's batch id is "
+             "`<schedule id>-<due time>`.\n"]
     for kind in job_kinds().values():
         parts += [f"\n## Job `{kind.name}`\n\n{kind.summary}.\n\n",
                   f"Steps: {' -> '.join(kind.step_names)}. LLM steps (keys of `models:`): "

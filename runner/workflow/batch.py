@@ -18,10 +18,11 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
-from typing import TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import NoReturn, TypeVar
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
@@ -37,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         TOPICS_QUERY,
         WRITE_REPORT_ACTIVITY,
         child_id,
+        run_output_dir,
         topic_dir,
     )
     from runner.contract.policy import DEFAULT_RETRY
@@ -75,6 +77,9 @@ ENGINE_TIMEOUT = timedelta(minutes=1)
 REPORT_TIMEOUT = timedelta(minutes=30)
 REPORT_HEARTBEAT = timedelta(minutes=2)
 
+# Set by Temporal on a workflow a schedule started: the time it was due (before jitter).
+SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
+
 T = TypeVar("T")
 
 
@@ -106,6 +111,8 @@ class BatchWorkflow:
 
     @workflow.run
     async def run(self, inp: BatchInput) -> BatchResult:
+        if inp.schedule_id is not None and inp.scheduled_at is None:
+            self._take_run_folder()
         st = self.st
         self.flowing = workflow.patched(FLOWING_STARTS)
         if st.in_flight:  # running topics from an earlier run: learn their ids
@@ -168,6 +175,17 @@ class BatchWorkflow:
             total=report.total, succeeded=report.succeeded, failed=report.failed,
             cancelled=report.cancelled, wall_s=round((finished - began).total_seconds(), 3),
         )
+
+    def _take_run_folder(self) -> NoReturn:
+        """A run started by a schedule: give it the id its schedule gave its workflow and a folder
+        of its own, then go on as a batch like any other (retry, status and the report find it
+        there)."""
+        info = workflow.info()
+        when = info.typed_search_attributes.get(SCHEDULED_START) or info.start_time
+        inp = self.inp.model_copy(update={
+            "batch_id": info.workflow_id, "output_dir": run_output_dir(self.inp.output_dir, when),
+            "scheduled_at": when.astimezone(UTC).isoformat()})
+        workflow.continue_as_new(inp, memo=inp.memo(f"schedule {inp.schedule_id}"))
 
     async def _news(self) -> None:
         """Wait until a topic ends or a model is to be told about."""
