@@ -16,6 +16,18 @@ from runner.client.connect import DEFAULT_TASK_QUEUE, connect, resolve_target
 from runner.client.follow import LocalWorker
 from runner.config.catalog import Catalog, load_catalog
 from runner.config.manifest import load_manifest
+from runner.contract.errors import UsageError
+
+JUNIT_OPTION = click.option(
+    "--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="With --wait: write JUnit XML to this file (a testcase per topic; failed topics are "
+         "failures with their step and error). Under GitHub Actions ($GITHUB_STEP_SUMMARY set), "
+         "--wait also appends a summary to the job's page.")
+
+
+def _needs_wait(junit: Path | None, wait: bool) -> None:
+    if junit is not None and not wait:
+        raise UsageError("--junit needs --wait (the file is written when the batch ends)")
 
 
 @click.command()
@@ -31,9 +43,10 @@ from runner.config.manifest import load_manifest
 @click.option("--new", is_flag=True,
               help="If this manifest's batch is running, terminate it and start afresh (default: "
                    "attach to it).")
+@JUNIT_OPTION
 @reports_errors
 def submit(manifest: Path, wait: bool, worker: bool | None, catalog: Path | None,
-           task_queue: str, new: bool) -> None:
+           task_queue: str, new: bool, junit: Path | None) -> None:
     """Validate MANIFEST and start its batch (output_dir is relative to the current directory).
 
     The batch id is the manifest's name and a hash of its output directory: submitting a manifest
@@ -48,6 +61,7 @@ def submit(manifest: Path, wait: bool, worker: bool | None, catalog: Path | None
     """
     from runner.client.submit import submit as run_submit
 
+    _needs_wait(junit, wait)
     cat = load_catalog(catalog)
     plan = load_manifest(manifest, cat)
     target = resolve_target()
@@ -56,7 +70,7 @@ def submit(manifest: Path, wait: bool, worker: bool | None, catalog: Path | None
         client = await connect(target)
         await run_submit(client, target, plan, task_queue=task_queue, wait=wait, worker=worker,
                          echo=echo, new=new, local_worker=local_worker(client, task_queue, cat),
-                         live=sys.stdout.isatty())
+                         live=sys.stdout.isatty(), junit=junit)
 
     asyncio.run(go())
 
@@ -116,9 +130,10 @@ async def cancel(client: Any, batch_id: str, wait_s: float, **_: Any) -> None:
               help="With --wait: run a worker in this process (default as for `submit`).")
 @click.option("--task-queue", default=None,
               help="Task queue (default: the one the batch ran on).")
+@JUNIT_OPTION
 @by_ref("batch", BATCH_HELP)
 async def retry(client: Any, batch_id: str, target: Any, catalog: Any, wait: bool,
-                worker: bool | None, task_queue: str | None) -> None:
+                worker: bool | None, task_queue: str | None, junit: Path | None) -> None:
     """Run again only the topics of a finished batch that failed or were cancelled, as a new run
     of the same batch. Each reuses the steps it had finished (same input: same checkpoint); the
     topics that succeeded are carried into the new report as they were."""
@@ -126,6 +141,7 @@ async def retry(client: Any, batch_id: str, target: Any, catalog: Any, wait: boo
     from runner.client.follow import follow
     from runner.client.submit import start_batch
 
+    _needs_wait(junit, wait)
     plan = await plan_retry(client, batch_id)
     inp = plan.inp if task_queue is None else plan.inp.model_copy(update={"task_queue": task_queue})
     handle = await start_batch(client, inp, run="retry")
@@ -137,7 +153,7 @@ async def retry(client: Any, batch_id: str, target: Any, catalog: Any, wait: boo
         return
     await follow(client, target, handle, inp.output_dir, task_queue=inp.task_queue, worker=worker,
                  echo=echo, local_worker=local_worker(client, inp.task_queue, catalog),
-                 live=sys.stdout.isatty())
+                 live=sys.stdout.isatty(), junit=junit)
 
 
 @click.command("list")

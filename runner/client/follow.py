@@ -15,6 +15,7 @@ from typing import Any
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import is_cancelled_exception
 
+from runner.client.ci import ci_outputs
 from runner.client.connect import Target
 from runner.client.pollers import has_pollers
 from runner.contract.errors import BatchFailed, RunnerError, failure_message
@@ -39,13 +40,14 @@ LIST_FAILURES = 20
 async def follow(
     client: Client, target: Target, handle: WorkflowHandle[Any, BatchResult], output_dir: str, *,
     task_queue: str, worker: bool | None, echo: Echo, local_worker: LocalWorker | None = None,
-    live: bool = False,
+    live: bool = False, junit: Path | None = None,
 ) -> BatchResult:
     """Follow a running batch to its end, showing progress, with a worker in this process if needed
     (``worker``: True always, False never, None when the embedded server is used and no
     `runner worker` polls the task queue, or, later, when no worker answers for NO_WORKER_WARNING_S).
     ``local_worker`` is that worker (without it, none is run here). ``live``: show a progress bar
-    (a terminal), else plain lines.
+    (a terminal), else plain lines. At the end, the CI outputs (``junit``, the GitHub step
+    summary: :mod:`runner.client.ci`).
 
     Raises:
         BatchFailed: some topic failed or was cancelled; the report is written all the same.
@@ -81,6 +83,7 @@ async def follow(
             with contextlib.suppress(Exception):
                 await task
     _summarise(result, echo)
+    ci_outputs(result.report_json, junit, echo)
     if result.failed or result.cancelled:
         bad = ", ".join(f"{n} {what}" for n, what in ((result.failed, "failed"),
                                                       (result.cancelled, "cancelled")) if n)

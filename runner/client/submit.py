@@ -23,7 +23,7 @@ from runner.contract.types import BatchInput, BatchResult
 async def submit(
     client: Client, target: Target, plan: BatchPlan, *, task_queue: str, wait: bool,
     worker: bool | None, echo: Echo, new: bool = False, local_worker: LocalWorker | None = None,
-    live: bool = False,
+    live: bool = False, junit: Path | None = None,
 ) -> BatchResult | None:
     """Start the manifest's batch, or attach to it if it is running (``new``: terminate the running
     one and start afresh); with ``wait``, follow it (see :func:`runner.client.follow.follow`) and
@@ -59,7 +59,7 @@ async def submit(
         echo(inp.batch_id)
         return None
     return await follow(client, target, handle, plan.output_dir, task_queue=task_queue,
-                        worker=worker, echo=echo, local_worker=local_worker, live=live)
+                        worker=worker, echo=echo, local_worker=local_worker, live=live, junit=junit)
 
 
 async def start_batch(client: Client, inp: BatchInput, *, replace: bool = False,
