@@ -60,7 +60,9 @@ async def _describe(client: Client, batch_id: str) -> tuple[WorkflowHandle[Any, 
         return handle, await handle.describe()
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise UsageError(f"no batch {batch_id!r} on this Temporal server (see `runner list`)") from exc
+            raise UsageError(f"no batch {batch_id!r} on this Temporal server (see `runner list`; the "
+                             f"runs of a schedule are named {batch_id}-<time>: `runner schedule "
+                             "describe` lists them)") from exc
         raise
 
 
