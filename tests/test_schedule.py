@@ -91,6 +91,9 @@ async def test_a_schedule_runs_batches_in_folders_of_their_own_until_paused(
     ended = json.loads((runs[0] / "report.json").read_text())["batch_id"]
     status = await cli(cli_env, "status", ended)
     assert status.exit_code == 0 and str(runs[0]) in status.output, status.output
+    # retry reads the run's own folder: its topics all succeeded there
+    retried = await cli(cli_env, "retry", ended)
+    assert retried.exit_code == 2 and "every topic of batch" in retried.output, retried.output
 
     desc = await client.get_schedule_handle(schedule_id).describe()
     res = await cli(cli_env, "schedule", "apply", str(path), "--task-queue", task_queue)
