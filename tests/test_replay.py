@@ -21,7 +21,7 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 def test_there_are_recorded_histories_of_every_kind() -> None:
     names = {p.stem for p in HISTORIES}
     assert {"explainer-batch", "prompt-batch", "cancelled-batch", "cancelled-topic", "retried-batch",
-            "retried-topic"} <= names
+            "retried-topic", "window-batch"} <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

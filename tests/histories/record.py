@@ -57,7 +57,16 @@ quality: medium
 steps: {render: {heartbeat: 10s}}
 topics: [Maclaurin series of cos(x), Derivative of x^3]
 """,
+    # a window smaller than the batch: starts as slots free, ends heard by signal
+    "window": """\
+name: rec-window
+job: prompt
+concurrency: 2
+prompt: "Explain {topic} in one line."
+topics: [entropy, enthalpy, exergy, heat, work, power, pressure, volume]
+""",
 }
+GROUPS = ("plain", "cancelled", "window")
 
 
 def plan(name: str, out: Path) -> BatchPlan:
@@ -75,49 +84,69 @@ async def save(client: Client, workflow_id: str, run_id: str | None, name: str) 
     print(f"wrote {path.relative_to(HERE.parent.parent)}")
 
 
-async def record(client: Client, out: Path) -> None:
-    for old in HERE.glob("*.json"):
-        old.unlink()
+async def record(client: Client, out: Path, groups: tuple[str, ...] = GROUPS) -> None:
+    if groups == GROUPS:
+        for old in HERE.glob("*.json"):
+            old.unlink()
     async with build_worker(client, task_queue=TASK_QUEUE, catalog=BUILTIN):
-        for name in ("explainer", "prompt"):
-            p = plan(name, out)
+        if "window" in groups:
+            p = plan("window", out)
             inp = batch_input(p, batch_id_for(p), TASK_QUEUE)
-            handle = await start_batch(client, inp)
-            await handle.result()
-            await save(client, inp.batch_id, None, f"{name}-batch")
-            for topic in p.topics:
-                await save(client, child_id(inp.batch_id, topic.id), None, f"{name}-{topic.id}")
+            await (await start_batch(client, inp)).result()
+            await save(client, inp.batch_id, None, "window-batch")
+        if "plain" in groups:
+            await record_plain(client, out)
+        if "cancelled" in groups:
+            await record_cancelled(client, out)
 
-        p = plan("cancelled", out)
+
+async def record_plain(client: Client, out: Path) -> None:
+    for name in ("explainer", "prompt"):
+        p = plan(name, out)
         inp = batch_input(p, batch_id_for(p), TASK_QUEUE)
         handle = await start_batch(client, inp)
-        first = p.topics[0].id
-        scenes = Path(inp.output_dir) / "topics" / first / "scenes"
-        while not any(scenes.glob(".render-s2-*")):  # the second scene's render is under way
-            await asyncio.sleep(0.1)
-        await handle.cancel()
-        try:
-            await handle.result()
-        except Exception:
-            pass
-        cancelled_run = (await handle.describe()).run_id
-        await save(client, inp.batch_id, cancelled_run, "cancelled-batch")
-        await save(client, child_id(inp.batch_id, first), None, "cancelled-topic")
-        retry = await plan_retry(client, inp.batch_id)
-        handle = await start_batch(client, retry.inp)
         await handle.result()
-        await save(client, inp.batch_id, None, "retried-batch")
-        await save(client, child_id(inp.batch_id, first), None, "retried-topic")
+        await save(client, inp.batch_id, None, f"{name}-batch")
+        for topic in p.topics:
+            await save(client, child_id(inp.batch_id, topic.id), None, f"{name}-{topic.id}")
+
+
+async def record_cancelled(client: Client, out: Path) -> None:
+    p = plan("cancelled", out)
+    inp = batch_input(p, batch_id_for(p), TASK_QUEUE)
+    handle = await start_batch(client, inp)
+    first = p.topics[0].id
+    scenes = Path(inp.output_dir) / "topics" / first / "scenes"
+    while not any(scenes.glob(".render-s2-*")):  # the second scene's render is under way
+        await asyncio.sleep(0.1)
+    await handle.cancel()
+    try:
+        await handle.result()
+    except Exception:
+        pass
+    cancelled_run = (await handle.describe()).run_id
+    await save(client, inp.batch_id, cancelled_run, "cancelled-batch")
+    await save(client, child_id(inp.batch_id, first), None, "cancelled-topic")
+    retry = await plan_retry(client, inp.batch_id)
+    handle = await start_batch(client, retry.inp)
+    await handle.result()
+    await save(client, inp.batch_id, None, "retried-batch")
+    await save(client, child_id(inp.batch_id, first), None, "retried-topic")
 
 
 def main() -> None:
+    """``python -m tests.histories.record [GROUP...]``: every group (the old files replaced), or
+    the named ones (the others' files stay)."""
+    groups = tuple(sys.argv[1:]) or GROUPS
+    if unknown := set(groups) - set(GROUPS):
+        sys.exit(f"unknown group(s) {', '.join(sorted(unknown))}; groups: {', '.join(GROUPS)}")
     home = Path(tempfile.mkdtemp(prefix="runner-record-"))
     try:
         info, _ = server.start(home, port=server._free_port(), owned=True)
         try:
             async def go() -> None:
                 client = await Client.connect(info.address, data_converter=pydantic_data_converter)
-                await record(client, home / "work")
+                await record(client, home / "work", groups)
 
             asyncio.run(go())
         finally:
