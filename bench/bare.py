@@ -215,7 +215,7 @@ def _rss_kb(pid: int) -> int:
     return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
 
 
-def _cpu_s(pid: int) -> float:
+def cpu_s(pid: int) -> float:
     """CPU seconds (user + system) that ``pid`` has used so far."""
     fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else 0.0
@@ -224,10 +224,10 @@ def _cpu_s(pid: int) -> float:
 async def _bench(address: str, args: argparse.Namespace, server_pid: int) -> None:
     client = await Client.connect(address, data_converter=pydantic_data_converter)
     worker_rss, server_rss = PeakRss().start(), PeakRss(server_pid).start()
-    cpu = time.process_time(), _cpu_s(server_pid)
+    cpu = time.process_time(), cpu_s(server_pid)
     fig = await run_bare(client, topics=args.topics, concurrency=args.concurrency, task_queue="bench-bare",
                          events_per_run=args.events_per_run)
-    worker_cpu, server_cpu = time.process_time() - cpu[0], _cpu_s(server_pid) - cpu[1]
+    worker_cpu, server_cpu = time.process_time() - cpu[0], cpu_s(server_pid) - cpu[1]
     print(f"bare: {args.topics} topics x {STEPS} no-op steps, concurrency {args.concurrency}: wall "
           f"{fig['wall_s']:.2f} s, {fig['topics_per_s']:.1f} topics/s, {fig['runs']} runs, max "
           f"{fig['max_events_per_run']} events/run, largest payload {fig['largest_payload_bytes']} B; "

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 import yaml
-from bare import STEPS, PeakRss, run_bare
+from bare import STEPS, PeakRss, cpu_s, run_bare
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -94,6 +94,7 @@ async def runner_side(address: str, topics: int, concurrency: int, work: Path) -
         steps_worker(client, queue, [validate, render, merge]),
         *model_workers(client, task_queue=queue, catalog=MODELS, activity=llm)])
     rss = PeakRss().start()
+    cpu = time.process_time()
     async with workers:
         start = time.perf_counter()
         result = await client.execute_workflow(BATCH_WORKFLOW, inp, id=inp.batch_id, task_queue=queue,
@@ -107,32 +108,39 @@ async def runner_side(address: str, topics: int, concurrency: int, work: Path) -
     return {"topics": topics, "wall_s": wall, "topics_per_s": topics / wall, "runs": figures.runs,
             "max_events_per_run": figures.max_events,
             "largest_payload_bytes": max(figures.largest_payload, child.largest_payload),
-            "peak_rss_mb": peak}
+            "peak_rss_mb": peak, "worker_cpu_s": time.process_time() - cpu}
 
 
 async def bare_side(address: str, topics: int, concurrency: int) -> dict[str, float]:
     client = await Client.connect(address, data_converter=pydantic_data_converter)
     rss = PeakRss().start()
+    cpu = time.process_time()
     figures = await run_bare(client, topics=topics, concurrency=concurrency, task_queue="bench-bare",
                              events_per_run=BatchInput.model_fields["events_per_run"].default)
-    return {**figures, "peak_rss_mb": rss.stop()}
+    return {**figures, "peak_rss_mb": rss.stop(), "worker_cpu_s": time.process_time() - cpu}
 
 
-def side(name: str, address: str, args: argparse.Namespace, work: Path) -> dict[str, float]:
-    """One side of "shape" in a fresh process (its own worker, its own memory)."""
+def side(name: str, address: str, server_pid: int, args: argparse.Namespace,
+         work: Path) -> dict[str, float]:
+    """One side of "shape" in a fresh process (its own worker, its own memory), with the CPU the
+    server spent meanwhile."""
     cmd = [sys.executable, __file__, "--side", name, "--address", address, "--topics", str(args.topics),
            "--concurrency", str(args.concurrency), "--work", str(work)]
+    server_cpu = cpu_s(server_pid)
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, preexec_fn=dies_with_parent())
     if done.returncode:
         raise RuntimeError(f"{name} side failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
     figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["server_cpu_s"] = cpu_s(server_pid) - server_cpu
     return figures
 
 
 def line(name: str, f: dict[str, float]) -> str:
+    per = 1000 / f["topics"]
     return (f"  {name:7s} wall {f['wall_s']:8.1f} s  {f['topics_per_s']:6.1f} topics/s  "
             f"{f['runs']:4.0f} parent runs  max {f['max_events_per_run']:5.0f} events/run  largest payload "
-            f"{f['largest_payload_bytes'] / 1024:6.1f} KB  worker peak RSS {f['peak_rss_mb']:5.0f} MB")
+            f"{f['largest_payload_bytes'] / 1024:6.1f} KB  worker peak RSS {f['peak_rss_mb']:5.0f} MB  "
+            f"CPU/topic: worker {f['worker_cpu_s'] * per:5.1f} ms, server {f['server_cpu_s'] * per:5.1f} ms")
 
 
 # ---- the parts ---------------------------------------------------------------------------------
@@ -143,15 +151,18 @@ def part_validate(args: argparse.Namespace, work: Path, env: dict[str, str]) -> 
     print(f"validate: {args.topics} topics in {wall:.2f} s, peak RSS {rss:.0f} MB")
 
 
-def part_shape(args: argparse.Namespace, work: Path, address: str) -> None:
+def part_shape(args: argparse.Namespace, work: Path, address: str, server_pid: int) -> None:
     print(f"shape: {args.topics} topics x {STEPS} no-op steps, concurrency {args.concurrency}, one "
           "worker process each")
-    bare = side("bare", address, args, work)
+    bare = side("bare", address, server_pid, args, work)
     print(line("bare", bare))
-    ours = side("runner", address, args, work)
+    ours = side("runner", address, server_pid, args, work)
     print(line("runner", ours))
     print(f"  runner / bare: {ours['topics_per_s'] / bare['topics_per_s']:.2f}x the topics/s "
-          f"(goal >= 0.85x)")
+          f"(goal >= 0.85x); CPU per topic runner / bare: worker "
+          f"{ours['worker_cpu_s'] / bare['worker_cpu_s']:.2f}x, server "
+          f"{ours['server_cpu_s'] / bare['server_cpu_s']:.2f}x (2 cores: the two together bound "
+          "the topics/s)")
 
 
 def part_prompt(args: argparse.Namespace, work: Path, env: dict[str, str], address: str) -> None:
@@ -212,7 +223,7 @@ def main() -> None:
             if "validate" in parts:
                 part_validate(args, work, env)
             if "shape" in parts:
-                part_shape(args, work, info.address)
+                part_shape(args, work, info.address, info.pid)
             if "prompt" in parts:
                 part_prompt(args, work, env, info.address)
         finally:
