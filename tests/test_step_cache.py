@@ -1,0 +1,86 @@
+"""The step cache's storage (runner.store.cache): keys that follow content, not folders; entries
+published whole or not at all; a hit copied into another topic's folder."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from runner.store.cache import StepCache, cache_key
+
+ID = {"job": "explainer", "step": "render", "code": "v1", "tools": {"manim": "0.19"}}
+
+
+def topic(tmp_path: Path, name: str, video: bytes = b"frames") -> Path:
+    folder = tmp_path / name / "topics" / "t1"
+    (folder / "scenes").mkdir(parents=True)
+    (folder / "scenes" / "s1.py").write_text("class S1: pass\n")
+    (folder / "scenes" / "s1.mp4").write_bytes(video)
+    return folder
+
+
+def render_input(folder: Path) -> dict[str, object]:
+    return {"scene": str(folder / "scenes" / "s1.py"), "quality": "low"}
+
+
+def test_a_key_follows_the_content_of_the_files_not_their_folder(tmp_path: Path) -> None:
+    a, b = topic(tmp_path, "a"), topic(tmp_path, "b")
+    assert cache_key(ID, render_input(a), a) == cache_key(ID, render_input(b), b)
+    (b / "scenes" / "s1.py").write_text("class S1: changed\n")
+    assert cache_key(ID, render_input(a), a) != cache_key(ID, render_input(b), b)
+    assert cache_key(ID, render_input(a), a) != cache_key({**ID, "code": "v2"}, render_input(a), a)
+    assert cache_key(ID, render_input(a), a) != cache_key(ID, {**render_input(a), "quality": "high"}, a)
+
+
+def test_an_entry_made_in_one_topic_folder_is_found_and_copied_into_another(tmp_path: Path) -> None:
+    cache = StepCache(tmp_path / "cache")
+    a, b = topic(tmp_path, "a"), topic(tmp_path, "b", video=b"")
+    key = cache_key(ID, render_input(a), a)
+    output = {"video": str(a / "scenes" / "s1.mp4"), "seconds": 2.5, "dir": str(a / "scenes")}
+    assert cache.lookup(key) is None
+    assert cache.publish(key, output, a, {"batch": "x-1", "topic": "t1", "step": "render"})
+    assert not cache.publish(key, output, a, {"batch": "x-2"})  # the first entry stays
+    entry = cache.lookup(key)
+    assert entry is not None and entry.produced_by["batch"] == "x-1"
+    (b / "scenes" / "s1.mp4").unlink()
+    got = cache.materialize(entry, b)
+    assert got == {"video": str(b / "scenes" / "s1.mp4"), "seconds": 2.5, "dir": str(b / "scenes")}
+    assert (b / "scenes" / "s1.mp4").read_bytes() == b"frames"
+
+
+def test_no_half_entry_is_ever_found(tmp_path: Path) -> None:
+    cache = StepCache(tmp_path / "cache")
+    a = topic(tmp_path, "a")
+    key = cache_key(ID, render_input(a), a)
+    with pytest.raises(FileNotFoundError):  # an output naming a file that is not there
+        cache.publish(key, {"video": str(a / "scenes" / "missing.mp4")}, a, {})
+    assert cache.lookup(key) is None and not list((tmp_path / "cache").rglob("meta.json"))
+    # a crash between copy and publication leaves only tmp/: invisible
+    (tmp_path / "cache" / "tmp" / f"{key}.dead" / "files").mkdir(parents=True)
+    assert cache.lookup(key) is None
+    assert cache.publish(key, {"video": str(a / "scenes" / "s1.mp4")}, a, {})
+    entry = cache.lookup(key)
+    assert entry is not None
+    (entry.path / "files" / "scenes" / "s1.mp4").unlink()  # a file lost from the store
+    assert cache.lookup(key) is None
+
+
+def test_publishers_racing_for_one_key_leave_one_whole_entry(tmp_path: Path) -> None:
+    cache = StepCache(tmp_path / "cache")
+    a = topic(tmp_path, "a", video=b"x" * 2_000_000)
+    key = cache_key(ID, render_input(a), a)
+    won: list[bool] = []
+    threads = [threading.Thread(target=lambda: won.append(
+        cache.publish(key, {"video": str(a / "scenes" / "s1.mp4")}, a, {"n": "1"}))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert won.count(True) == 1
+    entry = cache.lookup(key)
+    assert entry is not None and (entry.path / "files" / "scenes" / "s1.mp4").stat().st_size == 2_000_000
+    assert json.loads((entry.path / "meta.json").read_text())["key"] == key
+    assert not list((tmp_path / "cache" / "tmp").iterdir())  # the losers cleaned up
