@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -26,61 +27,92 @@ def render_input(folder: Path) -> dict[str, object]:
     return {"scene": str(folder / "scenes" / "s1.py"), "quality": "low"}
 
 
+def roots(folder: Path) -> dict[str, Path]:
+    return {"topic": folder, "output": folder.parent.parent}
+
+
 def test_a_key_follows_the_content_of_the_files_not_their_folder(tmp_path: Path) -> None:
     a, b = topic(tmp_path, "a"), topic(tmp_path, "b")
-    assert cache_key(ID, render_input(a), a) == cache_key(ID, render_input(b), b)
+    ra, rb = roots(a), roots(b)
+    assert cache_key(ID, render_input(a), ra) == cache_key(ID, render_input(b), rb)
     (b / "scenes" / "s1.py").write_text("class S1: changed\n")
-    assert cache_key(ID, render_input(a), a) != cache_key(ID, render_input(b), b)
-    assert cache_key(ID, render_input(a), a) != cache_key({**ID, "code": "v2"}, render_input(a), a)
-    assert cache_key(ID, render_input(a), a) != cache_key(ID, {**render_input(a), "quality": "high"}, a)
+    assert cache_key(ID, render_input(a), ra) != cache_key(ID, render_input(b), rb)
+    assert cache_key(ID, render_input(a), ra) != cache_key({**ID, "code": "v2"}, render_input(a), ra)
+    assert cache_key(ID, render_input(a), ra) != cache_key(ID, {**render_input(a), "quality": "high"}, ra)
 
 
 def test_an_entry_made_in_one_topic_folder_is_found_and_copied_into_another(tmp_path: Path) -> None:
     cache = StepCache(tmp_path / "cache")
     a, b = topic(tmp_path, "a"), topic(tmp_path, "b", video=b"")
-    key = cache_key(ID, render_input(a), a)
-    output = {"video": str(a / "scenes" / "s1.mp4"), "seconds": 2.5, "dir": str(a / "scenes")}
+    key = cache_key(ID, render_input(a), roots(a))
+    (tmp_path / "a" / "t1.mp4").write_bytes(b"merged")  # a deliverable in the batch's folder
+    output = {"video": str(a / "scenes" / "s1.mp4"), "seconds": 2.5, "dir": str(a / "scenes"),
+              "final": str(tmp_path / "a" / "t1.mp4"), "elsewhere": "/usr/bin/ffmpeg"}
     assert cache.lookup(key) is None
-    assert cache.publish(key, output, a, {"batch": "x-1", "topic": "t1", "step": "render"})
-    assert not cache.publish(key, output, a, {"batch": "x-2"})  # the first entry stays
+    assert cache.publish(key, output, roots(a), {"batch": "x-1", "topic": "t1", "step": "render"})
+    assert not cache.publish(key, output, roots(a), {"batch": "x-2"})  # the first entry stays
     entry = cache.lookup(key)
     assert entry is not None and entry.produced_by["batch"] == "x-1"
     (b / "scenes" / "s1.mp4").unlink()
-    got = cache.materialize(entry, b)
-    assert got == {"video": str(b / "scenes" / "s1.mp4"), "seconds": 2.5, "dir": str(b / "scenes")}
+    got = cache.materialize(entry, roots(b))
+    assert got == {"video": str(b / "scenes" / "s1.mp4"), "seconds": 2.5, "dir": str(b / "scenes"),
+                   "final": str(tmp_path / "b" / "t1.mp4"), "elsewhere": "/usr/bin/ffmpeg"}
     assert (b / "scenes" / "s1.mp4").read_bytes() == b"frames"
+    assert (tmp_path / "b" / "t1.mp4").read_bytes() == b"merged"
+
+
+def test_an_entry_cannot_write_outside_its_folders(tmp_path: Path) -> None:
+    cache = StepCache(tmp_path / "cache")
+    a = topic(tmp_path, "a")
+    key = cache_key(ID, render_input(a), roots(a))
+    assert cache.publish(key, {"video": str(a / "scenes" / "s1.mp4")}, roots(a), {})
+    entry = cache.lookup(key)
+    assert entry is not None
+    meta = json.loads((entry.path / "meta.json").read_text())  # a store someone else wrote
+    meta["files"] = ["{topic}/../../../escaped.mp4"]
+    (entry.path / "meta.json").write_text(json.dumps(meta))
+    assert cache.lookup(key) is None  # taken for a miss
+    forged = replace(entry, files=["{topic}/../../../escaped.mp4"])
+    with pytest.raises(ValueError, match="leaves its folder"):
+        cache.materialize(forged, roots(a))
+    assert not list(tmp_path.rglob("escaped.mp4"))
+    # a path that climbs out of a root is not taken for one under it
+    climbing = {"p": str(a) + "/../../x"}
+    assert cache_key(ID, climbing, roots(a)) == cache_key(ID, climbing, {})
 
 
 def test_no_half_entry_is_ever_found(tmp_path: Path) -> None:
     cache = StepCache(tmp_path / "cache")
     a = topic(tmp_path, "a")
-    key = cache_key(ID, render_input(a), a)
+    key = cache_key(ID, render_input(a), roots(a))
     with pytest.raises(FileNotFoundError):  # an output naming a file that is not there
-        cache.publish(key, {"video": str(a / "scenes" / "missing.mp4")}, a, {})
+        cache.publish(key, {"video": str(a / "scenes" / "missing.mp4")}, roots(a), {})
     assert cache.lookup(key) is None and not list((tmp_path / "cache").rglob("meta.json"))
     # a crash between copy and publication leaves only tmp/: invisible
     (tmp_path / "cache" / "tmp" / f"{key}.dead" / "files").mkdir(parents=True)
     assert cache.lookup(key) is None
-    assert cache.publish(key, {"video": str(a / "scenes" / "s1.mp4")}, a, {})
+    assert cache.publish(key, {"video": str(a / "scenes" / "s1.mp4")}, roots(a), {})
     entry = cache.lookup(key)
     assert entry is not None
-    (entry.path / "files" / "scenes" / "s1.mp4").unlink()  # a file lost from the store
+    (entry.path / "files" / "{topic}" / "scenes" / "s1.mp4").unlink()  # a file lost from the store
     assert cache.lookup(key) is None
 
 
 def test_publishers_racing_for_one_key_leave_one_whole_entry(tmp_path: Path) -> None:
     cache = StepCache(tmp_path / "cache")
     a = topic(tmp_path, "a", video=b"x" * 2_000_000)
-    key = cache_key(ID, render_input(a), a)
+    key = cache_key(ID, render_input(a), roots(a))
     won: list[bool] = []
     threads = [threading.Thread(target=lambda: won.append(
-        cache.publish(key, {"video": str(a / "scenes" / "s1.mp4")}, a, {"n": "1"}))) for _ in range(8)]
+        cache.publish(key, {"video": str(a / "scenes" / "s1.mp4")}, roots(a), {"n": "1"})))
+        for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert won.count(True) == 1
     entry = cache.lookup(key)
-    assert entry is not None and (entry.path / "files" / "scenes" / "s1.mp4").stat().st_size == 2_000_000
+    assert entry is not None
+    assert (entry.path / "files" / "{topic}" / "scenes" / "s1.mp4").stat().st_size == 2_000_000
     assert json.loads((entry.path / "meta.json").read_text())["key"] == key
     assert not list((tmp_path / "cache" / "tmp").iterdir())  # the losers cleaned up

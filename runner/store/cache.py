@@ -1,7 +1,8 @@
 """The step cache's storage: finished steps' outputs, content-addressed, shared by batches.
 
 An entry is a step's output (its JSON, with the paths of the files it made written relative to the
-topic's folder as ``{topic}/...``) and those files, under ``entries/<k[:2]>/<key>/``. It is built in
+folders they lie in, e.g. ``{topic}/scenes/s1.mp4`` for the topic's folder, ``{output}/t1.mp4`` for
+the batch's) and those files, under ``entries/<k[:2]>/<key>/``. It is built in
 ``tmp/`` and published by one rename, so a reader finds a whole entry or none; two workers publishing
 the same key keep the first. Keys come from :func:`cache_key`: the step's identity and its input,
 where a file the input names counts by its content, not by where it lies (the same step in
@@ -22,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-TOPIC = "{topic}"  # stands for the topic's folder in stored outputs
 META = "meta.json"
+Roots = dict[str, Path]  # name -> folder; a path under it is stored as "{name}/rel"
 CHUNK = 1 << 20
 
 
@@ -36,30 +37,35 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _under(text: str, topic_dir: Path) -> str | None:
-    """``text`` as a path relative to ``topic_dir``, if it is one under it."""
-    if not text.startswith(str(topic_dir) + os.sep):
-        return None
-    return text[len(str(topic_dir)) + 1:]
+def _split(text: str, roots: Roots) -> tuple[str, str] | None:
+    """``text`` as (root name, path relative to it) for the deepest root it lies under, or None."""
+    best: tuple[str, str] | None = None
+    depth = -1
+    for name, root in roots.items():
+        prefix = str(root) + os.sep
+        if text.startswith(prefix) and len(prefix) > depth and _inside(text[len(prefix):]):
+            best, depth = (name, text[len(prefix):]), len(prefix)
+    return best
 
 
-def _normal(value: Any, topic_dir: Path) -> Any:
-    """``value`` with each path under ``topic_dir`` made relative, a file also by its content."""
+def _normal(value: Any, roots: Roots) -> Any:
+    """``value`` with each path under a root made relative to it, a file also by its content."""
     if isinstance(value, dict):
-        return {k: _normal(v, topic_dir) for k, v in sorted(value.items())}
+        return {k: _normal(v, roots) for k, v in sorted(value.items())}
     if isinstance(value, list):
-        return [_normal(v, topic_dir) for v in value]
-    if isinstance(value, str) and (rel := _under(value, topic_dir)) is not None:
-        path = topic_dir / rel
-        return f"{TOPIC}/{rel}@{file_digest(path)}" if path.is_file() else f"{TOPIC}/{rel}"
+        return [_normal(v, roots) for v in value]
+    if isinstance(value, str) and (found := _split(value, roots)) is not None:
+        name, rel = found
+        path = roots[name] / rel
+        return f"{{{name}}}/{rel}@{file_digest(path)}" if path.is_file() else f"{{{name}}}/{rel}"
     return value
 
 
-def cache_key(identity: dict[str, Any], step_input: Any, topic_dir: Path) -> str:
+def cache_key(identity: dict[str, Any], step_input: Any, roots: Roots) -> str:
     """The key of a step: ``identity`` (job kind, step, the version of the step's code, the versions
     of the tools it runs, model and sampling settings: whatever else decides its output) and its
-    input (JSON-able), with the files under ``topic_dir`` it names counted by content."""
-    canonical = json.dumps({"identity": identity, "input": _normal(step_input, topic_dir)},
+    input (JSON-able), with the files under ``roots`` it names counted by content, not place."""
+    canonical = json.dumps({"identity": identity, "input": _normal(step_input, roots)},
                            sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -69,8 +75,8 @@ class Entry:
     """A published step output."""
 
     key: str
-    output: Any  # paths under the topic folder as "{topic}/..."
-    files: list[str]  # the files the output names, relative to the topic folder
+    output: Any  # paths under a root as "{name}/..."
+    files: list[str]  # the files the output names, as "{name}/rel"
     produced_by: dict[str, str]  # batch, run, topic, step, at: where it was made
     path: Path
 
@@ -92,29 +98,29 @@ class StepCache:
         except (OSError, ValueError):
             return None
         files = [str(f) for f in meta.get("files", [])]
-        if not all((where / "files" / f).is_file() for f in files):
-            return None
+        if not all(_inside(f.partition("}/")[2]) and (where / "files" / f).is_file() for f in files):
+            return None  # a file gone, or a path out of its folder (the store is shared)
         return Entry(key=key, output=meta.get("output"), files=files,
                      produced_by=dict(meta.get("produced_by", {})), path=where)
 
-    def publish(self, key: str, output: Any, topic_dir: Path, produced_by: dict[str, str]) -> bool:
-        """Store ``output`` (a finished step's, naming files under ``topic_dir``) under ``key``.
+    def publish(self, key: str, output: Any, roots: Roots, produced_by: dict[str, str]) -> bool:
+        """Store ``output`` (a finished step's, naming files under ``roots``) under ``key``.
         Returns False if an entry was already there (it is kept).
 
         Raises:
-            FileNotFoundError: a file the output names under ``topic_dir`` does not exist (a step
-                whose outputs are not all there is not cached).
+            FileNotFoundError: a path the output names under a root does not exist (a step whose
+                outputs are not all there is not cached).
         """
         if self._dir(key).is_dir():
             return False
         files: list[str] = []
-        stored = self._relative(output, topic_dir, files)
+        stored = self._relative(output, roots, files)
         tmp = self.root / "tmp" / f"{key}.{uuid.uuid4().hex}"
         try:
-            for rel in files:
-                target = tmp / "files" / rel
+            for stored_as in files:
+                target = tmp / "files" / stored_as
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(topic_dir / rel, target)
+                shutil.copyfile(_resolve(stored_as, roots), target)
             tmp.mkdir(parents=True, exist_ok=True)
             (tmp / META).write_text(json.dumps({"key": key, "output": stored, "files": files,
                                                 "produced_by": produced_by}, ensure_ascii=False),
@@ -131,37 +137,62 @@ class StepCache:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    def _relative(self, value: Any, topic_dir: Path, files: list[str]) -> Any:
+    def _relative(self, value: Any, roots: Roots, files: list[str]) -> Any:
         if isinstance(value, dict):
-            return {k: self._relative(v, topic_dir, files) for k, v in value.items()}
+            return {k: self._relative(v, roots, files) for k, v in value.items()}
         if isinstance(value, list):
-            return [self._relative(v, topic_dir, files) for v in value]
-        if isinstance(value, str) and (rel := _under(value, topic_dir)) is not None:
-            path = topic_dir / rel
+            return [self._relative(v, roots, files) for v in value]
+        if isinstance(value, str) and (found := _split(value, roots)) is not None:
+            name, rel = found
+            path = roots[name] / rel
+            stored_as = f"{{{name}}}/{rel}"
             if path.is_file():
-                files.append(rel)
+                files.append(stored_as)
             elif not path.is_dir():
                 raise FileNotFoundError(f"step output names {path}, which does not exist")
-            return f"{TOPIC}/{rel}"
+            return stored_as
         return value
 
-    def materialize(self, entry: Entry, topic_dir: Path) -> Any:
-        """Copy ``entry``'s files into ``topic_dir`` (each replaced whole) and return its output
-        with the paths in ``topic_dir``."""
-        for rel in entry.files:
-            target = topic_dir / rel
+    def materialize(self, entry: Entry, roots: Roots) -> Any:
+        """Copy ``entry``'s files to their places under ``roots`` (each replaced whole) and return
+        its output with its paths there.
+
+        Raises:
+            KeyError: the entry names a root that ``roots`` has not.
+        """
+        for stored_as in entry.files:
+            target = _resolve(stored_as, roots)
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-            shutil.copyfile(entry.path / "files" / rel, tmp)
+            shutil.copyfile(entry.path / "files" / stored_as, tmp)
             os.replace(tmp, target)
-        return _rebase(entry.output, topic_dir)
+        return _rebase(entry.output, roots)
 
 
-def _rebase(value: Any, topic_dir: Path) -> Any:
+def _resolve(stored_as: str, roots: Roots) -> Path:
+    """``{name}/rel`` -> the path under root ``name``.
+
+    Raises:
+        ValueError: ``rel`` would leave the root (an entry is read from a store others may write).
+    """
+    name, _, rel = stored_as.partition("}/")
+    if not _inside(rel):
+        raise ValueError(f"cache entry path {stored_as!r} leaves its folder")
+    return roots[name.lstrip("{")] / rel
+
+
+def _inside(rel: str) -> bool:
+    parts = Path(rel).parts
+    return bool(parts) and not Path(rel).is_absolute() and ".." not in parts
+
+
+def _rebase(value: Any, roots: Roots) -> Any:
     if isinstance(value, dict):
-        return {k: _rebase(v, topic_dir) for k, v in value.items()}
+        return {k: _rebase(v, roots) for k, v in value.items()}
     if isinstance(value, list):
-        return [_rebase(v, topic_dir) for v in value]
-    if isinstance(value, str) and value.startswith(TOPIC + "/"):
-        return str(topic_dir / value[len(TOPIC) + 1:])
+        return [_rebase(v, roots) for v in value]
+    if isinstance(value, str) and value.startswith("{") and "}/" in value:
+        name = value[1:value.index("}/")]
+        if name in roots:
+            return str(_resolve(value, roots))
     return value
