@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -197,3 +197,27 @@ async def test_submit_fills_the_placeholders_with_now(cli_env: dict[str, str], t
     days = {f"o-{before:%Y-%m-%d}", f"o-{datetime.now(UTC):%Y-%m-%d}"}  # midnight may pass
     [folder] = [p for p in tmp_path.iterdir() if p.name.startswith("o-")]
     assert folder.name in days and (folder / "report.json").is_file()
+
+
+async def test_backfill_runs_each_due_time_into_its_own_folder(
+        client: Client, cli_env: dict[str, str], task_queue: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    path = manifest(tmp_path / "m.yaml", ["entropy"], "{cron: '0 * * * *', paused: true, overlap: allow-all}",
+                    output=str(out))
+    res = await cli(cli_env, "schedule", "apply", str(path), "--task-queue", task_queue)
+    assert res.exit_code == 0, res.output
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start, end = now - timedelta(hours=3) + timedelta(minutes=1), now
+    async with build_worker(client, task_queue=task_queue, catalog=BUILTIN, kinds=[job_kinds()["prompt"]]):
+        res = await cli(cli_env, "schedule", "backfill", str(path), "--from", f"{start:%Y-%m-%dT%H:%M:%S}",
+                        "--to", f"{end:%Y-%m-%dT%H:%M:%S}")
+        assert res.exit_code == 0, res.output
+        runs = await wait_until("three backfilled runs",
+                                lambda: len(run_folders(out)) >= 3 and run_folders(out))
+    # each run is named by the time it was due, not by when the backfill started it
+    due = [now - timedelta(hours=h) for h in (2, 1, 0)]
+    assert [r.name for r in runs] == [f"{d:%Y-%m-%dT%H%M%S}Z" for d in due], [r.name for r in runs]
+    res = await cli(cli_env, "schedule", "backfill", str(path), "--from", "2026-01-02", "--to", "2026-01-01")
+    assert res.exit_code == 2 and "must be after --from" in res.output, res.output
+    res = await cli(cli_env, "schedule", "delete", str(path))
+    assert res.exit_code == 0, res.output
