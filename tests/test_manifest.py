@@ -49,7 +49,7 @@ topics:
     assert problems(tmp_path, text) == [
         "batch.yaml:1: name: must be lowercase letters, digits and '-' (e.g. calculus-basics), "
         "got 'Calculus Basics'",
-        "batch.yaml:3: concurency: unknown key (allowed: claim_regenerations, code_repairs, "
+        "batch.yaml:3: concurency: unknown key (allowed: cache, claim_regenerations, code_repairs, "
         "concurrency, job, models, name, output_dir, quality, schedule, steps, topics)",
         "batch.yaml:6: models.default[1]: unknown model 'gpt-9' (catalog built-in has: offline)",
         "batch.yaml:7: models.render: unknown step 'render' for job 'explainer' "

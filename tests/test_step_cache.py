@@ -116,3 +116,13 @@ def test_publishers_racing_for_one_key_leave_one_whole_entry(tmp_path: Path) -> 
     assert (entry.path / "files" / "{topic}" / "scenes" / "s1.mp4").stat().st_size == 2_000_000
     assert json.loads((entry.path / "meta.json").read_text())["key"] == key
     assert not list((tmp_path / "cache" / "tmp").iterdir())  # the losers cleaned up
+
+
+def test_a_refreshed_entry_replaces_the_old_one(tmp_path: Path) -> None:
+    cache = StepCache(tmp_path / "cache")
+    a = topic(tmp_path, "a")
+    assert cache.publish("k" * 64, {"text": "old"}, roots(a), {"batch": "1"})
+    assert cache.publish("k" * 64, {"text": "new"}, roots(a), {"batch": "2"}, replace=True)
+    entry = cache.lookup("k" * 64)
+    assert entry is not None and (entry.output, entry.produced_by) == ({"text": "new"}, {"batch": "2"})
+    assert not list((tmp_path / "cache" / "tmp").iterdir())

@@ -5,6 +5,8 @@ checked), and its report."""
 from __future__ import annotations
 
 import asyncio
+import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 from temporalio import activity
@@ -35,6 +37,7 @@ from runner.contract.types import (
     TopicPage,
     TopicPageRequest,
 )
+from runner.store.cache import StepCache
 from runner.store.files import load_result, write_json_atomic
 from runner.store.topics import ids_at, read_page
 
@@ -44,6 +47,33 @@ ENDED = {
 }
 # Calls to the Temporal server at once when telling or checking many topics.
 AT_ONCE = 32
+# What a step output says about one run of it, not what it is: never stored in the step cache.
+RUN_FIELDS = ("cache_key", "cached_from", "attempt")
+
+log = logging.getLogger(__name__)
+
+
+def publish_kept(write: ResultWrite, workflow_id: str) -> int:
+    """Publish in the step cache every checkpoint of the topic that has a cache key and was not
+    itself taken from the cache; returns how many were new. A store that cannot be written is
+    logged, not raised: the topic's result stands."""
+    assert write.cache is not None
+    cache = StepCache(Path(write.cache))
+    published = 0
+    for step, checkpoint in write.result.checkpoints.items():
+        out = checkpoint.output
+        key = out.get("cache_key")
+        if not isinstance(key, str) or out.get("cached_from") is not None:
+            continue
+        kept = {k: v for k, v in out.items() if k not in RUN_FIELDS}
+        made_by = {"batch": workflow_id.rsplit("/", 1)[0], "topic": write.result.id, "step": step,
+                   "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        try:
+            published += cache.publish(key, kept, {}, made_by, replace=write.refresh)
+        except OSError as exc:
+            log.warning("step cache %s: could not keep %s of %s: %s", write.cache, step,
+                        write.result.id, exc)
+    return published
 
 
 async def _each(ids: list[str], call: object) -> list[object]:
@@ -62,8 +92,11 @@ class EngineActivities:
 
     @step_activity(WRITE_RESULT_ACTIVITY)
     async def write_topic_result(self, inp: ResultWrite) -> None:
-        """Write one topic's result file."""
+        """Write one topic's result file; with a step cache, publish there the answers the topic
+        kept (its checkpoints: never one the workflow rejected, never a failed step's)."""
         write_json_atomic(Path(inp.path), inp.result.model_dump(mode="json"))
+        if inp.cache is not None:
+            await asyncio.to_thread(publish_kept, inp, activity.info().workflow_id or "")
 
     @step_activity(WRITE_REPORT_ACTIVITY)
     async def write_report(self, inp: ReportInput) -> ReportOutput:

@@ -117,10 +117,13 @@ class BatchReport:
         for step in result.steps:
             for tried in step.models_tried:
                 m = self.models.setdefault(tried.model, {
-                    "calls": 0, "answered": 0, "attempts": 0, "skipped": 0, "input_tokens": 0,
-                    "output_tokens": 0, "cost_usd": 0.0, "unpriced_calls": 0})
+                    "calls": 0, "answered": 0, "attempts": 0, "skipped": 0, "cached": 0,
+                    "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "unpriced_calls": 0})
                 if tried.outcome == "skipped":  # out of quota: not called
                     m["skipped"] += 1
+                    continue
+                if tried.outcome == "cached":  # the step cache answered: not called, not paid
+                    m["cached"] += 1
                     continue
                 m["calls"] += 1
                 m["attempts"] += tried.attempts or 0
@@ -170,6 +173,7 @@ class BatchReport:
             "totals": {
                 **self.totals,
                 "llm_calls": sum(m["calls"] for m in models.values()),
+                "cached_llm_calls": sum(m["cached"] for m in models.values()),
                 "input_tokens": sum(m["input_tokens"] for m in models.values()),
                 "output_tokens": sum(m["output_tokens"] for m in models.values()),
                 "cost_usd": round(sum(m["cost_usd"] for m in models.values()), 6),
@@ -196,7 +200,9 @@ class BatchReport:
             + (f"; {t['reused_steps']} steps reused from an earlier run" if t["reused_steps"] else ""),
             f"- LLM calls: {t['llm_calls']}, tokens in/out: {t['input_tokens']}/{t['output_tokens']}, "
             f"cost ${t['cost_usd']:.4f}" + (f" (+{t['unpriced_calls']} unpriced calls)"
-                                            if t["unpriced_calls"] else ""),
+                                            if t["unpriced_calls"] else "")
+            + (f"; {t['cached_llm_calls']} answers from the step cache (no call, no cost)"
+               if t.get("cached_llm_calls") else ""),
             *([f"- out of quota during the batch (skipped afterwards): {', '.join(gone)}"]
               if (gone := report["models_out"]) else []),
             f"- every topic, one JSON line each: `{RESULTS_JSONL}`",

@@ -44,9 +44,15 @@ def _needs_wait(junit: Path | None, wait: bool) -> None:
               help="If this manifest's batch is running, terminate it and start afresh (default: "
                    "attach to it).")
 @JUNIT_OPTION
+@click.option("--no-cache", is_flag=True,
+              help="Ignore the manifest's `cache:`: every LLM call is made, nothing is kept.")
+@click.option("--refresh", "refresh", multiple=True, metavar="TOPIC_ID",
+              help="Take nothing from the cache for this topic (repeatable): its LLM calls are made "
+                   "again, and their answers replace the cached ones.")
 @reports_errors
 def submit(manifest: Path, wait: bool, worker: bool | None, catalog: Path | None,
-           task_queue: str, new: bool, junit: Path | None) -> None:
+           task_queue: str, new: bool, junit: Path | None, no_cache: bool,
+           refresh: tuple[str, ...]) -> None:
     """Validate MANIFEST and start its batch (output_dir is relative to the current directory).
 
     The batch id is the manifest's name and a hash of its output directory: submitting a manifest
@@ -64,13 +70,15 @@ def submit(manifest: Path, wait: bool, worker: bool | None, catalog: Path | None
     _needs_wait(junit, wait)
     cat = load_catalog(catalog)
     plan = load_manifest(manifest, cat)
+    if no_cache:
+        plan = plan.model_copy(update={"cache": None})
     target = resolve_target()
 
     async def go() -> None:
         client = await connect(target)
         await run_submit(client, target, plan, task_queue=task_queue, wait=wait, worker=worker,
                          echo=echo, new=new, local_worker=local_worker(client, task_queue, cat),
-                         live=sys.stdout.isatty(), junit=junit)
+                         live=sys.stdout.isatty(), junit=junit, refresh=refresh)
 
     asyncio.run(go())
 

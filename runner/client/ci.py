@@ -64,10 +64,13 @@ def write_junit(report: dict[str, Any], path: Path) -> int:
             ET.SubElement(case, "skipped", message=f"cancelled at {row.get('failed_step') or 'start'}")
         out = [f"topic: {row.get('topic', '')}", f"output: {row.get('output') or '-'}"]
         reused = [s["name"] for s in steps if s.get("reused")]
+        cached = [s["name"] for s in steps if (s.get("detail") or {}).get("cached_from")]
         if row.get("carried"):
             out.append("carried: succeeded in an earlier run of the batch")
         elif reused:
             out.append(f"reused steps: {', '.join(reused)}")
+        if cached:
+            out.append(f"answered from the step cache: {', '.join(cached)}")
         ET.SubElement(case, "system-out").text = "\n".join(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
@@ -80,11 +83,12 @@ def step_summary(report: dict[str, Any]) -> str:
     state = "cancelled" if report.get("cancelled") else ("failed" if t.get("failed") else "passed")
     lines = [
         f"### runner batch `{report['batch_id']}`: {state}", "",
-        "| topics | succeeded | failed | cancelled | reused steps | LLM calls | cost (USD) | wall |",
-        "|---|---|---|---|---|---|---|---|",
+        "| topics | succeeded | failed | cancelled | reused steps | LLM calls | cached answers "
+        "| cost (USD) | wall |",
+        "|---|---|---|---|---|---|---|---|---|",
         f"| {t['topics']} | {t.get('succeeded', 0)} | {t.get('failed', 0)} | {t.get('cancelled', 0)} "
-        f"| {t.get('reused_steps', 0)} | {t.get('llm_calls', 0)} | {t.get('cost_usd', 0):.4f} "
-        f"| {report.get('wall_s', 0):.1f} s |", "",
+        f"| {t.get('reused_steps', 0)} | {t.get('llm_calls', 0)} | {t.get('cached_llm_calls', 0)} "
+        f"| {t.get('cost_usd', 0):.4f} | {report.get('wall_s', 0):.1f} s |", "",
     ]
     failures = report.get("failures") or []
     if failures:

@@ -23,7 +23,7 @@ from runner.contract.types import BatchInput, BatchResult
 async def submit(
     client: Client, target: Target, plan: BatchPlan, *, task_queue: str, wait: bool,
     worker: bool | None, echo: Echo, new: bool = False, local_worker: LocalWorker | None = None,
-    live: bool = False, junit: Path | None = None,
+    live: bool = False, junit: Path | None = None, refresh: tuple[str, ...] = (),
 ) -> BatchResult | None:
     """Start the manifest's batch, or attach to it if it is running (``new``: terminate the running
     one and start afresh); with ``wait``, follow it (see :func:`runner.client.follow.follow`) and
@@ -39,7 +39,13 @@ async def submit(
              "it once now")
     if target.embedded:  # the workers are local: catch an unwritable output_dir before starting
         check_writable(Path(plan.output_dir))
-    inp = batch_input(plan, batch_id_for(plan), task_queue)
+    if refresh:
+        known = {t.id for t in plan.topics}
+        if unknown := [r for r in refresh if r not in known]:
+            raise UsageError(f"--refresh: no topic {', '.join(map(repr, unknown))} in the manifest")
+        if plan.cache is None:
+            raise UsageError("--refresh: the manifest has no `cache:` (nothing would be reused)")
+    inp = batch_input(plan, batch_id_for(plan), task_queue).model_copy(update={"refresh": list(refresh)})
     try:
         handle = await start_batch(client, inp)
         echo(f"started batch {inp.batch_id}: {inp.total} topics, job {plan.job}, "

@@ -155,6 +155,10 @@ class Manifest(BaseModel):
     schedule: ScheduleEntry | None = Field(
         default=None, description="run the batch on a schedule (`runner schedule apply`); each run "
         "writes to its own folder under output_dir")
+    cache: str | None = Field(
+        default=None, description="folder of the step cache, relative to the current directory: an "
+        "LLM answer kept there for the same model and request is reused without a call (default: "
+        "no cache)")
 
     @field_validator("name")
     @classmethod
@@ -177,6 +181,7 @@ class BatchPlan(BaseModel):
     concurrency: int
     topics: list[TopicSpec]
     schedule: ScheduleEntry | None = None
+    cache: str | None = None
 
 
 @cache
@@ -418,4 +423,5 @@ def _resolve(parsed: Manifest, kind: JobKind, manifest_path: Path, cwd: Path,
         name=parsed.name, job=parsed.job, manifest=str(manifest_path.resolve()),
         output_dir=str((cwd / out).resolve()), concurrency=parsed.concurrency, topics=topics,
         schedule=parsed.schedule,
+        cache=str((cwd / Path(parsed.cache).expanduser()).resolve()) if parsed.cache else None,
     )

@@ -33,6 +33,9 @@ class LLMCall(BaseModel):
     request: LLMRequest
     max_wait_s: float = Field(default=DEFAULT_MAX_WAIT_S, gt=0, description="a model that asks to "
                               "wait longer than this (429 retry-after) hands the call to the next one")
+    cache: str | None = Field(default=None, description="the step cache's folder: an answer kept "
+                              "there for the same model and request is given without a call")
+    refresh: bool = Field(default=False, description="call the model even if the cache has an answer")
 
 
 class Usage(BaseModel):
@@ -49,4 +52,8 @@ class LLMResponse(StepOutput):
     provider_model: str
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float | None = None
+    cache_key: str | None = Field(default=None, description="its key in the step cache (the topic's "
+                                  "result write publishes it if the workflow kept the answer)")
+    cached_from: dict[str, str] | None = Field(default=None, description="taken from the step cache: "
+                                               "the batch, topic and step that made it")
 

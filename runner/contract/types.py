@@ -101,6 +101,9 @@ class BatchInput(BaseModel):
     sweep_every_s: float = Field(default=120.0, description="with no word from any running topic for "
                                  "this long, the parent asks Temporal which have ended unheard")
     state: BatchState | None = Field(default=None, description="set when continued as new")
+    cache: str | None = Field(default=None, description="the step cache's folder (None: no cache)")
+    refresh: list[str] = Field(default_factory=list, description="topic ids that do not take answers "
+                               "from the cache")
     schedule_id: str | None = Field(default=None, description="the schedule that starts this batch's "
                                     "runs (`runner schedule apply`)")
     scheduled_at: str | None = Field(default=None, description="a scheduled run's time (ISO, UTC), "
@@ -185,6 +188,9 @@ class TopicInput(BaseModel):
                                   "this batch: not called")
     resume_from: str | None = Field(default=None, description="result file of an earlier run of this "
                                     "topic whose finished steps are reused (runner retry)")
+    cache: str | None = Field(default=None, description="the step cache's folder (None: no cache)")
+    refresh: bool = Field(default=False, description="do not take answers from the cache (still keep "
+                          "this topic's in it)")
 
 
 class Checkpoint(BaseModel):
@@ -221,7 +227,7 @@ class ModelAttempt(BaseModel):
 
     model: str
     attempts: int | None
-    outcome: Literal["answered", "failed", "skipped"]
+    outcome: Literal["answered", "cached", "failed", "skipped"]
     error: str | None = None
 
 
@@ -244,6 +250,9 @@ class ResultWrite(BaseModel):
 
     path: str
     result: TopicResult
+    cache: str | None = Field(default=None, description="the step cache's folder: the answers the "
+                              "topic kept are published there")
+    refresh: bool = Field(default=False, description="they replace what the cache held")
 
 
 class TopicOutcome(BaseModel):

@@ -8,17 +8,21 @@ the same key keep the first. Keys come from :func:`cache_key`: the step's identi
 where a file the input names counts by its content, not by where it lies (the same step in
 another batch's folder hits).
 
-This module is the storage only: which steps are looked up and published, and when, is decided by
-the engine (not wired yet: see the session notes of the CI regeneration issue).
+This module is the storage only. The engine decides what is looked up and published, and when:
+today LLM answers (looked up by the LLM activity before it calls a model; published by the topic's
+result write for the answers the workflow kept, so a rejected answer or a failed step never is).
+The job steps (validate, render, merge, ...) do not use it yet.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +74,17 @@ def cache_key(identity: dict[str, Any], step_input: Any, roots: Roots) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def code_version(objects: Iterable[Callable[..., Any]]) -> str:
+    """A hash of the code behind ``objects`` (functions, classes): every Python file of the package
+    each is defined in, with its subpackages. A change there makes their cache entries misses."""
+    digest = hashlib.sha256()
+    for folder in sorted({Path(inspect.getfile(o)).resolve().parent for o in objects}):
+        for path in sorted(folder.rglob("*.py")):
+            digest.update(str(path.relative_to(folder)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
 @dataclass(frozen=True)
 class Entry:
     """A published step output."""
@@ -103,15 +118,17 @@ class StepCache:
         return Entry(key=key, output=meta.get("output"), files=files,
                      produced_by=dict(meta.get("produced_by", {})), path=where)
 
-    def publish(self, key: str, output: Any, roots: Roots, produced_by: dict[str, str]) -> bool:
+    def publish(self, key: str, output: Any, roots: Roots, produced_by: dict[str, str], *,
+                replace: bool = False) -> bool:
         """Store ``output`` (a finished step's, naming files under ``roots``) under ``key``.
-        Returns False if an entry was already there (it is kept).
+        Returns False if an entry was already there (it is kept, unless ``replace``: then a reader
+        finds the old entry, then none for a moment, then the new one; never a mix).
 
         Raises:
             FileNotFoundError: a path the output names under a root does not exist (a step whose
                 outputs are not all there is not cached).
         """
-        if self._dir(key).is_dir():
+        if self._dir(key).is_dir() and not replace:
             return False
         files: list[str] = []
         stored = self._relative(output, roots, files)
@@ -127,6 +144,10 @@ class StepCache:
                                     encoding="utf-8")
             final = self._dir(key)
             final.parent.mkdir(parents=True, exist_ok=True)
+            if replace and final.is_dir():
+                old = self.root / "tmp" / f"{key}.old.{uuid.uuid4().hex}"
+                os.rename(final, old)
+                shutil.rmtree(old, ignore_errors=True)
             try:
                 os.rename(tmp, final)  # the publication: whole, or not at all
             except OSError:

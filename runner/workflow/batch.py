@@ -106,6 +106,7 @@ class BatchWorkflow:
         self.starts = 0  # children started by this run
         self.starting: list[asyncio.Task[None]] = []  # starts sent, maybe not yet confirmed
         self.flowing = True
+        self.refresh = set(inp.refresh)  # topics that take nothing from the step cache
         self.finished = False
         self.cancelling = False
 
@@ -238,7 +239,8 @@ class BatchWorkflow:
                 TopicInput(batch_id=inp.batch_id, spec=item.spec,
                            topic_dir=topic_dir(inp.output_dir, item.spec.id),
                            output_dir=inp.output_dir, task_queue=inp.task_queue, index=item.index,
-                           models_out=list(self.st.models_out), resume_from=item.resume_from),
+                           models_out=list(self.st.models_out), resume_from=item.resume_from,
+                           cache=inp.cache, refresh=item.spec.id in self.refresh),
                 id=child_id(inp.batch_id, item.spec.id), task_queue=inp.task_queue,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             )

@@ -70,7 +70,7 @@ async def complete(
         try:
             answer: LLMResponse = await workflow.execute_activity(
                 LLM_ACTIVITY,
-                LLMCall(model=name, request=request),
+                LLMCall(model=name, request=request, cache=log.cache, refresh=log.refresh),
                 result_type=LLMResponse,
                 task_queue=llm_task_queue(task_queue, name),
                 start_to_close_timeout=timedelta(seconds=policy.timeout_s),
@@ -90,11 +90,16 @@ async def complete(
             if models_out is not None and _error_type(err) == QUOTA_EXHAUSTED:
                 await models_out.mark(name)
             continue
-        record.models_tried.append(ModelAttempt(model=name, attempts=answer.attempt, outcome="answered"))
         record.model = answer.model
+        if answer.cached_from is not None:  # the step cache's: no call was made
+            record.models_tried.append(ModelAttempt(model=name, attempts=0, outcome="cached"))
+            record.detail["cached_from"] = answer.cached_from
+        else:
+            record.models_tried.append(ModelAttempt(model=name, attempts=answer.attempt,
+                                                    outcome="answered"))
+            record.detail["usage"] = answer.usage.model_dump()
+            record.detail["cost_usd"] = answer.cost_usd
         record.attempts = sum(m.attempts or 0 for m in record.models_tried) or None
-        record.detail["usage"] = answer.usage.model_dump()
-        record.detail["cost_usd"] = answer.cost_usd
         log.end(record)
         log.keep(step, key, answer, model=answer.model)
         return answer

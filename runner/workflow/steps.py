@@ -55,6 +55,8 @@ class StepLog:
         self.current: StepRecord | None = None
         self.trying: str | None = None  # the model an LLM step is calling now
         self.started_at = workflow.now().isoformat()
+        self.cache: str | None = None  # the step cache's folder (None: no cache)
+        self.refresh = False  # take nothing from the cache (still keep this topic's steps in it)
 
     def policy(self, name: str) -> StepPolicy:
         """The policy of step ``name`` (a re-ask such as ``answer (re-ask 1)`` has its step's)."""

@@ -75,7 +75,7 @@ async def finish(
         spec_key=spec_key(inp.spec), checkpoints=log.kept(),
     )
     path = result_path(inp.topic_dir)
-    write = ResultWrite(path=path, result=result)
+    write = ResultWrite(path=path, result=result, cache=inp.cache, refresh=inp.refresh)
     if workflow.patched(LOCAL_RESULT_WRITE):  # in this worker: no task queue round trip
         await workflow.execute_local_activity(WRITE_RESULT_ACTIVITY, write,
                                               start_to_close_timeout=ENGINE_TIMEOUT,
@@ -148,6 +148,7 @@ class TopicWorkflow:
         self.log = StepLog(inp.spec.id, [step.name for step in self.steps],
                            {**defaults, **inp.spec.steps})
         self.models_out.names.update(inp.models_out)
+        self.log.cache, self.log.refresh = inp.cache, inp.refresh
         return self.log
 
     @workflow.signal(name=MODEL_OUT_SIGNAL)

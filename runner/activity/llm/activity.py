@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
 
 from runner.activity.llm.errors import translate
 from runner.activity.llm.offline import offline_answer
@@ -20,6 +23,7 @@ from runner.contract.errors import PermanentStepError
 from runner.contract.jobkind import OfflineResponder
 from runner.contract.llm import LLMCall, LLMResponse
 from runner.contract.names import LLM_ACTIVITY
+from runner.store.cache import StepCache, cache_key, code_version
 
 
 class LLMActivities:
@@ -31,6 +35,7 @@ class LLMActivities:
         self.providers = Providers()
         self.pacers = {name: Pacer(spec.rpm, spec.tpm) for name, spec in catalog.models.items()
                        if (spec.rpm or spec.tpm) and spec.provider != "offline"}
+        self.offline_version = code_version([offline_answer, *self.responders])
 
     async def prepare(self) -> None:
         """Import the providers' SDKs and make their clients before the first call (see
@@ -45,12 +50,36 @@ class LLMActivities:
 
     @step_activity(LLM_ACTIVITY)
     async def complete(self, call: LLMCall) -> LLMResponse:
-        """Answer one LLM call with the model the catalog names."""
+        """Answer one LLM call with the model the catalog names, or, with a step cache, with the
+        answer kept there for the same model and request (no call, no cost)."""
         spec = self.catalog.models.get(call.model)
         if spec is None:
             raise PermanentStepError(
                 f"model {call.model!r} is not in this worker's catalog ({self.catalog.source})"
             )
+        if call.cache is None:
+            return await self._answer(call, spec)
+        key = cache_key(self._identity(spec), call.request.model_dump(mode="json"), {})
+        if not call.refresh:
+            hit = await asyncio.to_thread(StepCache(Path(call.cache)).lookup, key)
+            if hit is not None:
+                try:
+                    return LLMResponse.model_validate({**hit.output, "cache_key": key,
+                                                       "cached_from": hit.produced_by, "cost_usd": 0.0})
+                except ValidationError:  # an entry of another kind under this key: ask the model
+                    pass
+        answer = await self._answer(call, spec)
+        answer.cache_key = key
+        return answer
+
+    def _identity(self, spec: ModelSpec) -> dict[str, str]:
+        """What besides the request decides an answer: the provider's model (an offline answer: the
+        offline responders' code)."""
+        if spec.provider == "offline":
+            return {"llm": "offline", "code": self.offline_version}
+        return {"llm": spec.provider, "model": spec.model or ""}
+
+    async def _answer(self, call: LLMCall, spec: ModelSpec) -> LLMResponse:
         if spec.provider == "offline":
             # sympy work: keep it off the event loop that heartbeats for the other activities
             text, usage = await asyncio.to_thread(offline_answer, call.request, self.responders)
