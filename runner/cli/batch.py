@@ -191,12 +191,7 @@ def validate(manifest: Path, catalog: Path | None) -> None:
     and exits 0.
     """
     plan = load_manifest(manifest, load_catalog(catalog))
-    when = ""
-    if plan.schedule is not None:
-        from runner.contract.policy import format_duration
-
-        s = plan.schedule
-        when = (f", schedule: cron {s.cron} ({s.timezone})" if s.cron
-                else f", schedule: every {format_duration(s.every or 0)}")
+    s = plan.schedule
+    when = "" if s is None else f", schedule: {s.when()}" + (f" ({s.timezone})" if s.cron else "")
     click.echo(f"{manifest}: ok: batch {plan.name!r}, job {plan.job}, {len(plan.topics)} topics, "
                f"concurrency {plan.concurrency}, output {plan.output_dir}{when}")

@@ -54,16 +54,23 @@ def state_name(status: WorkflowExecutionStatus | None) -> str:
     return STATUS_NAMES.get(status, str(status)) if status is not None else "unknown"
 
 
-async def _describe(client: Client, batch_id: str) -> tuple[WorkflowHandle[Any, Any], Any]:
-    handle = client.get_workflow_handle(batch_id)
+@contextlib.contextmanager
+def missing_as_usage_error(message: str) -> Iterator[None]:
+    """Temporal's NOT_FOUND (no such workflow or schedule) as a UsageError saying ``message``."""
     try:
-        return handle, await handle.describe()
+        yield
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise UsageError(f"no batch {batch_id!r} on this Temporal server (see `runner list`; the "
-                             f"runs of a schedule are named {batch_id}-<time>: `runner schedule "
-                             "describe` lists them)") from exc
+            raise UsageError(message) from exc
         raise
+
+
+async def _describe(client: Client, batch_id: str) -> tuple[WorkflowHandle[Any, Any], Any]:
+    handle = client.get_workflow_handle(batch_id)
+    with missing_as_usage_error(
+            f"no batch {batch_id!r} on this Temporal server (see `runner list`; the runs of a "
+            f"schedule are named {batch_id}-<time>: `runner schedule describe` lists them)"):
+        return handle, await handle.describe()
 
 
 async def run_input(client: Client, batch_id: str, run_id: str | None = None) -> BatchInput:

@@ -13,7 +13,6 @@ The schedule's id is the manifest's batch id (its name and a hash of its output 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,36 +34,30 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
-from temporalio.service import RPCError, RPCStatusCode
 
-from runner.client.control import table
-from runner.client.identity import batch_id_for, batch_input, resolve_batch_id
+from runner.client.control import missing_as_usage_error, table
+from runner.client.follow import Echo
+from runner.client.identity import batch_id_for, batch_input
 from runner.client.pollers import has_pollers
-from runner.config.catalog import Catalog
 from runner.config.manifest import BatchPlan, ScheduleEntry
 from runner.contract.errors import UsageError
 from runner.contract.names import BATCH_WORKFLOW, fixed_part
 from runner.contract.policy import format_duration
 
-Echo = Callable[[str], None]
 APPLIED = "applied"  # the action memo key holding what was applied, to tell what an apply changes
-OVERLAP = {"skip": ScheduleOverlapPolicy.SKIP, "buffer-one": ScheduleOverlapPolicy.BUFFER_ONE,
-           "buffer-all": ScheduleOverlapPolicy.BUFFER_ALL,
-           "cancel-other": ScheduleOverlapPolicy.CANCEL_OTHER,
-           "terminate-other": ScheduleOverlapPolicy.TERMINATE_OTHER,
-           "allow-all": ScheduleOverlapPolicy.ALLOW_ALL}
 SHOWN_RUNS = 5
 
 
 def overlap_policy(name: str) -> ScheduleOverlapPolicy:
-    return OVERLAP[name]
+    """The manifest's overlap name (``buffer-one``) as Temporal's policy (``BUFFER_ONE``)."""
+    return ScheduleOverlapPolicy[name.upper().replace("-", "_")]
 
 
 def applied_summary(plan: BatchPlan, entry: ScheduleEntry, topics_file: str,
                     task_queue: str) -> dict[str, Any]:
     """What an apply sets, in words a person compares: the next apply names what differs."""
     return {
-        "when": f"cron {entry.cron}" if entry.cron else f"every {format_duration(entry.every or 0)}",
+        "when": entry.when(),
         "timezone": entry.timezone, "overlap": entry.overlap,
         "jitter": format_duration(entry.jitter) if entry.jitter else "none",
         "catchup_window": format_duration(entry.catchup_window) if entry.catchup_window else "default",
@@ -166,11 +159,6 @@ async def warn_without_worker(client: Client, task_queue: str, echo: Echo) -> No
              "until one does (run `runner worker` as a service; see docs/operations.md)")
 
 
-def schedule_id_of(ref: str, catalog: Catalog) -> str:
-    """A schedule id from ``ref``: a manifest (its schedule), else the id itself."""
-    return resolve_batch_id(ref, catalog)
-
-
 async def handle_of(client: Client, schedule_id: str) -> tuple[ScheduleHandle, ScheduleDescription]:
     """The schedule and its description.
 
@@ -178,13 +166,9 @@ async def handle_of(client: Client, schedule_id: str) -> tuple[ScheduleHandle, S
         UsageError: there is no such schedule.
     """
     handle = client.get_schedule_handle(schedule_id)
-    try:
+    with missing_as_usage_error(f"no schedule {schedule_id!r} on this Temporal server (see `runner "
+                                "schedule list`)"):
         return handle, await handle.describe()
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise UsageError(f"no schedule {schedule_id!r} on this Temporal server (see `runner "
-                             "schedule list`)") from exc
-        raise
 
 
 def _when(t: datetime | None) -> str:

@@ -32,13 +32,13 @@ from runner.config.yamlsource import PathKey, YamlSource, load_yaml
 from runner.contract.errors import ManifestError, Problem
 from runner.contract.jobkind import JobKind
 from runner.contract.names import OUTPUT_PLACEHOLDERS
-from runner.contract.policy import Duration, RetryEntry, StepEntry, apply, conflicts
+from runner.contract.policy import Duration, RetryEntry, StepEntry, apply, conflicts, format_duration
 from runner.contract.types import StepPolicy, TopicSpec
 
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_ID = 64
-OVERLAPS = ("skip", "buffer-one", "buffer-all", "cancel-other", "terminate-other", "allow-all")
 Overlap = Literal["skip", "buffer-one", "buffer-all", "cancel-other", "terminate-other", "allow-all"]
+OVERLAPS: tuple[str, ...] = typing.get_args(Overlap)
 MIN_EVERY_S = 1.0  # Temporal's shortest schedule interval
 MAX_DURATION_S = 366 * 86400.0
 
@@ -115,6 +115,10 @@ class ScheduleEntry(BaseModel):
         if v is not None and not v <= MAX_DURATION_S:  # also refuses nan and inf
             raise ValueError(f"must be at most 366d, got {v:g} s")
         return v
+
+    def when(self) -> str:
+        """``cron 0 3 * * *`` or ``every 6h``."""
+        return f"cron {self.cron}" if self.cron else f"every {format_duration(self.every or 0)}"
 
     @model_validator(mode="after")
     def _when(self) -> ScheduleEntry:
