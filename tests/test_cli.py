@@ -41,8 +41,8 @@ def test_validate_ok_and_bad(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert res.stderr == (
         f"{bad}:3: quality: must be one of low, medium, high\n"
-        f"{bad}:6: topics[1].x: unknown key (allowed: claim_regenerations, code_repairs, id, models, "
-        "quality, steps, topic)\n"
+        f"{bad}:6: topics[1].x: unknown key (allowed: claim_regenerations, code_repairs, crf, id, "
+        "models, quality, reencode, steps, topic)\n"
         "2 problems found; nothing was started.\n")
 
 

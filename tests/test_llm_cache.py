@@ -72,7 +72,7 @@ async def test_kept_answers_are_reused_across_batches_and_rejected_ones_never(
     assert "answers from the step cache" in Path(second.report_md).read_text()
     junit = tmp_path / "junit.xml"
     ci_outputs(second.report_json, junit, lambda _: None)
-    assert "answered from the step cache: answer" in junit.read_text()
+    assert "from the step cache: answer" in junit.read_text()
 
 
 def manifest(path: Path, topics: list[str], cache: Path) -> Path:

@@ -14,7 +14,8 @@ from runner.contract.errors import ManifestError
 REPO = Path(__file__).resolve().parent.parent
 
 
-REPAIR_DEFAULTS = {"code_repairs": 3, "claim_regenerations": 2}  # the explainer's defaults
+# the explainer's option defaults
+REPAIR_DEFAULTS = {"code_repairs": 3, "claim_regenerations": 2, "reencode": False, "crf": 23}
 
 def write(tmp_path: Path, text: str, name: str = "batch.yaml") -> Path:
     path = tmp_path / name
@@ -50,7 +51,7 @@ topics:
         "batch.yaml:1: name: must be lowercase letters, digits and '-' (e.g. calculus-basics), "
         "got 'Calculus Basics'",
         "batch.yaml:3: concurency: unknown key (allowed: cache, claim_regenerations, code_repairs, "
-        "concurrency, job, models, name, output_dir, quality, schedule, steps, topics)",
+        "concurrency, crf, job, models, name, output_dir, quality, reencode, schedule, steps, topics)",
         "batch.yaml:6: models.default[1]: unknown model 'gpt-9' (catalog built-in has: offline)",
         "batch.yaml:7: models.render: unknown step 'render' for job 'explainer' "
         "(LLM steps: decompose, default, script)",
@@ -58,7 +59,7 @@ topics:
         "line 9); give one of them an explicit `id:`",
         "batch.yaml:12: topics[2].quality: must be one of low, medium, high",
         "batch.yaml:13: topics[2].colour: unknown key (allowed: claim_regenerations, code_repairs, "
-        "id, models, quality, steps, topic)",
+        "crf, id, models, quality, reencode, steps, topic)",
         "batch.yaml:14: topics[3].topic: required key is missing",
     ]
 

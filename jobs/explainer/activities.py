@@ -84,7 +84,8 @@ class ExplainerActivities:
         checks = [ClaimCheck.model_validate({**r, "scene": scene_id})
                   for (scene_id, _), r in zip(claims, results, strict=True)]
         write_json_atomic(topic_dir / "validation.json", [c.model_dump() for c in checks])
-        return ValidateOutput(scenes=files, claims=checks, issues=issues)
+        return ValidateOutput(scenes=files, claims=checks, issues=issues,
+                              files=[str(topic_dir / "script.json"), str(topic_dir / "validation.json")])
 
     @step_activity(RENDER_ACTIVITY)
     async def render(self, inp: RenderInput) -> RenderOutput:
@@ -148,7 +149,8 @@ class ExplainerActivities:
         from jobs.explainer.scenes.media import merge_videos
 
         info = await merge_videos([Path(v) for v in inp.videos], Path(inp.output),
-                                  on_tick=lambda: _heartbeat("merging"))
+                                  on_tick=lambda: _heartbeat("merging"), reencode=inp.reencode,
+                                  crf=inp.crf)
         return MergeOutput(video=inp.output, duration_s=info.duration_s, codec=info.codec,
                            width=info.width, height=info.height, reencoded=info.reencoded)
 

@@ -11,18 +11,28 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from runner.contract.jobkind import Step, TopicOutputs, report_cell
-from runner.contract.types import StepOutput, StepPolicy
+from runner.contract.types import StepInput, StepOutput, StepPolicy
 
 Quality = Literal["low", "medium", "high"]
 
 # The default policies: a manifest's `steps:` overrides them. The LLM steps' timeout is per model
 # call; the other steps heartbeat every second while their subprocess runs.
+# The step cache keys the last three by their input and by the code and tools named here.
+ACTIVITIES = "jobs.explainer.activities:ExplainerActivities"
 STEPS = (
     Step("decompose", StepPolicy(timeout_s=300), llm=True),
     Step("script", StepPolicy(timeout_s=300), llm=True),
-    Step("validate", StepPolicy(timeout_s=600, heartbeat_s=60)),
-    Step("render", StepPolicy(timeout_s=1800, heartbeat_s=60)),
-    Step("merge", StepPolicy(timeout_s=600, heartbeat_s=60)),
+    Step("validate", StepPolicy(timeout_s=600, heartbeat_s=60),
+         code=(f"{ACTIVITIES}.validate", "jobs.explainer.claims", "jobs.explainer.mathcheck",
+               "jobs.explainer.scenes.check", "jobs.explainer.scenes.lint",
+               "jobs.explainer.scenes.rewrites"),
+         packages=("sympy",)),
+    Step("render", StepPolicy(timeout_s=1800, heartbeat_s=60),
+         code=(f"{ACTIVITIES}.render", f"{ACTIVITIES}._target", "jobs.explainer.scenes.render",
+               "runner.isolation"),
+         packages=("manim",), programs=("ffmpeg -version", "latex --version")),
+    Step("merge", StepPolicy(timeout_s=600, heartbeat_s=60),
+         code=(f"{ACTIVITIES}.merge", "jobs.explainer.scenes.media"), programs=("ffmpeg -version",)),
 )
 
 VALIDATE_ACTIVITY = "explainer.validate"
@@ -40,6 +50,10 @@ class ExplainerOptions(BaseModel):
         "go back to the script model with the error, at most this many times"))
     claim_regenerations: int = Field(default=2, ge=0, le=10, description=(
         "times a script whose claims sympy refutes is written again, told the refutations"))
+    reencode: bool = Field(default=False, description=(
+        "merge: re-encode the video to H.264 even when the scenes agree (they are copied otherwise)"))
+    crf: int = Field(default=23, ge=0, le=51, description=(
+        "merge: H.264 quality when re-encoding (lower is better and larger)"))
 
 
 class PlannedScene(BaseModel):
@@ -93,7 +107,7 @@ class ClaimCheck(BaseModel):
     detail: str = ""
 
 
-class ValidateInput(BaseModel):
+class ValidateInput(StepInput):
     topic_dir: str
     script: Script
 
@@ -102,9 +116,10 @@ class ValidateOutput(StepOutput):
     scenes: list[SceneFile]
     claims: list[ClaimCheck]
     issues: list[SceneIssue] = Field(default_factory=list)
+    files: list[str] = Field(default_factory=list, description="the script and checks it wrote")
 
 
-class RenderInput(BaseModel):
+class RenderInput(StepInput):
     topic_dir: str
     scenes: list[SceneFile]
     quality: Quality
@@ -117,9 +132,12 @@ class RenderOutput(StepOutput):
     isolation: str = ""
 
 
-class MergeInput(BaseModel):
+class MergeInput(StepInput):
+    destinations = ("output",)
     videos: list[str]
     output: str
+    reencode: bool = False
+    crf: int = 23
 
 
 class MergeOutput(StepOutput):

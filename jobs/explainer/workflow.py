@@ -82,7 +82,8 @@ class ExplainerWorkflow(TopicWorkflow):
 
         merged = await log.run(
             "merge", MERGE_ACTIVITY,
-            MergeInput(videos=rendered.videos, output=f"{inp.output_dir}/{inp.spec.id}.mp4"),
+            MergeInput(videos=rendered.videos, output=f"{inp.output_dir}/{inp.spec.id}.mp4",
+                       reencode=options.reencode, crf=options.crf),
             result_type=MergeOutput, task_queue=queue)
         outputs.video = merged.video
         outputs.duration_s = merged.duration_s

@@ -37,7 +37,7 @@ from runner.contract.types import (
     TopicPage,
     TopicPageRequest,
 )
-from runner.store.cache import StepCache
+from runner.store.cache import StepCache, topic_key
 from runner.store.files import load_result, write_json_atomic
 from runner.store.topics import ids_at, read_page
 
@@ -55,10 +55,14 @@ log = logging.getLogger(__name__)
 
 def publish_kept(write: ResultWrite, workflow_id: str) -> int:
     """Publish in the step cache every checkpoint of the topic that has a cache key and was not
-    itself taken from the cache; returns how many were new. A store that cannot be written is
-    logged, not raised: the topic's result stands."""
+    itself taken from the cache, and, for a topic that succeeded, record in the cache's index the
+    keys of all its steps (what ``runner plan`` checks); returns how many entries were new. A store
+    that cannot be written is logged, not raised: the topic's result stands."""
     assert write.cache is not None
     cache = StepCache(Path(write.cache))
+    roots = {name: Path(folder) for name, folder in write.roots.items()}
+    made_by = {"batch": workflow_id.rsplit("/", 1)[0], "topic": write.result.id,
+               "at": datetime.now(UTC).isoformat(timespec="seconds")}
     published = 0
     for step, checkpoint in write.result.checkpoints.items():
         out = checkpoint.output
@@ -66,13 +70,20 @@ def publish_kept(write: ResultWrite, workflow_id: str) -> int:
         if not isinstance(key, str) or out.get("cached_from") is not None:
             continue
         kept = {k: v for k, v in out.items() if k not in RUN_FIELDS}
-        made_by = {"batch": workflow_id.rsplit("/", 1)[0], "topic": write.result.id, "step": step,
-                   "at": datetime.now(UTC).isoformat(timespec="seconds")}
-        try:
-            published += cache.publish(key, kept, {}, made_by, replace=write.refresh)
+        try:  # an LLM answer names no files: its text is kept as it is
+            published += cache.publish(key, kept, {} if checkpoint.model else roots,
+                                       {**made_by, "step": step}, replace=write.refresh)
         except OSError as exc:
             log.warning("step cache %s: could not keep %s of %s: %s", write.cache, step,
                         write.result.id, exc)
+    if write.result.status == "succeeded" and write.job and write.spec is not None:
+        steps = [{"name": r.name, "key": r.detail["cache_key"], "model": r.model,
+                  "usage": r.detail.get("usage"), "cost_usd": r.detail.get("cost_usd")}
+                 for r in write.result.steps if r.detail.get("cache_key")]
+        try:
+            cache.index_put(topic_key(write.job, write.spec), {**made_by, "steps": steps})
+        except OSError as exc:
+            log.warning("step cache %s: could not index %s: %s", write.cache, write.result.id, exc)
     return published
 
 

@@ -69,7 +69,9 @@ class BatchReport:
     def __init__(self, inp: ReportInput, outputs_type: type[TopicOutputs] = TopicOutputs) -> None:
         self.inp = inp
         self.outputs_type = outputs_type
-        self.totals = {"topics": 0, "succeeded": 0, "failed": 0, "cancelled": 0, "reused_steps": 0}
+        self.totals = {"topics": 0, "succeeded": 0, "failed": 0, "cancelled": 0, "reused_steps": 0,
+                       "cached_steps": 0}
+        self.steps: dict[str, dict[str, int]] = {}  # step -> ran / cached / reused
         self.models: dict[str, dict[str, Any]] = {}
         self.failures: list[dict[str, Any]] = []
         self.rows: list[str] = []  # report.md's table, up to TABLE_TOPICS topics
@@ -102,6 +104,11 @@ class BatchReport:
         t["topics"] += 1
         t[result.status] += 1
         t["reused_steps"] += sum(1 for s in result.steps if s.reused)
+        for s in result.steps:
+            how = "reused" if s.reused else "cached" if s.detail.get("cached_from") else "ran"
+            t["cached_steps"] += how == "cached"
+            counts = self.steps.setdefault(s.name.split(" (")[0], {"ran": 0, "cached": 0, "reused": 0})
+            counts[how] += 1
         self._count_models(result)
         if result.status != "succeeded" and len(self.failures) < LISTED_FAILURES:
             self.failures.append({"id": result.id, "topic": result.topic, "status": result.status,
@@ -179,6 +186,7 @@ class BatchReport:
                 "cost_usd": round(sum(m["cost_usd"] for m in models.values()), 6),
                 "unpriced_calls": sum(m["unpriced_calls"] for m in models.values()),
             },
+            "steps": self.steps,
             "models": models,
             "models_out": inp.models_out,
             "results": RESULTS_JSONL,
@@ -198,6 +206,9 @@ class BatchReport:
             + (f", {t['cancelled']} cancelled" if t["cancelled"] else "")
             + f"; wall time {report['wall_s']:.1f} s"
             + (f"; {t['reused_steps']} steps reused from an earlier run" if t["reused_steps"] else ""),
+            *(["- steps run / from the step cache: " + ", ".join(
+                f"{name} {c['ran']}/{c['cached']}" for name, c in report["steps"].items())]
+              if t["cached_steps"] else []),
             f"- LLM calls: {t['llm_calls']}, tokens in/out: {t['input_tokens']}/{t['output_tokens']}, "
             f"cost ${t['cost_usd']:.4f}" + (f" (+{t['unpriced_calls']} unpriced calls)"
                                             if t["unpriced_calls"] else "")

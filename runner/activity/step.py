@@ -4,22 +4,35 @@
   many attempts a step took;
 * every failure leaves as a Temporal ``ApplicationError`` whose retry meaning comes from the error
   (:class:`runner.contract.errors.StepError.retryable`) and whose details carry the attempt number.
-  This is the one place where exceptions inside activities are translated for Temporal.
+  This is the one place where exceptions inside activities are translated for Temporal;
+* a step whose input says how to use the step cache (``cache``, a :class:`CacheUse` filled in by
+  the step log) is looked up there first: a hit puts the stored files in their places and returns
+  the stored output (``cached_from`` says who made it) without running the step; a miss runs it and
+  its output carries its key, so the topic's result write can publish it if the workflow keeps it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import typing
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from runner.config.jobkinds import job_kinds
 from runner.contract.errors import StepError
-from runner.contract.types import StepOutput
+from runner.contract.types import CacheUse, StepOutput
+from runner.store.cache import StepCache, cache_key
+from runner.store.identity import step_identity
+
+log = logging.getLogger(__name__)
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -74,13 +87,49 @@ def to_application_error(exc: BaseException) -> ApplicationError:
 StepMethod = Callable[[Any, A], Awaitable[R]]
 
 
+def from_cache(use: CacheUse, arg: BaseModel,
+               result_type: type[StepOutput]) -> tuple[str | None, StepOutput | None]:
+    """The step's cache key (None: the step is not cached) and its cached output, put in place
+    (None: a miss, or ``use.refresh``)."""
+    kind = job_kinds().get(use.job)
+    step = kind.step(use.step) if kind else None
+    if step is None or not step.cached:
+        return None, None
+    roots = {name: Path(folder) for name, folder in use.roots.items()}
+    places = set(getattr(arg, "destinations", ()))
+    key = cache_key(step_identity(use.job, step),
+                    arg.model_dump(mode="json", exclude={"cache", *places}), roots,
+                    arg.model_dump(mode="json", include=places))
+    if use.refresh:
+        return key, None
+    cache = StepCache(Path(use.folder))
+    entry = cache.lookup(key)
+    if entry is None:
+        return key, None
+    try:
+        output = cache.materialize(entry, roots)
+        return key, result_type.model_validate({**output, "cache_key": key,
+                                                "cached_from": entry.produced_by})
+    except (KeyError, ValueError, ValidationError, OSError) as exc:  # a foreign or damaged entry
+        log.warning("step cache %s: entry %s not used: %s", use.folder, key, exc)
+        return key, None
+
+
 def step_activity(name: str) -> Callable[[StepMethod[A, R]], StepMethod[A, R]]:
     """Define a step activity (a method taking one model argument) under ``name``."""
 
     def decorate(fn: StepMethod[A, R]) -> StepMethod[A, R]:
         @functools.wraps(fn)
         async def wrapper(self: Any, arg: A) -> R:
+            key = None
             try:
+                use = getattr(arg, "cache", None)
+                if isinstance(use, CacheUse) and isinstance(arg, BaseModel):
+                    result_type = typing.get_type_hints(fn)["return"]
+                    key, hit = await asyncio.to_thread(from_cache, use, arg, result_type)
+                    if hit is not None:
+                        hit.attempt = _attempt()
+                        return typing.cast(R, hit)
                 out = await fn(self, arg)
             except asyncio.CancelledError:
                 if _worker_shutting_down():  # handed back: another worker takes the step
@@ -94,6 +143,7 @@ def step_activity(name: str) -> Callable[[StepMethod[A, R]], StepMethod[A, R]]:
                 raise err from exc
             if isinstance(out, StepOutput):
                 out.attempt = _attempt()
+                out.cache_key = key or out.cache_key
             return out
 
         return activity.defn(name=name)(wrapper)

@@ -40,7 +40,7 @@ def main(verbose: bool) -> None:
     logs.setup(verbose=verbose)
 
 
-for command in (batch.submit, batch.validate, batch.status, batch.cancel, batch.retry,
+for command in (batch.submit, batch.validate, batch.plan_command, batch.status, batch.cancel, batch.retry,
                 batch.list_command, schedule.schedule_group, worker.worker, server.server_group,
                 jobs.jobs_command):
     main.add_command(command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from runner.cli.errors import reports_errors
 from runner.cli.options import CATALOG_HELP, by_ref, echo
 from runner.client.connect import DEFAULT_TASK_QUEUE, connect, resolve_target
 from runner.client.follow import LocalWorker
+from runner.client.plan import WORK_TO_DO, plan_batch, render
 from runner.config.catalog import Catalog, load_catalog
 from runner.config.manifest import load_manifest
 from runner.contract.errors import UsageError
@@ -195,3 +197,30 @@ def validate(manifest: Path, catalog: Path | None) -> None:
     when = "" if s is None else f", schedule: {s.when()}" + (f" ({s.timezone})" if s.cron else "")
     click.echo(f"{manifest}: ok: batch {plan.name!r}, job {plan.job}, {len(plan.topics)} topics, "
                f"concurrency {plan.concurrency}, output {plan.output_dir}{when}")
+
+
+@click.command(name="plan")
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), help=CATALOG_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (every topic).")
+@reports_errors
+def plan_command(manifest: Path, catalog: Path | None, as_json: bool) -> None:
+    """Say what `runner submit MANIFEST` would run and what it would take from the step cache,
+    without starting anything.
+
+    Per topic: the steps that would run (and why: new or changed topic, changed code, tools or
+    model, output gone from the cache) and those reused; then the totals, with the LLM calls,
+    tokens and cost (catalog prices) to expect, estimated from what the same steps took before.
+    The code, tools and catalog of this machine are assumed to be the workers'.
+
+    Exit codes: 0 everything is in the cache (a submit runs nothing), 3 there is work to do,
+    2 the manifest is invalid, 1 another error.
+    """
+    found = plan_batch(load_manifest(manifest, load_catalog(catalog)), load_catalog(catalog))
+    if as_json:
+        click.echo(json.dumps(found.as_json(), indent=2))
+    else:
+        for line in render(found):
+            click.echo(line)
+    if found.work:
+        sys.exit(WORK_TO_DO)

@@ -70,7 +70,7 @@ def write_junit(report: dict[str, Any], path: Path) -> int:
         elif reused:
             out.append(f"reused steps: {', '.join(reused)}")
         if cached:
-            out.append(f"answered from the step cache: {', '.join(cached)}")
+            out.append(f"from the step cache: {', '.join(cached)}")
         ET.SubElement(case, "system-out").text = "\n".join(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
@@ -83,11 +83,11 @@ def step_summary(report: dict[str, Any]) -> str:
     state = "cancelled" if report.get("cancelled") else ("failed" if t.get("failed") else "passed")
     lines = [
         f"### runner batch `{report['batch_id']}`: {state}", "",
-        "| topics | succeeded | failed | cancelled | reused steps | LLM calls | cached answers "
+        "| topics | succeeded | failed | cancelled | reused steps | LLM calls | cached steps "
         "| cost (USD) | wall |",
         "|---|---|---|---|---|---|---|---|---|",
         f"| {t['topics']} | {t.get('succeeded', 0)} | {t.get('failed', 0)} | {t.get('cancelled', 0)} "
-        f"| {t.get('reused_steps', 0)} | {t.get('llm_calls', 0)} | {t.get('cached_llm_calls', 0)} "
+        f"| {t.get('reused_steps', 0)} | {t.get('llm_calls', 0)} | {t.get('cached_steps', 0)} "
         f"| {t.get('cost_usd', 0):.4f} | {report.get('wall_s', 0):.1f} s |", "",
     ]
     failures = report.get("failures") or []

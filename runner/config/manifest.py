@@ -160,9 +160,9 @@ class Manifest(BaseModel):
         default=None, description="run the batch on a schedule (`runner schedule apply`); each run "
         "writes to its own folder under output_dir")
     cache: str | None = Field(
-        default=None, description="folder of the step cache, relative to the current directory: an "
-        "LLM answer kept there for the same model and request is reused without a call (default: "
-        "no cache)")
+        default=None, description="folder of the step cache, relative to the current directory: a "
+        "step (an LLM call, a render, ...) whose output is kept there for the same input, code and "
+        "models is reused without running (default: no cache)")
 
     @field_validator("name")
     @classmethod

@@ -39,11 +39,27 @@ class Step:
             a step heartbeats if its default has a heartbeat. For an LLM step it applies to each
             model of the chain.
         llm: the step calls an LLM through the gateway (a manifest's ``models:`` names a chain for it).
+            Its answers are cached by the LLM activity (keyed by model and request).
+        code: for the step cache, the code whose source decides the step's output besides its
+            input: modules or packages (``jobs.explainer.scenes``) or one function or method of a
+            module (``jobs.explainer.activities:ExplainerActivities.render``). A step that names
+            none is never cached; its input must be a :class:`runner.contract.types.StepInput`.
+        packages: Python distributions whose versions decide the output (``manim``).
+        programs: commands whose first line of output is a version that decides it
+            (``ffmpeg -version``); a program that is not installed counts as ``missing``.
     """
 
     name: str
     policy: StepPolicy = field(default_factory=lambda: DEFAULT_POLICY)
     llm: bool = False
+    code: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()
+    programs: tuple[str, ...] = ()
+
+    @property
+    def cached(self) -> bool:
+        """Whether the step cache keeps this (non-LLM) step's outputs."""
+        return bool(self.code) and not self.llm
 
 
 class TopicOutputs(BaseModel):
@@ -125,6 +141,11 @@ class JobKind:
         """The kind's outputs model."""
         outputs: type[TopicOutputs] = getattr(self.workflow, "outputs_type", TopicOutputs)
         return outputs
+
+    def step(self, name: str) -> Step | None:
+        """Step ``name`` (a re-run such as ``render (repair 1)`` is its step's)."""
+        base = name.split(" (")[0]
+        return next((s for s in self.steps if s.name == base), None)
 
     def policy(self, step: str) -> StepPolicy:
         """The default policy of ``step``."""

@@ -11,10 +11,11 @@ from runner.contract.types import TopicSpec
 
 
 def input_key(*parts: Any) -> str:
-    """A stable hash of a step's input (pydantic models as JSON): what a checkpoint is valid for."""
+    """A stable hash of a step's input (pydantic models as JSON, without how the step uses the step
+    cache): what a checkpoint is valid for."""
     digest = hashlib.sha256()
     for part in parts:
-        text = part.model_dump_json() if isinstance(part, BaseModel) else repr(part)
+        text = part.model_dump_json(exclude={"cache"}) if isinstance(part, BaseModel) else repr(part)
         digest.update(text.encode())
         digest.update(b"\0")
     return digest.hexdigest()[:20]

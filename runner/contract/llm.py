@@ -52,8 +52,4 @@ class LLMResponse(StepOutput):
     provider_model: str
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float | None = None
-    cache_key: str | None = Field(default=None, description="its key in the step cache (the topic's "
-                                  "result write publishes it if the workflow kept the answer)")
-    cached_from: dict[str, str] | None = Field(default=None, description="taken from the step cache: "
-                                               "the batch, topic and step that made it")
 

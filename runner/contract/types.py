@@ -7,7 +7,7 @@ This module is imported inside the workflow sandbox: keep it free of I/O and hea
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
@@ -21,6 +21,30 @@ class StepOutput(BaseModel):
     took."""
 
     attempt: int = 0
+    cache_key: str | None = Field(default=None, description="its key in the step cache (the topic's "
+                                  "result write publishes it if the workflow kept the output)")
+    cached_from: dict[str, str] | None = Field(default=None, description="taken from the step cache: "
+                                               "the batch, topic and step that made it")
+
+
+class CacheUse(BaseModel):
+    """How a step activity uses the step cache (set by the step log when the batch has one)."""
+
+    folder: str = Field(description="the step cache's folder")
+    job: str = Field(description="the job kind: with ``step``, what names the step's code and tools")
+    step: str = Field(description="the step (its name in the kind's ``steps``)")
+    roots: dict[str, str] = Field(description="folders the step's paths lie under (``topic``: the "
+                                  "topic's, ``output``: the batch's), stored relative to them")
+    refresh: bool = Field(default=False, description="run the step even if the cache has its output")
+
+
+class StepInput(BaseModel):
+    """Base of a cacheable step activity's input: ``cache`` is filled in by the step log and is not
+    part of what the step's checkpoint is valid for."""
+
+    cache: CacheUse | None = None
+    # fields that name where the step writes: they count in its cache key by place, not content
+    destinations: ClassVar[tuple[str, ...]] = ()
 
 
 class RetrySpec(BaseModel):
@@ -191,6 +215,8 @@ class TopicInput(BaseModel):
     cache: str | None = Field(default=None, description="the step cache's folder (None: no cache)")
     refresh: bool = Field(default=False, description="do not take answers from the cache (still keep "
                           "this topic's in it)")
+    job: str = Field(default="", description="the batch's job kind (names the steps' code in cache "
+                     "keys)")
 
 
 class Checkpoint(BaseModel):
@@ -253,6 +279,11 @@ class ResultWrite(BaseModel):
     cache: str | None = Field(default=None, description="the step cache's folder: the answers the "
                               "topic kept are published there")
     refresh: bool = Field(default=False, description="they replace what the cache held")
+    job: str = Field(default="", description="the batch's job kind")
+    spec: TopicSpec | None = Field(default=None, description="the topic's spec (with a step cache: "
+                                   "what its index entry is for)")
+    roots: dict[str, str] = Field(default_factory=dict, description="folders the steps' paths lie "
+                                  "under (see CacheUse)")
 
 
 class TopicOutcome(BaseModel):

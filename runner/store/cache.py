@@ -9,9 +9,11 @@ where a file the input names counts by its content, not by where it lies (the sa
 another batch's folder hits).
 
 This module is the storage only. The engine decides what is looked up and published, and when:
-today LLM answers (looked up by the LLM activity before it calls a model; published by the topic's
-result write for the answers the workflow kept, so a rejected answer or a failed step never is).
-The job steps (validate, render, merge, ...) do not use it yet.
+LLM answers (looked up by the LLM activity before it calls a model) and the outputs of the job
+steps that name their code (looked up by the step-activity decorator, :mod:`runner.activity.step`);
+both are published by the topic's result write for the outputs the workflow kept, so a rejected
+answer or a failed step never is. :mod:`runner.store.identity` says what besides the input goes
+into a step's key.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from runner.contract.types import TopicSpec
+
 META = "meta.json"
+IDENTITY_CHARS = 16
 Roots = dict[str, Path]  # name -> folder; a path under it is stored as "{name}/rel"
 CHUNK = 1 << 20
 
@@ -46,30 +51,56 @@ def _split(text: str, roots: Roots) -> tuple[str, str] | None:
     best: tuple[str, str] | None = None
     depth = -1
     for name, root in roots.items():
+        if text == str(root):  # the folder itself
+            return name, ""
         prefix = str(root) + os.sep
         if text.startswith(prefix) and len(prefix) > depth and _inside(text[len(prefix):]):
             best, depth = (name, text[len(prefix):]), len(prefix)
     return best
 
 
-def _normal(value: Any, roots: Roots) -> Any:
-    """``value`` with each path under a root made relative to it, a file also by its content."""
+def _normal(value: Any, roots: Roots, content: bool = True) -> Any:
+    """``value`` with each path under a root made relative to it, a file also by its content
+    (unless not ``content``: a place the step writes to counts by its place only)."""
     if isinstance(value, dict):
-        return {k: _normal(v, roots) for k, v in sorted(value.items())}
+        return {k: _normal(v, roots, content) for k, v in sorted(value.items())}
     if isinstance(value, list):
-        return [_normal(v, roots) for v in value]
+        return [_normal(v, roots, content) for v in value]
     if isinstance(value, str) and (found := _split(value, roots)) is not None:
         name, rel = found
+        if not rel:
+            return f"{{{name}}}"
         path = roots[name] / rel
-        return f"{{{name}}}/{rel}@{file_digest(path)}" if path.is_file() else f"{{{name}}}/{rel}"
+        return f"{{{name}}}/{rel}@{file_digest(path)}" if content and path.is_file() \
+            else f"{{{name}}}/{rel}"
     return value
 
 
-def cache_key(identity: dict[str, Any], step_input: Any, roots: Roots) -> str:
+def identity_digest(identity: dict[str, Any]) -> str:
+    """A short hash of a step's identity: the first part of its keys."""
+    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:IDENTITY_CHARS]
+
+
+def cache_key(identity: dict[str, Any], step_input: Any, roots: Roots,
+              destinations: dict[str, Any] | None = None) -> str:
     """The key of a step: ``identity`` (job kind, step, the version of the step's code, the versions
     of the tools it runs, model and sampling settings: whatever else decides its output) and its
-    input (JSON-able), with the files under ``roots`` it names counted by content, not place."""
-    canonical = json.dumps({"identity": identity, "input": _normal(step_input, roots)},
+    input (JSON-able), with the files under ``roots`` it names counted by content, not place; the
+    ``destinations`` (parts of the input that say where the step writes) count by place only.
+
+    It starts with :func:`identity_digest` of ``identity``, so whoever knows only a key can tell
+    whether today's code and tools would still look it up (``runner plan``)."""
+    canonical = json.dumps({"identity": identity, "input": _normal(step_input, roots),
+                            "to": _normal(destinations or {}, roots, content=False)},
+                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return identity_digest(identity) + hashlib.sha256(canonical.encode()).hexdigest()[:48]
+
+
+def topic_key(job: str, spec: TopicSpec) -> str:
+    """The key of a topic in the cache's index: its job kind and what it asks for (id, text, job
+    options, model chains; not the step policies, which decide how steps run, not what they make)."""
+    canonical = json.dumps({"job": job, "spec": spec.model_dump(mode="json", exclude={"steps"})},
                            sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -165,6 +196,8 @@ class StepCache:
             return [self._relative(v, roots, files) for v in value]
         if isinstance(value, str) and (found := _split(value, roots)) is not None:
             name, rel = found
+            if not rel:
+                return f"{{{name}}}"
             path = roots[name] / rel
             stored_as = f"{{{name}}}/{rel}"
             if path.is_file():
@@ -173,6 +206,25 @@ class StepCache:
                 raise FileNotFoundError(f"step output names {path}, which does not exist")
             return stored_as
         return value
+
+    def _index(self, key: str) -> Path:
+        return self.root / "index" / key[:2] / f"{key}.json"
+
+    def index_get(self, key: str) -> dict[str, Any] | None:
+        """What the last succeeded run of a topic (:func:`topic_key`) recorded, or None."""
+        try:
+            found = json.loads(self._index(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return found if isinstance(found, dict) else None
+
+    def index_put(self, key: str, record: dict[str, Any]) -> None:
+        """Record a topic's steps (atomically; the last writer wins)."""
+        path = self._index(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        tmp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
 
     def materialize(self, entry: Entry, roots: Roots) -> Any:
         """Copy ``entry``'s files to their places under ``roots`` (each replaced whole) and return
@@ -212,8 +264,9 @@ def _rebase(value: Any, roots: Roots) -> Any:
         return {k: _rebase(v, roots) for k, v in value.items()}
     if isinstance(value, list):
         return [_rebase(v, roots) for v in value]
-    if isinstance(value, str) and value.startswith("{") and "}/" in value:
-        name = value[1:value.index("}/")]
-        if name in roots:
+    if isinstance(value, str) and value.startswith("{"):
+        if value.endswith("}") and value[1:-1] in roots:  # the folder itself
+            return str(roots[value[1:-1]])
+        if "}/" in value and value[1:value.index("}/")] in roots:
             return str(_resolve(value, roots))
     return value

@@ -240,7 +240,7 @@ class BatchWorkflow:
                            topic_dir=topic_dir(inp.output_dir, item.spec.id),
                            output_dir=inp.output_dir, task_queue=inp.task_queue, index=item.index,
                            models_out=list(self.st.models_out), resume_from=item.resume_from,
-                           cache=inp.cache, refresh=item.spec.id in self.refresh),
+                           cache=inp.cache, refresh=item.spec.id in self.refresh, job=inp.job),
                 id=child_id(inp.batch_id, item.spec.id), task_queue=inp.task_queue,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             )

@@ -91,6 +91,8 @@ async def complete(
                 await models_out.mark(name)
             continue
         record.model = answer.model
+        if answer.cache_key:
+            record.detail["cache_key"] = answer.cache_key
         if answer.cached_from is not None:  # the step cache's: no call was made
             record.models_tried.append(ModelAttempt(model=name, attempts=0, outcome="cached"))
             record.detail["cached_from"] = answer.cached_from

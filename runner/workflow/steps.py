@@ -19,7 +19,14 @@ from runner.contract.errors import failure_message
 from runner.contract.keys import input_key
 from runner.contract.names import steps_task_queue
 from runner.contract.policy import DEFAULT_POLICY, heartbeat_timeout, retry_policy
-from runner.contract.types import Checkpoint, StepPolicy, StepRecord, TopicProgress
+from runner.contract.types import (
+    CacheUse,
+    Checkpoint,
+    StepOutput,
+    StepPolicy,
+    StepRecord,
+    TopicProgress,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -57,6 +64,9 @@ class StepLog:
         self.started_at = workflow.now().isoformat()
         self.cache: str | None = None  # the step cache's folder (None: no cache)
         self.refresh = False  # take nothing from the cache (still keep this topic's steps in it)
+        self.job = ""  # the job kind, and which of its steps the cache keeps
+        self.cached_steps: frozenset[str] = frozenset()
+        self.roots: dict[str, str] = {}  # folders the steps' paths lie under (see CacheUse)
 
     def policy(self, name: str) -> StepPolicy:
         """The policy of step ``name`` (a re-ask such as ``answer (re-ask 1)`` has its step's)."""
@@ -93,6 +103,8 @@ class StepLog:
             return None
         record = StepRecord(name=name, status="succeeded", started_at=workflow.now().isoformat(),
                             duration_s=0.0, attempts=0, model=found.model, reused=True)
+        if isinstance(cached := found.output.get("cache_key"), str):  # for the step cache's index
+            record.detail["cache_key"] = cached
         self.records.append(record)
         self.checkpoints[name] = found
         return result_type.model_validate(found.output)
@@ -138,6 +150,10 @@ class StepLog:
         reused = self.reuse(name, key, result_type)
         if reused is not None:
             return reused
+        step = name.split(" (")[0]
+        if self.cache and step in self.cached_steps and "cache" in type(arg).model_fields:
+            arg = arg.model_copy(update={"cache": CacheUse(folder=self.cache, job=self.job, step=step,
+                                                           roots=self.roots, refresh=self.refresh)})
         policy = self.policy(name)
         retry = retry_policy(policy)
         record = self.begin(name)
@@ -162,6 +178,11 @@ class StepLog:
             self.end(record, error=err)
             raise
         record.attempts = getattr(out, "attempt", None) or None
+        if isinstance(out, StepOutput):
+            if out.cache_key:
+                record.detail["cache_key"] = out.cache_key
+            if out.cached_from is not None:  # the step cache's: the step did not run
+                record.detail["cached_from"] = out.cached_from
         self.end(record)
         self.keep(name, key, out)
         return typing.cast(M, out)

@@ -75,7 +75,8 @@ async def finish(
         spec_key=spec_key(inp.spec), checkpoints=log.kept(),
     )
     path = result_path(inp.topic_dir)
-    write = ResultWrite(path=path, result=result, cache=inp.cache, refresh=inp.refresh)
+    write = ResultWrite(path=path, result=result, cache=inp.cache, refresh=inp.refresh, job=inp.job,
+                        roots=log.roots, spec=inp.spec if inp.cache else None)
     if workflow.patched(LOCAL_RESULT_WRITE):  # in this worker: no task queue round trip
         await workflow.execute_local_activity(WRITE_RESULT_ACTIVITY, write,
                                               start_to_close_timeout=ENGINE_TIMEOUT,
@@ -149,6 +150,9 @@ class TopicWorkflow:
                            {**defaults, **inp.spec.steps})
         self.models_out.names.update(inp.models_out)
         self.log.cache, self.log.refresh = inp.cache, inp.refresh
+        self.log.job = inp.job
+        self.log.cached_steps = frozenset(step.name for step in self.steps if step.cached)
+        self.log.roots = {"topic": inp.topic_dir, "output": inp.output_dir}
         return self.log
 
     @workflow.signal(name=MODEL_OUT_SIGNAL)

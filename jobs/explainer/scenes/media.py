@@ -62,10 +62,11 @@ async def probe(path: Path) -> VideoInfo:
                      pix_fmt=video.get("pix_fmt", "?"), duration_s=duration)
 
 
-async def merge_videos(parts: list[Path], output: Path,
-                       on_tick: Callable[[], None] | None = None) -> VideoInfo:
+async def merge_videos(parts: list[Path], output: Path, on_tick: Callable[[], None] | None = None,
+                       *, reencode: bool = False, crf: int = 23) -> VideoInfo:
     """Concatenate ``parts`` into ``output`` (atomically) and describe the result; ``on_tick`` runs
-    every few seconds while ffmpeg runs (a heartbeat).
+    every few seconds while ffmpeg runs (a heartbeat). Parts that agree are copied unless
+    ``reencode``; a re-encode makes H.264 at quality ``crf``.
 
     Raises:
         PermanentStepError: a part is unreadable, or the merged file is not a valid video.
@@ -76,7 +77,7 @@ async def merge_videos(parts: list[Path], output: Path,
     infos = [await probe(p) for p in parts]
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.stem}.partial{output.suffix}")
-    same = all(i.format_key == infos[0].format_key for i in infos)
+    same = all(i.format_key == infos[0].format_key for i in infos) and not reencode
     listing = output.with_name(f".{output.stem}.concat.txt")
     if same:
         listing.write_text("".join(f"file '{_quote(p)}'\n" for p in parts), encoding="utf-8")
@@ -88,7 +89,7 @@ async def merge_videos(parts: list[Path], output: Path,
                   .filter("setsar", "1").filter("fps", fps=first.fps).filter("format", "yuv420p")
                   for p in parts]
         stream = ffmpeg.concat(*inputs, v=1, a=0).output(
-            str(tmp), vcodec="libx264", pix_fmt="yuv420p", movflags="+faststart")
+            str(tmp), vcodec="libx264", pix_fmt="yuv420p", crf=crf, movflags="+faststart")
     try:
         code, _, err = await run_process(["ffmpeg", "-v", "error", *stream.overwrite_output().compile()[1:]],
                                          label="ffmpeg merge", cwd=output.parent, timeout=MERGE_TIMEOUT_S,

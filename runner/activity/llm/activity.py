@@ -23,7 +23,8 @@ from runner.contract.errors import PermanentStepError
 from runner.contract.jobkind import OfflineResponder
 from runner.contract.llm import LLMCall, LLMResponse
 from runner.contract.names import LLM_ACTIVITY
-from runner.store.cache import StepCache, cache_key, code_version
+from runner.store.cache import StepCache, cache_key
+from runner.store.identity import llm_identity
 
 
 class LLMActivities:
@@ -35,7 +36,6 @@ class LLMActivities:
         self.providers = Providers()
         self.pacers = {name: Pacer(spec.rpm, spec.tpm) for name, spec in catalog.models.items()
                        if (spec.rpm or spec.tpm) and spec.provider != "offline"}
-        self.offline_version = code_version([offline_answer, *self.responders])
 
     async def prepare(self) -> None:
         """Import the providers' SDKs and make their clients before the first call (see
@@ -73,11 +73,7 @@ class LLMActivities:
         return answer
 
     def _identity(self, spec: ModelSpec) -> dict[str, str]:
-        """What besides the request decides an answer: the provider's model (an offline answer: the
-        offline responders' code)."""
-        if spec.provider == "offline":
-            return {"llm": "offline", "code": self.offline_version}
-        return {"llm": spec.provider, "model": spec.model or ""}
+        return llm_identity(spec.provider, spec.model or "", self.responders)
 
     async def _answer(self, call: LLMCall, spec: ModelSpec) -> LLMResponse:
         if spec.provider == "offline":
