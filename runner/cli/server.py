@@ -8,6 +8,7 @@ import click
 
 from runner.cli.errors import reports_errors
 from runner.client import server
+from runner.config.home import runner_home
 
 
 @click.group("server")
@@ -46,6 +47,6 @@ def server_status() -> None:
     """Say whether the embedded server runs; exit 0 if it does, 1 if not."""
     info = server.status()
     if info is None:
-        click.echo(f"not running (state directory {server.runner_home()})")
+        click.echo(f"not running (state directory {runner_home()})")
         sys.exit(1)
     click.echo(f"running: {info.address} (pid {info.pid}), UI {info.ui_url}, data {info.db}")

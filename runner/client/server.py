@@ -23,21 +23,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from runner.config.home import runner_home
 from runner.contract.errors import ServerError
 from runner.isolation.proc import dies_with_parent
 
-HOME_ENV = "RUNNER_HOME"
 STATE_FILE = "server.json"
 LAST_PORT_FILE = "last-port"  # a restarted server takes its old port, so running workers reconnect
 DEFAULT_PORT = 7233
 START_TIMEOUT_S = 60.0
 PROBE_TIMEOUT_S = 5.0
 SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal")
-
-
-def runner_home() -> Path:
-    """The state directory: ``$RUNNER_HOME``, else ``./.runner``."""
-    return Path(os.environ.get(HOME_ENV) or ".runner").resolve()
 
 
 @dataclass(frozen=True)
