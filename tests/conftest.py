@@ -17,8 +17,14 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from runner.client import server
 from runner.client.server import ServerInfo, _free_port
+from runner.config.manifest import CACHE_ENV
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Tests share one RUNNER_HOME: its default step cache would let one test's steps answer another's
+# (tests count calls and renders). A test of the cache names its own folder (`cache:` in the
+# manifest, or RUNNER_CACHE in its environment); the default itself is tested without this.
+os.environ[CACHE_ENV] = "off"
 
 
 @pytest.fixture(scope="session")

@@ -34,7 +34,13 @@ def test_validate_ok_and_bad(tmp_path: Path) -> None:
     res = cli.invoke(main, ["validate", str(demo)])
     assert res.exit_code == 0
     assert res.output == (f"{demo}: ok: batch 'demo', job explainer, 3 topics, concurrency 3, "
-                          f"output {Path.cwd() / 'out' / 'demo'}\n")
+                          f"output {Path.cwd() / 'out' / 'demo'}, step cache off\n")  # (conftest)
+    # the step cache is on by default, under $RUNNER_HOME; $RUNNER_CACHE moves it
+    res = cli.invoke(main, ["validate", str(demo)], env={"RUNNER_CACHE": None,
+                                                         "RUNNER_HOME": str(tmp_path / "home")})
+    assert res.output.endswith(f", step cache {tmp_path / 'home' / 'cache'}\n"), res.output
+    res = cli.invoke(main, ["validate", str(demo)], env={"RUNNER_CACHE": str(tmp_path / "ci")})
+    assert res.output.endswith(f", step cache {tmp_path / 'ci'}\n"), res.output
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: ok\njob: explainer\nquality: best\ntopics:\n  - a\n  - {topic: b, x: 1}\n")
     res = cli.invoke(main, ["validate", str(bad)])

@@ -47,10 +47,10 @@ def _needs_wait(junit: Path | None, wait: bool) -> None:
                    "attach to it).")
 @JUNIT_OPTION
 @click.option("--no-cache", is_flag=True,
-              help="Ignore the manifest's `cache:`: every LLM call is made, nothing is kept.")
+              help="Use no step cache for this batch: every step runs, nothing is kept.")
 @click.option("--refresh", "refresh", multiple=True, metavar="TOPIC_ID",
-              help="Take nothing from the cache for this topic (repeatable): its LLM calls are made "
-                   "again, and their answers replace the cached ones.")
+              help="Take nothing from the step cache for this topic (repeatable): its steps run "
+                   "again, and their outputs replace the cached ones.")
 @reports_errors
 def submit(manifest: Path, wait: bool, worker: bool | None, catalog: Path | None,
            task_queue: str, new: bool, junit: Path | None, no_cache: bool,
@@ -196,7 +196,8 @@ def validate(manifest: Path, catalog: Path | None) -> None:
     s = plan.schedule
     when = "" if s is None else f", schedule: {s.when()}" + (f" ({s.timezone})" if s.cron else "")
     click.echo(f"{manifest}: ok: batch {plan.name!r}, job {plan.job}, {len(plan.topics)} topics, "
-               f"concurrency {plan.concurrency}, output {plan.output_dir}{when}")
+               f"concurrency {plan.concurrency}, output {plan.output_dir}, step cache "
+               f"{plan.cache or 'off'}{when}")
 
 
 @click.command(name="plan")

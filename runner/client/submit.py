@@ -44,12 +44,12 @@ async def submit(
         if unknown := [r for r in refresh if r not in known]:
             raise UsageError(f"--refresh: no topic {', '.join(map(repr, unknown))} in the manifest")
         if plan.cache is None:
-            raise UsageError("--refresh: the manifest has no `cache:` (nothing would be reused)")
+            raise UsageError("--refresh: the step cache is off for this batch (nothing would be reused)")
     inp = batch_input(plan, batch_id_for(plan), task_queue).model_copy(update={"refresh": list(refresh)})
     try:
         handle = await start_batch(client, inp)
         echo(f"started batch {inp.batch_id}: {inp.total} topics, job {plan.job}, "
-             f"output {plan.output_dir}")
+             f"output {plan.output_dir}, step cache {plan.cache or 'off'}")
     except WorkflowAlreadyStartedError:
         if new:
             handle = await start_batch(client, inp, replace=True)

@@ -7,6 +7,7 @@ allowed at the top level as defaults and on each topic as overrides. Problems ar
 
 from __future__ import annotations
 
+import os
 import re
 import typing
 import unicodedata
@@ -26,6 +27,7 @@ from pydantic import (
 
 from runner.config.catalog import Catalog
 from runner.config.cron import check_cron
+from runner.config.home import runner_home
 from runner.config.jobkinds import job_kinds
 from runner.config.validation import problems_from
 from runner.config.yamlsource import PathKey, YamlSource, load_yaml
@@ -162,17 +164,30 @@ class Manifest(BaseModel):
     cache: str | None = Field(
         default=None, description="folder of the step cache, relative to the current directory: a "
         "step (an LLM call, a render, ...) whose output is kept there for the same input, code and "
-        "models is reused without running (default: no cache)")
+        "models is reused without running; `off`: no cache (default: $RUNNER_CACHE, else "
+        "$RUNNER_HOME/cache)")
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
         return _check_name(v)
 
+    @field_validator("cache", mode="before")
+    @classmethod
+    def _cache(cls, v: Any) -> Any:
+        if v is False:  # YAML's `off`
+            return "off"
+        if v is not None and (not isinstance(v, str) or not v.strip()):
+            raise ValueError("must be a folder, or off")
+        return v
+
     @field_validator("output_dir")
     @classmethod
     def _output_dir(cls, v: str | None) -> str | None:
         return _check_output_dir(v)
+
+
+CACHE_ENV = "RUNNER_CACHE"  # the default step cache folder, or `off`
 
 
 class BatchPlan(BaseModel):
@@ -427,5 +442,15 @@ def _resolve(parsed: Manifest, kind: JobKind, manifest_path: Path, cwd: Path,
         name=parsed.name, job=parsed.job, manifest=str(manifest_path.resolve()),
         output_dir=str((cwd / out).resolve()), concurrency=parsed.concurrency, topics=topics,
         schedule=parsed.schedule,
-        cache=str((cwd / Path(parsed.cache).expanduser()).resolve()) if parsed.cache else None,
+        cache=cache_folder(parsed.cache, cwd),
     )
+
+
+def cache_folder(value: str | None, cwd: Path) -> str | None:
+    """The step cache's folder: the manifest's ``cache:`` (``off``: none), else ``$RUNNER_CACHE``
+    (``off``: none), else ``$RUNNER_HOME/cache``; relative paths from ``cwd``."""
+    if value is None:
+        value = os.environ.get(CACHE_ENV) or str(runner_home() / "cache")
+    if value.strip().lower() in ("off", "false", "no", "none"):
+        return None
+    return str((cwd / Path(value).expanduser()).resolve())
