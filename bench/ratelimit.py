@@ -94,7 +94,7 @@ async def run_runner(sim: SimProcess, names: list[str], rpm: int, tpm: int | Non
         + f", max_concurrency: {CONCURRENCY}, price: {{input_per_mtok: 3, output_per_mtok: 15}}}}\n")
     lines = "\n".join(f"  - {name}" for name in names)
     (work / "batch.yaml").write_text(
-        f"name: bench\njob: prompt\nconcurrency: {len(names)}\noutput_dir: {work / 'out'}\n"
+        f"name: bench\njob: prompt\nconcurrency: {len(names)}\noutput_dir: {work / 'out'}\ncache: off\n"
         f"models: {{answer: [sim]}}\nprompt: '{PROMPT}'\nmax_tokens: {MAX_TOKENS}\ntopics:\n{lines}\n")
     catalog = load_catalog(work / "models.yaml")
     plan = load_manifest(work / "batch.yaml", catalog)

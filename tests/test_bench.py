@@ -55,8 +55,9 @@ def servers_and_simulators(under: Path) -> set[str]:
 
 def run_bench(script: str, args: list[str], tmp_path: Path) -> subprocess.Popen[str]:
     """The benchmark ``script``, with its working and temporary directories in ``tmp_path``."""
+    env = {k: v for k, v in os.environ.items() if k != "RUNNER_CACHE"}  # as a user runs it
     return subprocess.Popen([sys.executable, str(REPO / script), *args], cwd=tmp_path,
-                            env={**os.environ, "TMPDIR": str(tmp_path)}, stdout=subprocess.PIPE,
+                            env={**env, "TMPDIR": str(tmp_path)}, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 
 
