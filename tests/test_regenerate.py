@@ -86,6 +86,10 @@ async def test_a_resubmit_reruns_only_what_a_change_decides(cli_env: dict[str, s
     assert (Path(factor["outputs"]["scene_videos"][0]).parent.parent / "script.json").is_file()
     render = next(s for s in factor["steps"] if s["name"] == "render")
     assert render["detail"]["cached_from"]["topic"] == "factor-x-2-1"
+    report_md = (out / "report.md").read_text()
+    assert f"| render | cached (from {first['batch_id']}) |" in report_md
+    assert "steps run / from the step cache: decompose 0/2, script 0/2, validate 0/2, render 0/2" \
+        in report_md
 
     code, now = plan(env, path)
     assert code == 0 and now["up_to_date"] and now["totals"]["cached"] == 2

@@ -162,7 +162,9 @@ class BatchReport:
             lines += [f"**Failed at {topic.get('failed_step') or '?'}:** {report_cell(topic['error'])}", ""]
         lines += ["| step | status | duration | attempts | model |", "|---|---|---|---|---|"]
         for s in topic.get("steps", []):
-            status = "reused" if s.get("reused") else s["status"]
+            made = (s.get("detail") or {}).get("cached_from")
+            status = "reused" if s.get("reused") else \
+                f"cached (from {report_cell(made.get('batch', '?'))})" if made else s["status"]
             attempts = "-" if s.get("reused") else s["attempts"] or "?"
             lines.append(f"| {s['name']} | {status} | {s['duration_s'] or 0:.2f} s | "
                          f"{attempts} | {s['model'] or ''} |")
