@@ -1,4 +1,5 @@
-"""The step cache's storage (runner.store.cache): keys that follow content, not folders; entries
+"""The step cache's storage and keys (runner.store.cache, runner.store.identity): keys that follow content,
+not folders, and a step's own code and tools; entries
 published whole or not at all; a hit copied into another topic's folder."""
 
 from __future__ import annotations
@@ -6,11 +7,14 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import replace
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
+from runner.contract.jobkind import Step
 from runner.store.cache import StepCache, cache_key
+from runner.store.identity import source_version, step_identity
 
 ID = {"job": "explainer", "step": "render", "code": "v1", "tools": {"manim": "0.19"}}
 
@@ -126,3 +130,40 @@ def test_a_refreshed_entry_replaces_the_old_one(tmp_path: Path) -> None:
     entry = cache.lookup("k" * 64)
     assert entry is not None and (entry.output, entry.produced_by) == ({"text": "new"}, {"batch": "2"})
     assert not list((tmp_path / "cache" / "tmp").iterdir())
+
+
+def test_where_a_step_writes_counts_by_place_not_by_what_is_there(tmp_path: Path) -> None:
+    folder = topic(tmp_path, "a")
+    out = {"output": str(folder.parent.parent / "t1.mp4")}
+    before = cache_key(ID, render_input(folder), roots(folder), out)
+    (folder.parent.parent / "t1.mp4").write_bytes(b"an earlier merge")
+    assert cache_key(ID, render_input(folder), roots(folder), out) == before
+    # ... while a file the step reads counts by its content
+    assert cache_key(ID, {**render_input(folder), **out}, roots(folder)) != before
+
+
+def test_a_step_identity_follows_its_own_code_and_tools(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "kindpkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    source = ("class Acts:\n    async def render(self):\n        return 1\n\n"
+              "    async def merge(self):\n        return 2\n")
+    (package / "acts.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    render = Step("render", code=("kindpkg.acts:Acts.render",), packages=("pydantic", "no-such-dist"),
+                  programs=("no-such-program --version",))
+
+    def identity() -> dict[str, object]:
+        source_version.cache_clear()
+        return step_identity("kind", render)
+
+    first = identity()
+    assert first["packages"] == {"pydantic": version("pydantic"), "no-such-dist": "missing"}
+    assert first["programs"] == {"no-such-program --version": "missing"}
+    (package / "acts.py").write_text(source.replace("return 2", "return 3"))  # another method
+    assert identity() == first
+    (package / "acts.py").write_text(source.replace("return 1", "return 4"))  # its own
+    assert identity()["code"] != first["code"]
+    with pytest.raises(ValueError, match="not defined there"):
+        step_identity("kind", replace(render, code=("kindpkg.acts:Acts.nothing",)))
