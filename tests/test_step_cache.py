@@ -1,6 +1,6 @@
-"""The step cache's storage and keys (runner.store.cache, runner.store.identity): keys that follow content,
-not folders, and a step's own code and tools; entries
-published whole or not at all; a hit copied into another topic's folder."""
+"""The step cache's storage and keys (runner.store.cache, runner.store.identity): keys that follow
+content, not folders, and a step's own code and tools; entries published whole or not at all; a hit
+copied into another topic's folder."""
 
 from __future__ import annotations
 
