@@ -95,7 +95,8 @@ def main() -> None:
                                   text=True, timeout=600, check=False)
             planned = json.loads(plan.stdout)
             work_ids = [t["id"] for t in planned["topics"] if not t["up_to_date"]]
-            print(f"  plan   exit {plan.returncode}: {len(work_ids)} topics with work "
+            topics_word = "topic" if len(work_ids) == 1 else "topics"
+            print(f"  plan   exit {plan.returncode}: {len(work_ids)} {topics_word} with work "
                   f"({', '.join(work_ids[:5])}{' ...' if len(work_ids) > 5 else ''}), "
                   f"{planned['totals']['cached']} cached (edited 1, added {args.add})")
             wall2, again = submit(path, env)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from runner.contract.jobkind import Step
-from runner.store.cache import StepCache, cache_key
+from runner.store.cache import ChangedFile, StepCache, cache_key, digests
 from runner.store.identity import source_version, step_identity
 
 ID = {"job": "explainer", "step": "render", "code": "v1", "tools": {"manim": "0.19"}}
@@ -167,3 +167,17 @@ def test_a_step_identity_follows_its_own_code_and_tools(tmp_path: Path,
     assert identity()["code"] != first["code"]
     with pytest.raises(ValueError, match="not defined there"):
         step_identity("kind", replace(render, code=("kindpkg.acts:Acts.nothing",)))
+
+
+def test_a_file_changed_after_its_step_is_never_published(tmp_path: Path) -> None:
+    folder = topic(tmp_path, "a")
+    video = str(folder / "scenes" / "s1.mp4")
+    made = digests({"videos": [video]}, roots(folder))
+    assert list(made) == [video]
+    (folder / "scenes" / "s1.mp4").write_bytes(b"what a later step wrote")
+    cache = StepCache(tmp_path / "cache")
+    with pytest.raises(ChangedFile):
+        cache.publish("k" * 64, {"videos": [video]}, roots(folder), {}, expect=made)
+    assert cache.lookup("k" * 64) is None and not list((tmp_path / "cache" / "tmp").iterdir())
+    assert cache.publish("k" * 64, {"videos": [video]}, roots(folder), {},
+                         expect=digests({"videos": [video]}, roots(folder)))

@@ -14,7 +14,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from runner.activity.report import write_report
-from runner.activity.step import step_activity
+from runner.activity.step import RUN_FIELDS, step_activity
 from runner.config.jobkinds import job_kinds
 from runner.contract.jobkind import TopicOutputs
 from runner.contract.names import (
@@ -47,8 +47,6 @@ ENDED = {
 }
 # Calls to the Temporal server at once when telling or checking many topics.
 AT_ONCE = 32
-# What a step output says about one run of it, not what it is: never stored in the step cache.
-RUN_FIELDS = ("cache_key", "cached_from", "attempt")
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +70,13 @@ def publish_kept(write: ResultWrite, workflow_id: str) -> int:
         kept = {k: v for k, v in out.items() if k not in RUN_FIELDS}
         try:  # an LLM answer names no files: its text is kept as it is
             published += cache.publish(key, kept, {} if checkpoint.model else roots,
-                                       {**made_by, "step": step}, replace=write.refresh)
+                                       {**made_by, "step": step}, replace=write.refresh,
+                                       expect=out.get("cache_files"))
         except OSError as exc:
             log.warning("step cache %s: could not keep %s of %s: %s", write.cache, step,
                         write.result.id, exc)
     if write.result.status == "succeeded" and write.job and write.spec is not None:
-        steps = [{"name": r.name, "key": r.detail["cache_key"], "model": r.model,
+        steps = [{"name": r.name, "key": r.detail["cache_key"], "model": r.model, "status": r.status,
                   "usage": r.detail.get("usage"), "cost_usd": r.detail.get("cost_usd")}
                  for r in write.result.steps if r.detail.get("cache_key")]
         try:

@@ -17,7 +17,7 @@ import asyncio
 import functools
 import logging
 import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,11 +28,14 @@ from temporalio.exceptions import ApplicationError
 
 from runner.config.jobkinds import job_kinds
 from runner.contract.errors import StepError
+from runner.contract.jobkind import JobKind
 from runner.contract.types import CacheUse, StepOutput
-from runner.store.cache import StepCache, cache_key
+from runner.store.cache import StepCache, cache_key, digests
 from runner.store.identity import step_identity
 
 log = logging.getLogger(__name__)
+# What a step output says about one run of it, not what it is: never stored in the step cache.
+RUN_FIELDS = ("cache_key", "cached_from", "cache_files", "attempt")
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -87,6 +90,19 @@ def to_application_error(exc: BaseException) -> ApplicationError:
 StepMethod = Callable[[Any, A], Awaitable[R]]
 
 
+def read_identities(kinds: Iterable[JobKind]) -> None:
+    """Read the identities of the kinds' cached steps now (a worker starting), so that the code
+    they hash is the code this process imported, not what is on disk when a step first runs.
+
+    Raises:
+        ValueError: a step names code that cannot be found (a mistake of the job kind).
+    """
+    for kind in kinds:
+        for step in kind.steps:
+            if step.cached:
+                step_identity(kind.name, step)
+
+
 def from_cache(use: CacheUse, arg: BaseModel,
                result_type: type[StepOutput]) -> tuple[str | None, StepOutput | None]:
     """The step's cache key (None: the step is not cached) and its cached output, put in place
@@ -110,7 +126,7 @@ def from_cache(use: CacheUse, arg: BaseModel,
         output = cache.materialize(entry, roots)
         return key, result_type.model_validate({**output, "cache_key": key,
                                                 "cached_from": entry.produced_by})
-    except (KeyError, ValueError, ValidationError, OSError) as exc:  # a foreign or damaged entry
+    except (KeyError, TypeError, ValueError, ValidationError, OSError) as exc:  # foreign or damaged
         log.warning("step cache %s: entry %s not used: %s", use.folder, key, exc)
         return key, None
 
@@ -143,7 +159,11 @@ def step_activity(name: str) -> Callable[[StepMethod[A, R]], StepMethod[A, R]]:
                 raise err from exc
             if isinstance(out, StepOutput):
                 out.attempt = _attempt()
-                out.cache_key = key or out.cache_key
+                if key is not None and isinstance(use, CacheUse):
+                    out.cache_key = key
+                    roots = {name: Path(folder) for name, folder in use.roots.items()}
+                    out.cache_files = await asyncio.to_thread(
+                        digests, out.model_dump(mode="json", exclude=set(RUN_FIELDS)), roots)
             return out
 
         return activity.defn(name=name)(wrapper)

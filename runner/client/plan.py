@@ -103,7 +103,7 @@ def _topic(kind: JobKind, spec: TopicSpec, cache: StepCache | None,
         return TopicPlan(spec.id, spec.topic, [StepPlan(s.name, False, why) for s in kind.steps
                                                if s.llm or s.cached], why)
     steps: list[StepPlan] = []
-    missed = ""
+    missed = rejected = ""
     for entry in record.get("steps", []):
         name, key, model = str(entry.get("name")), str(entry.get("key")), entry.get("model")
         usage = entry.get("usage") or {}
@@ -111,8 +111,18 @@ def _topic(kind: JobKind, spec: TopicSpec, cache: StepCache | None,
             if usage else None
         step = kind.step(name)
         ident = identities.get(f"llm:{model}" if step and step.llm else step.name if step else "")
+        chain = spec.models.get(step.name, []) if step and step.llm else []
+        if entry.get("status", "succeeded") != "succeeded":
+            # rejected last time (never kept): it runs again and is rejected again; what the
+            # topic did next is in the cache
+            rejected = rejected or f"{name}: rejected last time, runs again"
+            steps.append(StepPlan(name, False, "rejected last time", model, tokens))
+            continue
         if not missed:
-            if ident is None:
+            if chain and model != chain[0]:
+                missed = (f"{name}: {chain[0]} comes first in its chain and the cache has no answer "
+                          f"of it (last time {model} answered)")
+            elif ident is None:
                 missed = f"{name}: its model {model!r} is not in the catalog" if step and step.llm \
                     else f"{name}: not a cached step of {kind.name}"
             elif not key.startswith(ident):
@@ -126,7 +136,7 @@ def _topic(kind: JobKind, spec: TopicSpec, cache: StepCache | None,
         if (s.llm or s.cached) and s.name not in recorded:
             steps.append(StepPlan(s.name, False, "not recorded"))
             missed = missed or f"{s.name}: not recorded"
-    return TopicPlan(spec.id, spec.topic, steps, missed)
+    return TopicPlan(spec.id, spec.topic, steps, missed or rejected)
 
 
 def plan_batch(plan: BatchPlan, catalog: Catalog) -> Plan:

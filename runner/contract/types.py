@@ -25,6 +25,10 @@ class StepOutput(BaseModel):
                                   "result write publishes it if the workflow kept the output)")
     cached_from: dict[str, str] | None = Field(default=None, description="taken from the step cache: "
                                                "the batch, topic and step that made it")
+    cache_files: dict[str, str] | None = Field(default=None, description="sha256 of each file the "
+                                               "output names, as the step left it: the result write "
+                                               "keeps the output in the step cache only if they are "
+                                               "unchanged")
 
 
 class CacheUse(BaseModel):

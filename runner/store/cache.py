@@ -116,6 +116,28 @@ def code_version(objects: Iterable[Callable[..., Any]]) -> str:
     return digest.hexdigest()[:20]
 
 
+class ChangedFile(OSError):
+    """A step's file is not what the step made: its output is not cached."""
+
+
+def digests(output: Any, roots: Roots) -> dict[str, str]:
+    """sha256 of every file under ``roots`` that ``output`` names (path -> digest)."""
+    found: dict[str, str] = {}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+        elif isinstance(value, str) and _split(value, roots) is not None and Path(value).is_file():
+            found[value] = file_digest(Path(value))
+
+    walk(output)
+    return found
+
+
 @dataclass(frozen=True)
 class Entry:
     """A published step output."""
@@ -150,7 +172,7 @@ class StepCache:
                      produced_by=dict(meta.get("produced_by", {})), path=where)
 
     def publish(self, key: str, output: Any, roots: Roots, produced_by: dict[str, str], *,
-                replace: bool = False) -> bool:
+                replace: bool = False, expect: dict[str, str] | None = None) -> bool:
         """Store ``output`` (a finished step's, naming files under ``roots``) under ``key``.
         Returns False if an entry was already there (it is kept, unless ``replace``: then a reader
         finds the old entry, then none for a moment, then the new one; never a mix).
@@ -158,6 +180,8 @@ class StepCache:
         Raises:
             FileNotFoundError: a path the output names under a root does not exist (a step whose
                 outputs are not all there is not cached).
+            ChangedFile: ``expect`` (path -> sha256, from :func:`digests`) says a file was
+                different when the step made it (a later step of the topic wrote over it).
         """
         if self._dir(key).is_dir() and not replace:
             return False
@@ -168,7 +192,10 @@ class StepCache:
             for stored_as in files:
                 target = tmp / "files" / stored_as
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(_resolve(stored_as, roots), target)
+                source = _resolve(stored_as, roots)
+                shutil.copyfile(source, target)
+                if expect is not None and expect.get(str(source)) != file_digest(target):
+                    raise ChangedFile(f"{source} changed after the step made it")
             tmp.mkdir(parents=True, exist_ok=True)
             (tmp / META).write_text(json.dumps({"key": key, "output": stored, "files": files,
                                                 "produced_by": produced_by}, ensure_ascii=False),

@@ -61,7 +61,8 @@ def _definition(path: Path, qualname: str) -> str:
 
 @cache
 def source_version(names: tuple[str, ...]) -> str:
-    """A hash of the source of ``names`` (see :attr:`Step.code`); read once per process."""
+    """A hash of the source of ``names`` (see :attr:`Step.code`); read once per process (a worker
+    reads it when it starts, with the code it imports: an edit made afterwards is not its code)."""
     digest = hashlib.sha256()
     for name in sorted(names):
         module, _, qualname = name.partition(":")

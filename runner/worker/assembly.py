@@ -28,6 +28,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from runner.activity.engine import EngineActivities
 from runner.activity.llm.activity import LLMActivities
 from runner.activity.llm.pacing import Pacer, dispatch_rate
+from runner.activity.step import read_identities
 from runner.client.pollers import poller_identities
 from runner.config.catalog import Catalog
 from runner.config.jobkinds import all_responders, job_kinds
@@ -145,6 +146,7 @@ def build_worker(client: Client, *, task_queue: str, catalog: Catalog,
         workers.append(workflow_worker(client, task_queue, [BatchWorkflow, *(k.workflow for k in kinds)],
                                        EngineActivities().activities(), identity))
     if "steps" in roles:
+        read_identities(kinds)  # the code this worker runs is the code its cache keys name
         workers.append(steps_worker(client, task_queue,
                                     [a for kind in kinds for a in kind.activities()], identity))
     if "llm" not in roles:

@@ -1,0 +1,66 @@
+"""`runner plan` against a step cache's index, without a server: what a submit would look up, step
+by step (a model that answered only as a fallback, a step the workflow rejected)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from runner.client.plan import _identities, plan_batch
+from runner.config.catalog import Catalog, ModelSpec
+from runner.config.jobkinds import job_kinds
+from runner.config.manifest import BatchPlan
+from runner.contract.types import TopicSpec
+from runner.store.cache import StepCache, topic_key
+
+CATALOG = Catalog(models={"a": ModelSpec(provider="offline", model="a"),
+                          "b": ModelSpec(provider="offline", model="b")})
+SPEC = TopicSpec(id="t", topic="entropy", models={"answer": ["a", "b"]},
+                 params={"prompt": "Define {topic}"})
+
+
+def indexed(tmp_path: Path, steps: list[dict[str, Any]]) -> BatchPlan:
+    """A cache whose index says the topic ran ``steps`` (name, model, status); each succeeded one
+    is stored under a key of its model's identity."""
+    cache = StepCache(tmp_path / "cache")
+    ids = _identities(job_kinds()["prompt"], CATALOG)
+    record = []
+    for n, step in enumerate(steps):
+        key = ids[f"llm:{step['model']}"] + f"{n:048d}"
+        if step["status"] == "succeeded":
+            cache.publish(key, {"text": "x"}, {}, {"batch": "earlier"})
+        record.append({**step, "key": key})
+    cache.index_put(topic_key("prompt", SPEC), {"steps": record})
+    return BatchPlan(name="p", job="prompt", manifest="m", output_dir=str(tmp_path / "o"),
+                     concurrency=1, topics=[SPEC], cache=str(tmp_path / "cache"))
+
+
+def test_an_answer_of_the_first_model_is_reused(tmp_path: Path) -> None:
+    plan = plan_batch(indexed(tmp_path, [{"name": "answer", "model": "a", "status": "succeeded"}]),
+                      CATALOG)
+    assert not plan.work and plan.llm_calls == 0
+
+
+def test_an_answer_of_a_fallback_is_not_what_the_chain_asks_first(tmp_path: Path) -> None:
+    plan = plan_batch(indexed(tmp_path, [{"name": "answer", "model": "b", "status": "succeeded"}]),
+                      CATALOG)
+    [topic] = plan.work
+    assert "a comes first in its chain" in topic.why and plan.llm_calls == 1
+
+
+def test_a_rejected_step_runs_again_and_what_followed_is_reused(tmp_path: Path) -> None:
+    plan = plan_batch(indexed(tmp_path, [
+        {"name": "answer", "model": "a", "status": "failed"},
+        {"name": "answer (re-ask 1)", "model": "a", "status": "succeeded"}]), CATALOG)
+    [topic] = plan.work
+    assert [(s.name, s.reused) for s in topic.steps] == [("answer", False), ("answer (re-ask 1)", True)]
+    assert topic.why == "answer: rejected last time, runs again" and plan.llm_calls == 1
+
+
+def test_a_changed_catalog_model_or_a_lost_entry_is_work(tmp_path: Path) -> None:
+    base = indexed(tmp_path, [{"name": "answer", "model": "a", "status": "succeeded"}])
+    moved = Catalog(models={**CATALOG.models, "a": ModelSpec(provider="offline", model="a2")})
+    assert "its model changed" in plan_batch(base, moved).work[0].why
+    for meta in (tmp_path / "cache" / "entries").rglob("meta.json"):
+        meta.unlink()
+    assert "no longer in the cache" in plan_batch(base, CATALOG).work[0].why
