@@ -62,9 +62,12 @@ async def test_a_batch_continues_as_new_and_no_payload_grows_with_it(
     figures = await history_figures(client, inp.batch_id)
     assert figures.runs >= 3, figures  # 150 topics at ~5 events each do not fit in 250 events
     # checked before each start of at most `concurrency` children: the overshoot is bounded by
-    # what lands after the last check (those starts: initiated, started, completed, signalled;
-    # the other running topics' words; workflow tasks) until the run's starts are confirmed
-    assert figures.max_events <= 250 + 6 * 40, figures
+    # what lands after the last check until the run's starts are confirmed: per start 4 events
+    # (initiated, started, completed, signalled), per other running topic 2 (its word, its end),
+    # and the workflow tasks that take them (3 events each; a loaded machine makes more, smaller
+    # tasks: 495 events were seen beside a 100,000-topic run and a full suite). What matters:
+    # it grows with the concurrency, never with the topics.
+    assert figures.max_events <= 250 + 8 * 40, figures
     assert figures.largest_payload < 64 * 1024, figures  # a page of topics is the largest
     one_child = await history_figures(client, child_id(inp.batch_id, topics[-1].id))
     assert one_child.largest_payload < 16 * 1024, one_child
