@@ -100,7 +100,9 @@ async def test_cancel_midway_across_runs_then_retry_finishes_the_rest(
         client: Client, task_queue: str, tmp_path: Path) -> None:
     topics = specs(120, "m")
     inp = prompt_batch(task_queue, tmp_path, topics, events_per_run=200)
-    async with slow_workers(client, task_queue, Slow(0.3)):
+    # 1 s per answer: 120 topics 20 at a time take 6 s or more, so a loaded machine still
+    # cancels with topics running and topics not yet started
+    async with slow_workers(client, task_queue, Slow(1.0)):
         handle = await client.start_workflow(BATCH_WORKFLOW, inp, id=inp.batch_id,
                                              task_queue=task_queue, result_type=BatchResult)
         for _ in range(600):

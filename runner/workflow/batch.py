@@ -69,6 +69,10 @@ START_BATCH = 200
 # the server confirmed every start of the last batch (which kept the window mostly empty: a
 # one-step topic ends in about a second, 170 starts took the server 20 s to confirm under load).
 FLOWING_STARTS = "runner.batch-starts-flow"
+# A continued run learns its running topics' names inside the part that handles a cancellation:
+# before, a cancel that came while it did ended the run at once, with no report and its topics
+# running on (seen under load: the new run's first activity waits longer).
+NAMES_UNDER_CANCEL = "runner.batch-names-under-cancel"
 # Running topics per activity that signals, cancels, checks or names them.
 PAGE = 1000
 CANCEL_SWEEP_S = 3.0  # while cancelling, how often to look for topics that ended unheard
@@ -116,12 +120,15 @@ class BatchWorkflow:
             self._take_run_folder()
         st = self.st
         self.flowing = workflow.patched(FLOWING_STARTS)
-        if st.in_flight:  # running topics from an earlier run: learn their ids
+        guarded = bool(st.in_flight) and workflow.patched(NAMES_UNDER_CANCEL)
+        if st.in_flight and not guarded:  # (runs started by an earlier version)
             await self._learn_names()
         sweeper = asyncio.create_task(self._sweep())
         buffer: deque[PageItem] = deque()
         cancel: asyncio.CancelledError | None = None
         try:
+            if guarded:  # running topics from an earlier run: learn their ids
+                await self._learn_names()
             while buffer or not st.eof or st.in_flight:
                 if self.telling:
                     await self._tell_models()
@@ -290,6 +297,8 @@ class BatchWorkflow:
         """Cancel the running topics and wait until each has said it ended (a topic that cannot,
         e.g. one terminated meanwhile, is found by the sweep)."""
         await self._starts_settled()  # a topic whose start is under way is cancelled below
+        if any(i not in self.names for i in self.st.in_flight):  # cancelled while learning them
+            await self._learn_names()
         for page in _pages(self._running_ids()):
             await self._activity(TELL_TOPICS_ACTIVITY, TellTopics(workflow_ids=page, cancel=True),
                                  type(None))
