@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import subprocess
 import sys
 import uuid
@@ -24,52 +23,6 @@ RUNNER = str(Path(sys.executable).parent / "runner")
 def run_cli(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([RUNNER, *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=600)
-
-
-@pytest.mark.slow
-def test_submit_wait_renders_a_video_per_topic(tmp_path: Path, cli_env: dict[str, str]) -> None:
-    (tmp_path / "batch.yaml").write_text("""\
-name: e2e-limits
-job: explainer
-concurrency: 2
-topics:
-  - Limit of sin(x)/x as x -> 0
-  - topic: Factor x^2 - 1
-    id: factor
-""")
-    res = run_cli(["submit", "batch.yaml", "--wait"], tmp_path, cli_env)
-    assert res.returncode == 0, res.stdout + res.stderr
-    lines = res.stdout.splitlines()
-    report_path = tmp_path / "out" / "e2e-limits" / "report.json"
-    assert lines[-1] == str(report_path)
-    # progress was shown (plain lines: not a terminal)
-    assert any(re.match(r"\[ *\d+\.\ds\] [0-2]/2 done \([0-2] ok, 0 failed\), [0-2] running \| ", line)
-               for line in lines), lines
-    # ... including each child's current step, which only its `progress` query can tell
-    assert any(re.search(r" (decompose|script|validate|render|merge) \([0-4]/5\)", line)
-               for line in lines), lines
-
-    report = json.loads(report_path.read_text())
-    assert report["totals"]["succeeded"] == 2 and report["totals"]["failed"] == 0
-    topics = results(report_path.parent)
-    assert [t["id"] for t in topics] == ["limit-of-sin-x-x-as-x-0", "factor"]
-    for topic in topics:
-        steps = [(s["name"], s["status"]) for s in topic["steps"]]
-        assert steps == [(n, "succeeded") for n in ("decompose", "script", "validate", "render",
-                                                    "merge")]
-        assert topic["steps"][0]["model"] == "offline" and topic["steps"][1]["model"] == "offline"
-        claims = topic["outputs"]["claims"]
-        assert claims and all(c["status"] == "verified" for c in claims)
-
-        video = Path(topic["outputs"]["video"])
-        assert video == tmp_path / "out" / "e2e-limits" / f"{topic['id']}.mp4"
-        info = asyncio.run(probe(video))
-        assert info.codec == "h264" and info.duration_s > 3
-        scenes = [asyncio.run(probe(Path(p))) for p in topic["outputs"]["scene_videos"]]
-        assert len(scenes) >= 2
-        # the merged video is made of every scene
-        assert info.duration_s == pytest.approx(sum(s.duration_s for s in scenes), abs=0.5)
-    assert "2/2 topics succeeded" in (report_path.parent / "report.md").read_text()
 
 
 @pytest.mark.parametrize("run", [1, 2])

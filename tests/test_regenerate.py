@@ -1,11 +1,14 @@
-"""Regeneration of only what changed: the explainer's validate, render and merge come from the step
-cache like its LLM answers, on the real server with real manim and ffmpeg; a change reruns exactly
-the steps it decides (the topic text: everything; merge settings: merges; a model: its step)."""
+"""End to end, then again: a batch of the explainer through `runner submit --wait` on the real
+server with the offline model, real sympy, manim and ffmpeg makes a video per topic; resubmitted,
+its validate, render and merge come from the step cache like its LLM answers, and a change reruns
+exactly the steps it decides (the topic text: everything; merge settings: merges; a model: its
+step)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -41,8 +44,37 @@ async def submit(env: dict[str, str], task_queue: str, path: Path) -> dict[str, 
     res = await asyncio.to_thread(CliRunner().invoke, main, [
         "submit", str(path), "--wait", "--worker", "--task-queue", task_queue], env=env)
     assert res.exit_code == 0, res.output
-    report: dict[str, Any] = json.loads((path.parent / "o" / "report.json").read_text())
+    report_path = path.parent / "o" / "report.json"
+    assert res.output.splitlines()[-1] == str(report_path)
+    report: dict[str, Any] = json.loads(report_path.read_text())
+    report["printed"] = res.output.splitlines()
     return report
+
+
+async def check_videos(out: Path, report: dict[str, Any], *, progress: bool = True) -> None:
+    """Every topic made its video from every scene, its claims verified; progress was shown (a
+    batch that takes long enough)."""
+    lines = report["printed"]
+    if progress:  # plain lines: not a terminal
+        assert any(re.match(r"\[ *\d+\.\ds\] [0-2]/2 done \([0-2] ok, 0 failed\), [0-2] running \| ",
+                            line) for line in lines), lines
+        # ... including each child's current step, which only its `progress` query can tell
+        assert any(re.search(r" (decompose|script|validate|render|merge) \([0-4]/5\)", line)
+                   for line in lines), lines
+    assert (report["totals"]["succeeded"], report["totals"]["failed"]) == (2, 0)
+    for topic in results(out):
+        assert topic["steps"][0]["model"] == "offline" and topic["steps"][1]["model"] == "offline"
+        claims = topic["outputs"]["claims"]
+        assert claims and all(c["status"] == "verified" for c in claims)
+        video = Path(topic["outputs"]["video"])
+        assert video == out / f"{topic['id']}.mp4"
+        info = await probe(video)
+        assert info.codec == "h264" and info.duration_s > 3
+        scenes = [await probe(Path(p)) for p in topic["outputs"]["scene_videos"]]
+        assert len(scenes) >= 2
+        # the merged video is made of every scene
+        assert info.duration_s == pytest.approx(sum(s.duration_s for s in scenes), abs=0.5)
+    assert "2/2 topics succeeded" in (out / "report.md").read_text()
 
 
 def ran(out: Path) -> dict[str, Counter[str]]:
@@ -72,15 +104,16 @@ async def test_a_resubmit_reruns_only_what_a_change_decides(cli_env: dict[str, s
     assert before["topics"][0]["run"] == ["decompose", "script", "validate", "render", "merge"]
     first = await submit(env, task_queue, path)
     assert ran(out) == {"Derivative of x^2": ALL_RAN, "Factor x^2 - 1": ALL_RAN}
+    assert [t["id"] for t in results(out)] == ["derivative-of-x-2", "factor-x-2-1"]
     assert first["totals"]["cached_steps"] == 0
+    await check_videos(out, first)
 
     # the same manifest in a new output folder: nothing runs, every file is there again
-    video = out / "factor-x-2-1.mp4"
     shutil.rmtree(out)
     second = await submit(env, task_queue, path)
     assert ran(out) == {"Derivative of x^2": ALL_CACHED, "Factor x^2 - 1": ALL_CACHED}
     assert (second["totals"]["llm_calls"], second["totals"]["cached_steps"]) == (0, 10)
-    assert (await probe(video)).duration_s > 1
+    await check_videos(out, second, progress=False)
     [factor] = [t for t in results(out) if t["id"] == "factor-x-2-1"]
     assert all(Path(v).is_file() for v in factor["outputs"]["scene_videos"])
     assert (Path(factor["outputs"]["scene_videos"][0]).parent.parent / "script.json").is_file()
