@@ -19,20 +19,25 @@ SPEC = TopicSpec(id="t", topic="entropy", models={"answer": ["a", "b"]},
                  params={"prompt": "Define {topic}"})
 
 
-def indexed(tmp_path: Path, steps: list[dict[str, Any]]) -> BatchPlan:
-    """A cache whose index says the topic ran ``steps`` (name, model, status); each succeeded one
-    is stored under a key of its model's identity."""
+EXPLAINER = TopicSpec(id="t", topic="Derivative of x^2",
+                      models={"decompose": ["a"], "script": ["a"]}, params={"quality": "low"})
+
+
+def indexed(tmp_path: Path, steps: list[dict[str, Any]], job: str = "prompt",
+            spec: TopicSpec = SPEC) -> BatchPlan:
+    """A cache whose index says the topic ran ``steps`` (name, model or None, status); each
+    succeeded one is stored under a key of its identity (its model's, or its step's)."""
     cache = StepCache(tmp_path / "cache")
-    ids = _identities(job_kinds()["prompt"], CATALOG)
+    ids = _identities(job_kinds()[job], CATALOG)
     record = []
     for n, step in enumerate(steps):
-        key = ids[f"llm:{step['model']}"] + f"{n:048d}"
+        key = ids[f"llm:{step['model']}" if step["model"] else step["name"].split(" (")[0]] + f"{n:048d}"
         if step["status"] == "succeeded":
             cache.publish(key, {"text": "x"}, {}, {"batch": "earlier"})
         record.append({**step, "key": key})
-    cache.index_put(topic_key("prompt", SPEC), {"steps": record})
-    return BatchPlan(name="p", job="prompt", manifest="m", output_dir=str(tmp_path / "o"),
-                     concurrency=1, topics=[SPEC], cache=str(tmp_path / "cache"))
+    cache.index_put(topic_key(job, spec), {"steps": record})
+    return BatchPlan(name="p", job=job, manifest="m", output_dir=str(tmp_path / "o"),
+                     concurrency=1, topics=[spec], cache=str(tmp_path / "cache"))
 
 
 def test_an_answer_of_the_first_model_is_reused(tmp_path: Path) -> None:
@@ -48,13 +53,27 @@ def test_an_answer_of_a_fallback_is_not_what_the_chain_asks_first(tmp_path: Path
     assert "a comes first in its chain" in topic.why and plan.llm_calls == 1
 
 
-def test_a_rejected_step_runs_again_and_what_followed_is_reused(tmp_path: Path) -> None:
+def test_a_rejected_job_step_runs_again_and_what_followed_is_reused(tmp_path: Path) -> None:
+    ok = "succeeded"
+    plan = plan_batch(indexed(tmp_path, [
+        {"name": "decompose", "model": "a", "status": ok}, {"name": "script", "model": "a", "status": ok},
+        {"name": "validate", "model": None, "status": "failed"},  # claims refuted: regenerated
+        {"name": "script (regenerate 1)", "model": "a", "status": ok},
+        {"name": "validate (regenerate 1)", "model": None, "status": ok},
+        {"name": "render", "model": None, "status": ok}, {"name": "merge", "model": None, "status": ok},
+    ], job="explainer", spec=EXPLAINER), CATALOG)
+    [topic] = plan.work
+    assert [s.name for s in topic.steps if not s.reused] == ["validate"]
+    assert topic.why == "validate: rejected last time, runs again" and plan.llm_calls == 0
+
+
+def test_a_rejected_answer_is_asked_again_and_what_followed_may_differ(tmp_path: Path) -> None:
     plan = plan_batch(indexed(tmp_path, [
         {"name": "answer", "model": "a", "status": "failed"},
         {"name": "answer (re-ask 1)", "model": "a", "status": "succeeded"}]), CATALOG)
     [topic] = plan.work
-    assert [(s.name, s.reused) for s in topic.steps] == [("answer", False), ("answer (re-ask 1)", True)]
-    assert topic.why == "answer: rejected last time, runs again" and plan.llm_calls == 1
+    assert [(s.name, s.reused) for s in topic.steps] == [("answer", False), ("answer (re-ask 1)", False)]
+    assert "rejected last time, the model is asked again" in topic.why and plan.llm_calls == 2
 
 
 def test_a_changed_catalog_model_or_a_lost_entry_is_work(tmp_path: Path) -> None:

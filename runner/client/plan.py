@@ -112,12 +112,15 @@ def _topic(kind: JobKind, spec: TopicSpec, cache: StepCache | None,
         step = kind.step(name)
         ident = identities.get(f"llm:{model}" if step and step.llm else step.name if step else "")
         chain = spec.models.get(step.name, []) if step and step.llm else []
-        if entry.get("status", "succeeded") != "succeeded":
-            # rejected last time (never kept): it runs again and is rejected again; what the
-            # topic did next is in the cache
+        if entry.get("status", "succeeded") != "succeeded" and not (step and step.llm):
+            # a job step the workflow rejected last time (never kept) runs again, and gives the
+            # same again: what the topic did next is in the cache. (A model asked again may answer
+            # otherwise: a rejected LLM step is a miss like any other.)
             rejected = rejected or f"{name}: rejected last time, runs again"
             steps.append(StepPlan(name, False, "rejected last time", model, tokens))
             continue
+        if entry.get("status", "succeeded") != "succeeded" and not missed:
+            missed = f"{name}: its answer was rejected last time, the model is asked again"
         if not missed:
             if chain and model != chain[0]:
                 missed = (f"{name}: {chain[0]} comes first in its chain and the cache has no answer "
