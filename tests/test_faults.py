@@ -66,9 +66,11 @@ topics: [{", ".join(topics)}]
     return path
 
 
-def start_worker(env: dict[str, str], catalog: Path, task_queue: str, log: Path) -> subprocess.Popen[bytes]:
+def start_worker(env: dict[str, str], catalog: Path, task_queue: str, log: Path,
+                 *extra: str) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
-        return subprocess.Popen([RUNNER, "worker", "--catalog", str(catalog), "--task-queue", task_queue],
+        return subprocess.Popen([RUNNER, "worker", "--catalog", str(catalog), "--task-queue", task_queue,
+                                 *extra],
                                 env={**env, "RUNNER_SIM_KEY": KEY}, stdout=out, stderr=subprocess.STDOUT,
                                 cwd=log.parent, preexec_fn=dies_with_parent())
 
@@ -144,15 +146,15 @@ async def test_a_worker_stopped_mid_render_is_replaced_without_redoing_finished_
         sig: signal.Signals, tmp_path: Path, cli_env: dict[str, str], client: Client,
         simulator: tuple[Path, Path]) -> None:
     """kill -9: Temporal notices the silence within the heartbeat timeout (5 s here) and retries the
-    render on the next worker. SIGTERM: the worker stops taking work, gives the render 10 s, then
-    hands it back at once. Either way the retry skips the scenes already rendered."""
+    render on the next worker. SIGTERM: the worker stops taking work, gives the render its grace
+    (2 s here, `--grace`; 10 s by default), then hands it back at once. Either way the retry skips
+    the scenes already rendered."""
     catalog, sim_log = simulator
     task_queue = f"faults-{uuid.uuid4().hex[:8]}"
     path = manifest(tmp_path, "killed", ["Derivative of x^3"])
     scenes = tmp_path / "out" / "killed" / "topics" / "derivative-of-x-3" / "scenes"
-    first = start_worker(cli_env, catalog, task_queue, tmp_path / "worker1.log")
-    quality = "high" if sig == signal.SIGTERM else "low"  # renders outlast the 10 s grace
-    path.write_text(path.read_text().replace("quality: low", f"quality: {quality}"))
+    first = start_worker(cli_env, catalog, task_queue, tmp_path / "worker1.log", "--grace", "2")
+    quality = "low"  # a scene takes longer than the 2 s grace (checked below)
     try:
         res = await asyncio.to_thread(cli, ["submit", str(path), "--catalog", str(catalog),
                                             "--task-queue", task_queue], cli_env, tmp_path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -13,7 +14,7 @@ from runner.cli.options import CATALOG_HELP
 from runner.client.connect import DEFAULT_TASK_QUEUE, connect, resolve_target
 from runner.config.catalog import load_catalog
 from runner.config.jobkinds import job_kinds
-from runner.worker.assembly import QUEUE_ROLES, check_queues
+from runner.worker.assembly import QUEUE_ROLES, SHUTDOWN, check_queues
 
 
 @click.command()
@@ -23,8 +24,12 @@ from runner.worker.assembly import QUEUE_ROLES, check_queues
 @click.option("--queues", default=",".join(QUEUE_ROLES), show_default=True,
               help="Which work to take, comma-separated: workflows (orchestration, results, "
                    "reports), steps (render, merge, checks: CPU-heavy), llm (model calls).")
+@click.option("--grace", type=click.FloatRange(min=0, max=3600), default=SHUTDOWN.total_seconds(),
+              show_default=True, metavar="SECONDS",
+              help="Told to stop, give running activities this long to finish, then hand them "
+                   "back (keep it under your service manager's stop timeout).")
 @reports_errors
-def worker(catalog: Path | None, task_queue: str, queues: str) -> None:
+def worker(catalog: Path | None, task_queue: str, queues: str, grace: float) -> None:
     """Run a worker for the batch workflow and every job kind until Ctrl-C or SIGTERM.
 
     Uses the configured Temporal, else the embedded server (started if needed). The worker reads
@@ -36,9 +41,9 @@ def worker(catalog: Path | None, task_queue: str, queues: str) -> None:
     step machines (render, merge: CPU-heavy) and LLM machines can be separate (they need the same
     output directory).
 
-    On SIGTERM or Ctrl-C the worker stops taking work, gives running activities 10 s to finish,
-    then hands the rest back: Temporal retries them on another worker, and a render resumes after
-    its last finished scene.
+    On SIGTERM or Ctrl-C the worker stops taking work, gives running activities --grace seconds to
+    finish, then hands the rest back: Temporal retries them on another worker, and a render
+    resumes after its last finished scene.
     """
     from runner.worker.assembly import build_worker, run_until
 
@@ -48,7 +53,8 @@ def worker(catalog: Path | None, task_queue: str, queues: str) -> None:
 
     async def go() -> None:
         client = await connect(target)
-        w = build_worker(client, task_queue=task_queue, catalog=cat, queues=roles)
+        w = build_worker(client, task_queue=task_queue, catalog=cat, queues=roles,
+                         grace=timedelta(seconds=grace))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -102,7 +102,7 @@ class WorkerSet:
 
 
 def model_workers(client: Client, *, task_queue: str, catalog: Catalog, activity: Callable[..., object],
-                  identity: str | None = None) -> list[Worker]:
+                  identity: str | None = None, grace: timedelta = SHUTDOWN) -> list[Worker]:
     """One worker per catalog model, on the model's task queue, running ``activity`` (the LLM call)
     at the model's dispatch rate and concurrency."""
     return [
@@ -113,7 +113,7 @@ def model_workers(client: Client, *, task_queue: str, catalog: Catalog, activity
             max_concurrent_activities=spec.max_concurrency,
             max_task_queue_activities_per_second=dispatch_rate(spec),
             disable_eager_activity_execution=True,  # eager activities would bypass the rate limit
-            graceful_shutdown_timeout=SHUTDOWN,
+            graceful_shutdown_timeout=grace,
             identity=identity,
         )
         for name, spec in catalog.models.items()
@@ -136,24 +136,25 @@ def check_queues(queues: Iterable[str]) -> list[str]:
 
 def build_worker(client: Client, *, task_queue: str, catalog: Catalog,
                  kinds: Iterable[JobKind] | None = None, identity: str | None = None,
-                 queues: Iterable[str] = QUEUE_ROLES) -> WorkerSet:
+                 queues: Iterable[str] = QUEUE_ROLES, grace: timedelta = SHUTDOWN) -> WorkerSet:
     """Workers for the given queue roles (see the module docstring; default: all of them), for the
-    given job kinds (default: all) and every catalog model."""
+    given job kinds (default: all) and every catalog model; told to stop, they give running
+    activities ``grace`` to finish, then hand them back."""
     roles = set(check_queues(queues))
     kinds = list(kinds if kinds is not None else job_kinds().values())
     workers: list[Worker] = []
     if "workflows" in roles:
         workers.append(workflow_worker(client, task_queue, [BatchWorkflow, *(k.workflow for k in kinds)],
-                                       EngineActivities().activities(), identity))
+                                       EngineActivities().activities(), identity, grace))
     if "steps" in roles:
         read_identities(kinds)  # the code this worker runs is the code its cache keys name
         workers.append(steps_worker(client, task_queue,
-                                    [a for kind in kinds for a in kind.activities()], identity))
+                                    [a for kind in kinds for a in kind.activities()], identity, grace))
     if "llm" not in roles:
         return WorkerSet(client, workers, identity=identity)
     llm = LLMActivities(catalog, all_responders())
     workers += model_workers(client, task_queue=task_queue, catalog=catalog, activity=llm.complete,
-                             identity=identity)
+                             identity=identity, grace=grace)
     return WorkerSet(
         client, workers,
         {name: (llm_task_queue(task_queue, name), pacer) for name, pacer in llm.pacers.items()},
@@ -162,13 +163,14 @@ def build_worker(client: Client, *, task_queue: str, catalog: Catalog,
 
 
 def workflow_worker(client: Client, task_queue: str, workflows: Sequence[type],
-                    activities: Sequence[object], identity: str | None = None) -> Worker:
+                    activities: Sequence[object], identity: str | None = None,
+                    grace: timedelta = SHUTDOWN) -> Worker:
     """The worker of the batch and topic workflows and the engine's activities, on ``task_queue``."""
     return Worker(
         client, task_queue=task_queue, workflows=list(workflows),
         activities=list(activities),  # type: ignore[arg-type]
         workflow_runner=workflow_runner(workflows),
-        disable_eager_activity_execution=True, graceful_shutdown_timeout=SHUTDOWN, identity=identity)
+        disable_eager_activity_execution=True, graceful_shutdown_timeout=grace, identity=identity)
 
 
 def workflow_runner(workflows: Sequence[type]) -> SandboxedWorkflowRunner:
@@ -195,11 +197,11 @@ def workflow_runner(workflows: Sequence[type]) -> SandboxedWorkflowRunner:
 
 
 def steps_worker(client: Client, task_queue: str, activities: Sequence[object],
-                 identity: str | None = None) -> Worker:
+                 identity: str | None = None, grace: timedelta = SHUTDOWN) -> Worker:
     """The worker of the job kinds' step activities, on the steps task queue of ``task_queue``."""
     return Worker(
         client, task_queue=steps_task_queue(task_queue), activities=list(activities),  # type: ignore[arg-type]
-        disable_eager_activity_execution=True, graceful_shutdown_timeout=SHUTDOWN,
+        disable_eager_activity_execution=True, graceful_shutdown_timeout=grace,
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE, identity=identity)
 
