@@ -37,7 +37,7 @@ from runner.contract.types import (
     TopicPage,
     TopicPageRequest,
 )
-from runner.store.cache import StepCache, topic_key
+from runner.store.cache import StepCache, roots_of, topic_key
 from runner.store.files import load_result, write_json_atomic
 from runner.store.topics import ids_at, read_page
 
@@ -58,7 +58,7 @@ def publish_kept(write: ResultWrite, workflow_id: str) -> int:
     that cannot be written is logged, not raised: the topic's result stands."""
     assert write.cache is not None
     cache = StepCache(Path(write.cache))
-    roots = {name: Path(folder) for name, folder in write.roots.items()}
+    roots = roots_of(write.roots)
     made_by = {"batch": workflow_id.rsplit("/", 1)[0], "topic": write.result.id,
                "at": datetime.now(UTC).isoformat(timespec="seconds")}
     published = 0

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from runner.contract.errors import first_line
-from runner.contract.jobkind import TopicOutputs, report_cell
+from runner.contract.jobkind import TopicOutputs, base_step, report_cell
 from runner.contract.keys import spec_key
 from runner.contract.names import result_path, topic_dir
 from runner.contract.types import PlannedTopic, ReportInput, ReportOutput, TopicResult
@@ -107,7 +107,7 @@ class BatchReport:
         for s in result.steps:
             how = "reused" if s.reused else "cached" if s.detail.get("cached_from") else "ran"
             t["cached_steps"] += how == "cached"
-            counts = self.steps.setdefault(s.name.split(" (")[0], {"ran": 0, "cached": 0, "reused": 0})
+            counts = self.steps.setdefault(base_step(s.name), {"ran": 0, "cached": 0, "reused": 0})
             counts[how] += 1
         self._count_models(result)
         if result.status != "succeeded" and len(self.failures) < LISTED_FAILURES:

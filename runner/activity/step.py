@@ -30,7 +30,7 @@ from runner.config.jobkinds import job_kinds
 from runner.contract.errors import StepError
 from runner.contract.jobkind import JobKind
 from runner.contract.types import CacheUse, StepOutput
-from runner.store.cache import StepCache, cache_key, digests
+from runner.store.cache import StepCache, cache_key, digests, roots_of
 from runner.store.identity import step_identity
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def from_cache(use: CacheUse, arg: BaseModel,
     step = kind.step(use.step) if kind else None
     if step is None or not step.cached:
         return None, None
-    roots = {name: Path(folder) for name, folder in use.roots.items()}
+    roots = roots_of(use.roots)
     places = set(getattr(arg, "destinations", ()))
     key = cache_key(step_identity(use.job, step),
                     arg.model_dump(mode="json", exclude={"cache", *places}), roots,
@@ -161,9 +161,9 @@ def step_activity(name: str) -> Callable[[StepMethod[A, R]], StepMethod[A, R]]:
                 out.attempt = _attempt()
                 if key is not None and isinstance(use, CacheUse):
                     out.cache_key = key
-                    roots = {name: Path(folder) for name, folder in use.roots.items()}
                     out.cache_files = await asyncio.to_thread(
-                        digests, out.model_dump(mode="json", exclude=set(RUN_FIELDS)), roots)
+                        digests, out.model_dump(mode="json", exclude=set(RUN_FIELDS)),
+                        roots_of(use.roots))
             return out
 
         return activity.defn(name=name)(wrapper)

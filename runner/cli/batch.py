@@ -217,7 +217,8 @@ def plan_command(manifest: Path, catalog: Path | None, as_json: bool) -> None:
     Exit codes: 0 everything is in the cache (a submit runs nothing), 3 there is work to do,
     2 the manifest is invalid, 1 another error.
     """
-    found = plan_batch(load_manifest(manifest, load_catalog(catalog)), load_catalog(catalog))
+    cat = load_catalog(catalog)
+    found = plan_batch(load_manifest(manifest, cat), cat)
     if as_json:
         click.echo(json.dumps(found.as_json(), indent=2))
     else:

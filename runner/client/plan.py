@@ -24,7 +24,7 @@ from typing import Any
 from runner.config.catalog import Catalog
 from runner.config.jobkinds import all_responders, job_kinds
 from runner.config.manifest import BatchPlan
-from runner.contract.jobkind import JobKind
+from runner.contract.jobkind import JobKind, base_step
 from runner.contract.types import TopicSpec
 from runner.store.cache import StepCache, identity_digest, topic_key
 from runner.store.identity import llm_identity, step_identity
@@ -134,7 +134,7 @@ def _topic(kind: JobKind, spec: TopicSpec, cache: StepCache | None,
             elif cache is not None and cache.lookup(key) is None:
                 missed = f"{name}: its output is no longer in the cache"
         steps.append(StepPlan(name, not missed, missed, model, tokens))
-    recorded = {s.name.split(" (")[0] for s in steps}
+    recorded = {base_step(s.name) for s in steps}
     for s in kind.steps:  # (steps the cache does not keep run every time: not listed)
         if (s.llm or s.cached) and s.name not in recorded:
             steps.append(StepPlan(s.name, False, "not recorded"))
@@ -154,12 +154,12 @@ def plan_batch(plan: BatchPlan, catalog: Catalog) -> Plan:
     for t in out.topics:
         for s in t.steps:
             if s.tokens is not None:
-                seen.setdefault(s.name.split(" (")[0], []).append(s.tokens)
+                seen.setdefault(base_step(s.name), []).append(s.tokens)
     tokens_in = tokens_out = 0
     specs = {s.id: s for s in plan.topics}
     for t in out.topics:
         for s in t.steps:
-            base = s.name.split(" (")[0]
+            base = base_step(s.name)
             if s.reused:
                 out.reuses[base] += 1
                 continue

@@ -29,6 +29,11 @@ from runner.contract.types import StepPolicy
 OfflineResponder = Callable[[str, str], "str | None"]
 
 
+def base_step(name: str) -> str:
+    """The step a record is of: ``render (repair 1)`` is a run of ``render``."""
+    return name.split(" (")[0]
+
+
 @dataclass(frozen=True)
 class Step:
     """One step of a job kind's pipeline.
@@ -144,7 +149,7 @@ class JobKind:
 
     def step(self, name: str) -> Step | None:
         """Step ``name`` (a re-run such as ``render (repair 1)`` is its step's)."""
-        base = name.split(" (")[0]
+        base = base_step(name)
         return next((s for s in self.steps if s.name == base), None)
 
     def policy(self, step: str) -> StepPolicy:

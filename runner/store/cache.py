@@ -59,21 +59,33 @@ def _split(text: str, roots: Roots) -> tuple[str, str] | None:
     return best
 
 
+def roots_of(folders: dict[str, str]) -> Roots:
+    """Roots as they travel (name -> folder, strings) as paths."""
+    return {name: Path(folder) for name, folder in folders.items()}
+
+
+def _strings(value: Any, leaf: Callable[[str], Any]) -> Any:
+    """``value`` (JSON-like) with ``leaf`` applied to every string in it."""
+    if isinstance(value, dict):
+        return {k: _strings(v, leaf) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strings(v, leaf) for v in value]
+    return leaf(value) if isinstance(value, str) else value
+
+
 def _normal(value: Any, roots: Roots, content: bool = True) -> Any:
     """``value`` with each path under a root made relative to it, a file also by its content
     (unless not ``content``: a place the step writes to counts by its place only)."""
-    if isinstance(value, dict):
-        return {k: _normal(v, roots, content) for k, v in sorted(value.items())}
-    if isinstance(value, list):
-        return [_normal(v, roots, content) for v in value]
-    if isinstance(value, str) and (found := _split(value, roots)) is not None:
+    def leaf(text: str) -> str:
+        if (found := _split(text, roots)) is None:
+            return text
         name, rel = found
         if not rel:
             return f"{{{name}}}"
         path = roots[name] / rel
         return f"{{{name}}}/{rel}@{file_digest(path)}" if content and path.is_file() \
             else f"{{{name}}}/{rel}"
-    return value
+    return _strings(value, leaf)
 
 
 def identity_digest(identity: dict[str, Any]) -> str:
@@ -124,17 +136,12 @@ def digests(output: Any, roots: Roots) -> dict[str, str]:
     """sha256 of every file under ``roots`` that ``output`` names (path -> digest)."""
     found: dict[str, str] = {}
 
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, list):
-            for v in value:
-                walk(v)
-        elif isinstance(value, str) and _split(value, roots) is not None and Path(value).is_file():
-            found[value] = file_digest(Path(value))
+    def leaf(text: str) -> str:
+        if _split(text, roots) is not None and Path(text).is_file():
+            found[text] = file_digest(Path(text))
+        return text
 
-    walk(output)
+    _strings(output, leaf)
     return found
 
 
@@ -216,12 +223,11 @@ class StepCache:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    def _relative(self, value: Any, roots: Roots, files: list[str]) -> Any:
-        if isinstance(value, dict):
-            return {k: self._relative(v, roots, files) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._relative(v, roots, files) for v in value]
-        if isinstance(value, str) and (found := _split(value, roots)) is not None:
+    @staticmethod
+    def _relative(value: Any, roots: Roots, files: list[str]) -> Any:
+        def leaf(text: str) -> str:
+            if (found := _split(text, roots)) is None:
+                return text
             name, rel = found
             if not rel:
                 return f"{{{name}}}"
@@ -232,7 +238,7 @@ class StepCache:
             elif not path.is_dir():
                 raise FileNotFoundError(f"step output names {path}, which does not exist")
             return stored_as
-        return value
+        return _strings(value, leaf)
 
     def _index(self, key: str) -> Path:
         return self.root / "index" / key[:2] / f"{key}.json"
@@ -287,13 +293,10 @@ def _inside(rel: str) -> bool:
 
 
 def _rebase(value: Any, roots: Roots) -> Any:
-    if isinstance(value, dict):
-        return {k: _rebase(v, roots) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rebase(v, roots) for v in value]
-    if isinstance(value, str) and value.startswith("{"):
-        if value.endswith("}") and value[1:-1] in roots:  # the folder itself
-            return str(roots[value[1:-1]])
-        if "}/" in value and value[1:value.index("}/")] in roots:
-            return str(_resolve(value, roots))
-    return value
+    def leaf(text: str) -> str:
+        if text.startswith("{") and text.endswith("}") and text[1:-1] in roots:  # the folder itself
+            return str(roots[text[1:-1]])
+        if text.startswith("{") and "}/" in text and text[1:text.index("}/")] in roots:
+            return str(_resolve(text, roots))
+        return text
+    return _strings(value, leaf)

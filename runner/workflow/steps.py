@@ -16,6 +16,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState, is_cancelled_exception
 
 from runner.contract.errors import failure_message
+from runner.contract.jobkind import base_step
 from runner.contract.keys import input_key
 from runner.contract.names import steps_task_queue
 from runner.contract.policy import DEFAULT_POLICY, heartbeat_timeout, retry_policy
@@ -70,7 +71,7 @@ class StepLog:
 
     def policy(self, name: str) -> StepPolicy:
         """The policy of step ``name`` (a re-ask such as ``answer (re-ask 1)`` has its step's)."""
-        return self.policies.get(name) or self.policies.get(name.split(" (")[0]) or DEFAULT_POLICY
+        return self.policies.get(name) or self.policies.get(base_step(name)) or DEFAULT_POLICY
 
     def begin(self, name: str) -> StepRecord:
         """Open the record of step ``name``."""
@@ -150,7 +151,7 @@ class StepLog:
         reused = self.reuse(name, key, result_type)
         if reused is not None:
             return reused
-        step = name.split(" (")[0]
+        step = base_step(name)
         if self.cache and step in self.cached_steps and "cache" in type(arg).model_fields:
             arg = arg.model_copy(update={"cache": CacheUse(folder=self.cache, job=self.job, step=step,
                                                            roots=self.roots, refresh=self.refresh)})
