@@ -19,12 +19,11 @@ into a step's key.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,17 +114,6 @@ def topic_key(job: str, spec: TopicSpec) -> str:
     canonical = json.dumps({"job": job, "spec": spec.model_dump(mode="json", exclude={"steps"})},
                            sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def code_version(objects: Iterable[Callable[..., Any]]) -> str:
-    """A hash of the code behind ``objects`` (functions, classes): every Python file of the package
-    each is defined in, with its subpackages. A change there makes their cache entries misses."""
-    digest = hashlib.sha256()
-    for folder in sorted({Path(inspect.getfile(o)).resolve().parent for o in objects}):
-        for path in sorted(folder.rglob("*.py")):
-            digest.update(str(path.relative_to(folder)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:20]
 
 
 class ChangedFile(OSError):

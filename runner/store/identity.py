@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib.util
+import inspect
 import subprocess
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -19,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from runner.contract.jobkind import Step
-from runner.store.cache import code_version
 
 PROGRAM_TIMEOUT_S = 20.0
 
@@ -102,6 +102,17 @@ def step_identity(job: str, step: Step) -> dict[str, Any]:
     return {"job": job, "step": step.name, "code": source_version(tuple(step.code)),
             "packages": {p: package_version(p) for p in step.packages},
             "programs": {p: program_version(p) for p in step.programs}}
+
+
+def code_version(objects: Iterable[Callable[..., Any]]) -> str:
+    """A hash of the code behind ``objects`` (functions, classes): every Python file of the package
+    each is defined in, with its subpackages. A change there makes their cache entries misses."""
+    digest = hashlib.sha256()
+    for folder in sorted({Path(inspect.getfile(o)).resolve().parent for o in objects}):
+        for path in sorted(folder.rglob("*.py")):
+            digest.update(str(path.relative_to(folder)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
 
 
 @cache
