@@ -22,7 +22,7 @@ LAYERS: dict[str, set[str]] = {
     "contract": set(),
     "store": {"contract"},
     "isolation": {"contract"},
-    "config": {"contract"},
+    "config": {"contract", "store"},
     "workflow": {"contract"},
     "activity": {"contract", "store", "config"},
     "client": {"contract", "store", "isolation", "config"},

@@ -31,8 +31,8 @@ def render_input(folder: Path) -> dict[str, object]:
     return {"scene": str(folder / "scenes" / "s1.py"), "quality": "low"}
 
 
-def roots(folder: Path) -> dict[str, Path]:
-    return {"topic": folder, "output": folder.parent.parent}
+def roots(folder: Path) -> dict[str, str]:
+    return {"topic": str(folder), "output": str(folder.parent.parent)}
 
 
 def test_a_key_follows_the_content_of_the_files_not_their_folder(tmp_path: Path) -> None:

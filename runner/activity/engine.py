@@ -104,7 +104,7 @@ class EngineActivities:
     async def write_topic_result(self, inp: ResultWrite) -> None:
         """Write one topic's result file; with a step cache, publish there the answers the topic
         kept (its checkpoints: never one the workflow rejected, never a failed step's)."""
-        write_json_atomic(Path(inp.path), inp.result.model_dump(mode="json"))
+        await asyncio.to_thread(write_json_atomic, inp.path, inp.result.model_dump(mode="json"))
         if inp.cache is not None:
             await asyncio.to_thread(publish_kept, inp, activity.info().workflow_id or "")
 
@@ -117,7 +117,7 @@ class EngineActivities:
     @step_activity(LOAD_CHECKPOINTS_ACTIVITY)
     async def load_checkpoints(self, path: str) -> Checkpoints:
         """The checkpoints of an earlier result file (none if it is gone or unreadable)."""
-        result = load_result(path)
+        result = await asyncio.to_thread(load_result, path)
         return Checkpoints(checkpoints=result.checkpoints if result else {})
 
     @step_activity(READ_TOPICS_ACTIVITY)

@@ -12,11 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from itertools import islice
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -26,6 +24,7 @@ from runner.contract.jobkind import TopicOutputs, base_step, report_cell
 from runner.contract.keys import spec_key
 from runner.contract.names import result_path, topic_dir
 from runner.contract.types import PlannedTopic, ReportInput, ReportOutput, TopicResult
+from runner.store.artifacts import join, store_for
 from runner.store.files import (
     REPORT_JSON,
     REPORT_MD,
@@ -261,18 +260,15 @@ async def write_report(inp: ReportInput, outputs_type: type[TopicOutputs],
     """Read the batch's topics and results in pages (heartbeating between pages) and write
     results.jsonl, report.json and report.md to its output directory."""
     report = BatchReport(inp, outputs_type)
-    out_dir = Path(inp.output_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    results = out_dir / RESULTS_JSONL
-    tmp = results.with_name(f".{results.name}.tmp")
+    out_dir = inp.output_dir
+    store = store_for(out_dir)
     topics = iter_topics(inp.topics_file)
-    with tmp.open("w", encoding="utf-8") as out:
+    with store.writing(join(out_dir, RESULTS_JSONL)) as tmp, tmp.open("w", encoding="utf-8") as out:
         while await asyncio.to_thread(_take, topics, report, out):
             heartbeat(report.totals["topics"])
-    os.replace(tmp, results)
-    write_json_atomic(out_dir / REPORT_JSON, report.summary())
-    write_text_atomic(out_dir / REPORT_MD, report.markdown())
+    write_json_atomic(join(out_dir, REPORT_JSON), report.summary())
+    write_text_atomic(join(out_dir, REPORT_MD), report.markdown())
     t = report.totals
-    return ReportOutput(report_json=str(out_dir / REPORT_JSON), report_md=str(out_dir / REPORT_MD),
+    return ReportOutput(report_json=join(out_dir, REPORT_JSON), report_md=join(out_dir, REPORT_MD),
                         total=t["topics"], succeeded=t["succeeded"], failed=t["failed"],
                         cancelled=t["cancelled"])

@@ -13,6 +13,7 @@ from typing import Any
 
 from runner.contract.errors import first_line
 from runner.contract.jobkind import report_cell
+from runner.store.artifacts import store_for
 from runner.store.files import iter_results
 
 Echo = Callable[[str], None]
@@ -23,7 +24,7 @@ SUMMARY_FAILURES = 50  # failures listed in the step summary
 def ci_outputs(report_json: str, junit: Path | None, echo: Echo) -> None:
     """Write ``junit`` (if given) and the GitHub step summary (if ``$GITHUB_STEP_SUMMARY`` is set)
     for the batch whose report is ``report_json``."""
-    report = json.loads(Path(report_json).read_text(encoding="utf-8"))
+    report = json.loads(store_for(report_json).read_bytes(report_json))
     if junit is not None:
         cases = write_junit(report, junit)
         echo(f"junit: {junit} ({cases} testcases)")

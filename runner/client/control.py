@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
@@ -34,6 +33,7 @@ from runner.contract.names import (
     topic_dir,
 )
 from runner.contract.types import BatchInput, BatchProgress, PlannedTopic, TopicProgress
+from runner.store.artifacts import join, name, store_for
 from runner.store.files import REPORT_MD, RESULTS_JSONL, iter_results, load_report, load_result
 from runner.store.topics import iter_topics
 
@@ -153,12 +153,12 @@ def _ended_status(output_dir: str, echo: Echo, *, topics: bool, failed: bool) ->
         return
     t = report["totals"]
     echo(f"  {t['succeeded']} succeeded, {t['failed']} failed, {t.get('cancelled', 0)} cancelled, "
-         f"of {t['topics']}; wall {report['wall_s']:.1f} s; report {Path(output_dir) / REPORT_MD}")
+         f"of {t['topics']}; wall {report['wall_s']:.1f} s; report {join(output_dir, REPORT_MD)}")
     if not (topics or failed):
         return
-    if not (Path(output_dir) / RESULTS_JSONL).is_file():
+    if not store_for(output_dir).is_file(join(output_dir, RESULTS_JSONL)):
         echo(f"  (no {RESULTS_JSONL}: written by an earlier version of runner; see "
-             f"{Path(output_dir) / REPORT_MD})")
+             f"{join(output_dir, REPORT_MD)})")
         return
     rows: list[tuple[str, ...]] = [("TOPIC", "STATE", "STEP", "OUTPUT / ERROR")]
     for r in iter_results(output_dir):
@@ -173,11 +173,12 @@ def _failed_so_far(output_dir: str, since: str | None, echo: Echo) -> None:
     """The failed topics of a running batch, from the result files written since it started."""
     start = datetime.fromisoformat(since).timestamp() if since else 0.0
     rows: list[tuple[str, ...]] = [("TOPIC", "STATE", "STEP", "ERROR")]
-    for path in sorted(Path(output_dir).glob(f"topics/*/{RESULT_FILE}")):
-        with contextlib.suppress(OSError):
-            if path.stat().st_mtime < start:  # an earlier run's
-                continue
-        result = load_result(str(path))
+    folder = join(output_dir, "topics")
+    for found in store_for(folder).files(folder):
+        rel = found.path[len(folder) + 1:]
+        if rel.count("/") != 1 or name(rel) != RESULT_FILE or found.mtime < start:
+            continue  # not a topic's result file, or an earlier run's
+        result = load_result(found.path)
         if result is not None and result.status != "succeeded":
             rows.append((result.id, result.status, result.failed_step or "", first_line(result.error)))
     if len(rows) == 1:
@@ -219,7 +220,7 @@ async def cancel(client: Client, batch_id: str, echo: Echo, *, wait_s: float) ->
         if desc.status != WorkflowExecutionStatus.RUNNING:
             memo = await desc.memo()
             echo(f"batch {batch_id} is {state_name(desc.status)}; report: "
-                 f"{Path(memo.get('output_dir', '.')) / REPORT_MD}")
+                 f"{join(str(memo.get('output_dir', '.')), REPORT_MD)}")
             return
         await asyncio.sleep(0.5)
     echo(f"batch {batch_id} has not stopped within {wait_s:.0f} s (is a worker running?); it will "
@@ -245,7 +246,7 @@ async def plan_retry(client: Client, batch_id: str) -> RetryPlan:
     if desc.status == WorkflowExecutionStatus.RUNNING:
         raise UsageError(f"batch {batch_id} is still running: wait for it, or `runner cancel` it first")
     last = await run_input(client, batch_id, desc.run_id)
-    if not Path(last.topics_file).is_file():
+    if not store_for(last.topics_file).is_file(last.topics_file):
         raise UsageError(f"batch {batch_id}: its topic file {last.topics_file} is gone; submit the "
                          "manifest again instead")
     rerun, resumed, first = 0, 0, list[str]()

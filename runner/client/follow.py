@@ -21,7 +21,8 @@ from runner.client.pollers import has_pollers
 from runner.contract.errors import BatchFailed, RunnerError, failure_message
 from runner.contract.names import PROGRESS_QUERY, child_id
 from runner.contract.types import BatchProgress, BatchResult, TopicProgress
-from runner.store.files import REPORT_JSON, iter_results, load_report
+from runner.store.artifacts import join, parent
+from runner.store.files import REPORT_JSON, REPORT_MD, iter_results, load_report
 
 Echo = Callable[[str], None]
 # A worker this process runs for the duration of a batch: it serves until the event is set. The
@@ -248,22 +249,22 @@ def _bar(total: int, ended: int, counts: str, speed: str, state: str, slowest: l
 
 def result_from_report(batch_id: str, output_dir: str) -> BatchResult:
     """A batch's result from its report (a cancelled batch returns none)."""
-    path = Path(output_dir) / REPORT_JSON
+    path = join(output_dir, REPORT_JSON)
     report = load_report(output_dir)
     if report is None:
         raise RunnerError(f"batch {batch_id} ended without a readable report at {path}")
     t = report["totals"]
-    return BatchResult(batch_id=batch_id, report_json=str(path), report_md=str(path.with_suffix(".md")),
+    return BatchResult(batch_id=batch_id, report_json=path, report_md=join(output_dir, REPORT_MD),
                        total=t["topics"], succeeded=t["succeeded"], failed=t["failed"],
                        cancelled=t.get("cancelled", 0), wall_s=report["wall_s"])
 
 
 def _summarise(result: BatchResult, echo: Echo) -> None:
     # written by a worker on another machine: counts only
-    report = load_report(Path(result.report_json).parent) or {}
+    report = load_report(parent(result.report_json)) or {}
     shown = 0
     if result.total <= LIST_ALL_UP_TO:
-        for topic in iter_results(Path(result.report_json).parent):
+        for topic in iter_results(parent(result.report_json)):
             if topic["status"] == "succeeded":
                 echo(f"  ok      {topic['id']}: {topic.get('output') or ''}")
     for topic in report.get("failures", [])[:LIST_FAILURES]:

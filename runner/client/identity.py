@@ -11,6 +11,7 @@ from runner.config.jobkinds import job_kinds
 from runner.config.manifest import BatchPlan, load_manifest
 from runner.contract.errors import UsageError
 from runner.contract.types import BatchInput, PlannedTopic
+from runner.store.artifacts import store_problem
 from runner.store.topics import TopicFile, write_topics
 
 
@@ -55,6 +56,6 @@ def topic_file(output_dir: str, topics: Iterable[PlannedTopic]) -> TopicFile:
     """
     try:
         return write_topics(output_dir, topics)
-    except OSError as exc:
+    except Exception as exc:  # OSError, or the store library's own (no credentials, no endpoint)
         raise UsageError(f"output_dir {output_dir}: cannot write the batch's topic file there "
-                         f"({exc.strerror or exc}); nothing was started") from exc
+                         f"({store_problem(exc)}); nothing was started") from exc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from runner.config.manifest import BatchPlan
 from runner.contract.errors import UsageError
 from runner.contract.names import BATCH_WORKFLOW, fill_placeholders, has_placeholders
 from runner.contract.types import BatchInput, BatchResult
+from runner.store.artifacts import is_url, store_for, store_problem
 
 
 async def submit(
@@ -37,8 +37,8 @@ async def submit(
     if plan.schedule is not None:
         echo("note: this manifest has a `schedule:`; `runner schedule apply` schedules it, submit runs "
              "it once now")
-    if target.embedded:  # the workers are local: catch an unwritable output_dir before starting
-        check_writable(Path(plan.output_dir))
+    if target.embedded or is_url(plan.output_dir):  # catch an unwritable output before starting
+        check_writable(plan.output_dir)
     if refresh:
         known = {t.id for t in plan.topics}
         if unknown := [r for r in refresh if r not in known]:
@@ -83,13 +83,11 @@ async def start_batch(client: Client, inp: BatchInput, *, replace: bool = False,
         else WorkflowIDConflictPolicy.FAIL)
 
 
-def check_writable(directory: Path) -> None:
-    """Raise UsageError unless ``directory`` can be created and written."""
+def check_writable(output_dir: str) -> None:
+    """Raise UsageError unless ``output_dir`` (a folder, made if missing, or a store URL) can be
+    written: a probe file is written there and deleted."""
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        probe = directory / f".runner-write-check-{secrets.token_hex(4)}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise UsageError(f"output_dir {directory}: not writable ({exc.strerror or exc}); nothing was "
+        store_for(output_dir).check_writable(output_dir)
+    except Exception as exc:  # OSError, or the store library's own (no credentials, no endpoint)
+        raise UsageError(f"output_dir {output_dir}: not writable ({store_problem(exc)}); nothing was "
                          "started") from exc

@@ -36,6 +36,7 @@ from runner.contract.jobkind import JobKind
 from runner.contract.names import OUTPUT_PLACEHOLDERS
 from runner.contract.policy import Duration, RetryEntry, StepEntry, apply, conflicts, format_duration
 from runner.contract.types import StepPolicy, TopicSpec
+from runner.store.artifacts import check_url, is_url
 
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_ID = 64
@@ -139,6 +140,8 @@ def _check_output_dir(value: str | None) -> str | None:
         rest = rest.replace(placeholder, "")
     if "{" in rest or "}" in rest:
         raise ValueError(f"the only placeholders are {' and '.join(OUTPUT_PLACEHOLDERS)}, got {value!r}")
+    if is_url(value):
+        return check_url(value)
     return value
 
 
@@ -149,7 +152,8 @@ class Manifest(BaseModel):
     name: str = Field(description="batch name: lowercase letters, digits and '-'")
     job: str = Field(description="job kind (see `runner jobs`)")
     output_dir: str | None = Field(default=None, description="default: out/<name>, relative to the "
-                                   "current directory; may hold {date} and {time} (filled in per run)")
+                                   "current directory; or an object store URL, e.g. s3://bucket/prefix; "
+                                   "may hold {date} and {time} (filled in per run)")
     concurrency: int = Field(default=4, ge=1, le=10000, description="most topics in flight at once")
     models: dict[str, list[str]] = Field(
         default_factory=lambda: {"default": ["offline"]},
@@ -336,6 +340,11 @@ def _resolve_steps(parsed: Manifest, kind: JobKind, source: YamlSource,
                 if step in layer:
                     policy = apply(policy, layer[step])
                     where = (*base, step)
+            if policy.queue is not None and step in kind.llm_steps:
+                problem = source.problem((*where, "queue"), f"{step} is an LLM step: its calls run on "
+                                         "their model's task queue; `queue:` is for job steps")
+                if problem not in problems:
+                    problems.append(problem)
             for message in conflicts(policy):
                 problem = source.problem(where or ("steps",), message)
                 if problem not in problems:
@@ -437,10 +446,14 @@ def _resolve(parsed: Manifest, kind: JobKind, manifest_path: Path, cwd: Path,
         # every part is checked above: built without validating it again (100,000 topics)
         topics.append(TopicSpec.model_construct(id=entry.id or slugify(entry.topic), topic=entry.topic,
                                                 models=resolved, params=params, steps=steps))
-    out = Path(parsed.output_dir) if parsed.output_dir else Path("out") / parsed.name
+    if parsed.output_dir and is_url(parsed.output_dir):
+        output_dir = parsed.output_dir  # checked: no trailing /
+    else:
+        out = Path(parsed.output_dir) if parsed.output_dir else Path("out") / parsed.name
+        output_dir = str((cwd / out).resolve())
     return BatchPlan(
         name=parsed.name, job=parsed.job, manifest=str(manifest_path.resolve()),
-        output_dir=str((cwd / out).resolve()), concurrency=parsed.concurrency, topics=topics,
+        output_dir=output_dir, concurrency=parsed.concurrency, topics=topics,
         schedule=parsed.schedule,
         cache=cache_folder(parsed.cache, cwd),
     )

@@ -29,17 +29,18 @@ from pathlib import Path
 from typing import Any
 
 from runner.contract.types import TopicSpec
+from runner.store.artifacts import join, store_for
 
 META = "meta.json"
 IDENTITY_CHARS = 16
-Roots = dict[str, Path]  # name -> folder; a path under it is stored as "{name}/rel"
+Roots = dict[str, str]  # name -> folder (a path or a store URL); a path under it is stored as "{name}/rel"
 CHUNK = 1 << 20
 
 
-def file_digest(path: Path) -> str:
-    """sha256 of a file's content."""
+def file_digest(path: str | Path) -> str:
+    """sha256 of a file's content (a local path or a store URL)."""
     digest = hashlib.sha256()
-    with path.open("rb") as f:
+    with store_for(str(path)).open_read(str(path)) as f:
         while block := f.read(CHUNK):
             digest.update(block)
     return digest.hexdigest()
@@ -50,17 +51,17 @@ def _split(text: str, roots: Roots) -> tuple[str, str] | None:
     best: tuple[str, str] | None = None
     depth = -1
     for name, root in roots.items():
-        if text == str(root):  # the folder itself
+        if text == root:  # the folder itself
             return name, ""
-        prefix = str(root) + os.sep
+        prefix = root.rstrip("/") + "/"
         if text.startswith(prefix) and len(prefix) > depth and _inside(text[len(prefix):]):
             best, depth = (name, text[len(prefix):]), len(prefix)
     return best
 
 
 def roots_of(folders: dict[str, str]) -> Roots:
-    """Roots as they travel (name -> folder, strings) as paths."""
-    return {name: Path(folder) for name, folder in folders.items()}
+    """Roots as they travel (name -> folder), without trailing slashes."""
+    return {name: folder.rstrip("/") or "/" for name, folder in folders.items()}
 
 
 def _strings(value: Any, leaf: Callable[[str], Any]) -> Any:
@@ -81,8 +82,8 @@ def _normal(value: Any, roots: Roots, content: bool = True) -> Any:
         name, rel = found
         if not rel:
             return f"{{{name}}}"
-        path = roots[name] / rel
-        return f"{{{name}}}/{rel}@{file_digest(path)}" if content and path.is_file() \
+        path = join(roots[name], rel)
+        return f"{{{name}}}/{rel}@{file_digest(path)}" if content and store_for(path).is_file(path) \
             else f"{{{name}}}/{rel}"
     return _strings(value, leaf)
 
@@ -125,8 +126,8 @@ def digests(output: Any, roots: Roots) -> dict[str, str]:
     found: dict[str, str] = {}
 
     def leaf(text: str) -> str:
-        if _split(text, roots) is not None and Path(text).is_file():
-            found[text] = file_digest(Path(text))
+        if _split(text, roots) is not None and store_for(text).is_file(text):
+            found[text] = file_digest(text)
         return text
 
     _strings(output, leaf)
@@ -186,10 +187,9 @@ class StepCache:
         try:
             for stored_as in files:
                 target = tmp / "files" / stored_as
-                target.parent.mkdir(parents=True, exist_ok=True)
                 source = _resolve(stored_as, roots)
-                shutil.copyfile(source, target)
-                if expect is not None and expect.get(str(source)) != file_digest(target):
+                store_for(source).get_file(source, target)
+                if expect is not None and expect.get(source) != file_digest(target):
                     raise ChangedFile(f"{source} changed after the step made it")
             tmp.mkdir(parents=True, exist_ok=True)
             (tmp / META).write_text(json.dumps({"key": key, "output": stored, "files": files,
@@ -219,11 +219,12 @@ class StepCache:
             name, rel = found
             if not rel:
                 return f"{{{name}}}"
-            path = roots[name] / rel
+            path = join(roots[name], rel)
             stored_as = f"{{{name}}}/{rel}"
-            if path.is_file():
+            store = store_for(path)
+            if store.is_file(path):
                 files.append(stored_as)
-            elif not path.is_dir():
+            elif not store.is_dir(path):
                 raise FileNotFoundError(f"step output names {path}, which does not exist")
             return stored_as
         return _strings(value, leaf)
@@ -256,14 +257,11 @@ class StepCache:
         """
         for stored_as in entry.files:
             target = _resolve(stored_as, roots)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-            shutil.copyfile(entry.path / "files" / stored_as, tmp)
-            os.replace(tmp, target)
+            store_for(target).put_file(entry.path / "files" / stored_as, target)
         return _rebase(entry.output, roots)
 
 
-def _resolve(stored_as: str, roots: Roots) -> Path:
+def _resolve(stored_as: str, roots: Roots) -> str:
     """``{name}/rel`` -> the path under root ``name``.
 
     Raises:
@@ -272,7 +270,7 @@ def _resolve(stored_as: str, roots: Roots) -> Path:
     name, _, rel = stored_as.partition("}/")
     if not _inside(rel):
         raise ValueError(f"cache entry path {stored_as!r} leaves its folder")
-    return roots[name.lstrip("{")] / rel
+    return join(roots[name.lstrip("{")], rel)
 
 
 def _inside(rel: str) -> bool:
@@ -283,8 +281,8 @@ def _inside(rel: str) -> bool:
 def _rebase(value: Any, roots: Roots) -> Any:
     def leaf(text: str) -> str:
         if text.startswith("{") and text.endswith("}") and text[1:-1] in roots:  # the folder itself
-            return str(roots[text[1:-1]])
+            return roots[text[1:-1]]
         if text.startswith("{") and "}/" in text and text[1:text.index("}/")] in roots:
-            return str(_resolve(text, roots))
+            return _resolve(text, roots)
         return text
     return _strings(value, leaf)

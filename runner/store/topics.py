@@ -10,12 +10,13 @@ overwrites the file of one that runs.
 from __future__ import annotations
 
 import hashlib
-import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from runner.contract.types import PageItem, PlannedTopic, TopicPage, TopicPageRequest
+from runner.store.artifacts import join, store_for
 
 TOPICS_DIR = ".runner"
 
@@ -28,27 +29,29 @@ class TopicFile:
 
 
 def write_topics(output_dir: str | Path, topics: Iterable[PlannedTopic]) -> TopicFile:
-    """Write ``topics`` to a topic file in ``output_dir``; returns its path and counts."""
-    directory = Path(output_dir) / TOPICS_DIR
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write ``topics`` to a topic file in ``output_dir`` (a folder or a store URL); returns its
+    path and counts."""
+    directory = join(str(output_dir), TOPICS_DIR)
+    store = store_for(directory)
     digest = hashlib.sha256()
     total = carried = 0
-    tmp = directory / f".topics-{os.getpid()}-{id(topics)}.tmp"
-    with tmp.open("wb") as out:
-        for topic in topics:
-            line = topic.model_dump_json(exclude_defaults=True).encode() + b"\n"
-            digest.update(line)
-            out.write(line)
-            total += 1
-            carried += topic.carried
-    path = directory / f"topics-{digest.hexdigest()[:16]}.jsonl"
-    os.replace(tmp, path)
-    return TopicFile(str(path), total, carried)
+    with tempfile.TemporaryDirectory(prefix="runner-topics-") as scratch:
+        tmp = Path(scratch) / "topics.jsonl"
+        with tmp.open("wb") as out:
+            for topic in topics:
+                line = topic.model_dump_json(exclude_defaults=True).encode() + b"\n"
+                digest.update(line)
+                out.write(line)
+                total += 1
+                carried += topic.carried
+        path = join(directory, f"topics-{digest.hexdigest()[:16]}.jsonl")
+        store.put_file(tmp, path)
+    return TopicFile(path, total, carried)
 
 
 def iter_topics(path: str | Path) -> Iterator[tuple[int, PlannedTopic]]:
     """Every topic of the file with its index, in order."""
-    with open(path, "rb") as f:
+    with store_for(str(path)).open_read(str(path)) as f:
         for index, line in enumerate(f):
             yield index, PlannedTopic.model_validate_json(line)
 
@@ -59,7 +62,7 @@ def read_page(req: TopicPageRequest) -> TopicPage:
     items: list[PageItem] = []
     size = carried = 0
     offset, index = req.offset, req.index
-    with open(req.path, "rb") as f:
+    with store_for(req.path).open_read(req.path) as f:
         f.seek(offset)
         while len(items) < req.max_items:
             line = f.readline()
@@ -86,7 +89,7 @@ def read_page(req: TopicPageRequest) -> TopicPage:
 def ids_at(path: str | Path, offsets: Iterable[int]) -> list[str]:
     """The ids of the topics whose lines start at ``offsets``."""
     ids = []
-    with open(path, "rb") as f:
+    with store_for(str(path)).open_read(str(path)) as f:
         for offset in offsets:
             f.seek(offset)
             ids.append(PlannedTopic.model_validate_json(f.readline()).spec.id)
