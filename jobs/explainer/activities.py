@@ -34,6 +34,7 @@ from jobs.explainer.types import (
     ValidateOutput,
 )
 from runner.activity.step import step_activity
+from runner.contract.artifacts import fetch, publish
 from runner.contract.errors import StepError
 from runner.store.files import write_json_atomic
 
@@ -102,7 +103,8 @@ class ExplainerActivities:
         isolation = ""
         for scene in inp.scenes:
             target = self._target(scene, inp.quality)
-            if not (target.is_file() and target.stat().st_size > 0):
+            # rendered by an earlier attempt: here, or in the batch's store by another worker
+            if not await asyncio.to_thread(fetch, str(target)):
                 state = {"done": [Path(v).stem for v in videos], "current": scene.id}
                 code = Path(scene.path).read_text(encoding="utf-8")
                 result = await self._with_slot(lambda s=scene, c=code, t=target, st=state:  # type: ignore[misc]
@@ -119,6 +121,7 @@ class ExplainerActivities:
                                              else "code", message=result.message,
                                              code=code if scene.rewrites else ""))
                     continue
+                await asyncio.to_thread(publish, str(target))  # before the heartbeat says it is done
                 rendered.append(scene.id)
             videos.append(str(target))
             _heartbeat({"done": [Path(v).stem for v in videos]})

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runner.contract.artifacts import Artifact
 from runner.contract.jobkind import Step, TopicOutputs, report_cell
 from runner.contract.types import StepInput, StepOutput, StepPolicy
 
@@ -84,7 +85,7 @@ class Script(BaseModel):
 
 class SceneFile(BaseModel):
     id: str
-    path: str
+    path: Artifact
     class_name: str
     rewrites: list[str] = Field(default_factory=list, description="known-API rewrites made")
 
@@ -108,7 +109,7 @@ class ClaimCheck(BaseModel):
 
 
 class ValidateInput(StepInput):
-    topic_dir: str
+    topic_dir: Artifact
     script: Script
 
 
@@ -116,17 +117,17 @@ class ValidateOutput(StepOutput):
     scenes: list[SceneFile]
     claims: list[ClaimCheck]
     issues: list[SceneIssue] = Field(default_factory=list)
-    files: list[str] = Field(default_factory=list, description="the script and checks it wrote")
+    files: list[Artifact] = Field(default_factory=list, description="the script and checks it wrote")
 
 
 class RenderInput(StepInput):
-    topic_dir: str
+    topic_dir: Artifact
     scenes: list[SceneFile]
     quality: Quality
 
 
 class RenderOutput(StepOutput):
-    videos: list[str]
+    videos: list[Artifact]
     rendered: list[str] = Field(description="scene ids rendered by this attempt (others were reused)")
     failed: list[SceneIssue] = Field(default_factory=list, description="scenes with a code error")
     isolation: str = ""
@@ -134,14 +135,14 @@ class RenderOutput(StepOutput):
 
 class MergeInput(StepInput):
     destinations = ("output",)
-    videos: list[str]
-    output: str
+    videos: list[Artifact]
+    output: Artifact
     reencode: bool = False
     crf: int = 23
 
 
 class MergeOutput(StepOutput):
-    video: str
+    video: Artifact
     duration_s: float
     codec: str
     width: int

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from runner.contract.artifacts import Artifact
 from runner.contract.jobkind import Step, TopicOutputs
 from runner.contract.types import StepOutput, StepPolicy
 
@@ -48,11 +49,11 @@ class PromptOutputs(TopicOutputs):
 
 
 class WriteInput(BaseModel):
-    path: str
+    path: Artifact
     text: str | None = None
     data: Any = None
 
 
 class WriteOutput(StepOutput):
-    path: str
+    path: Artifact
     bytes: int

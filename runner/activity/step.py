@@ -26,7 +26,9 @@ from pydantic import BaseModel, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from runner.activity.staging import Staging, needs_staging, staging
 from runner.config.jobkinds import job_kinds
+from runner.contract.artifacts import reset_files, use_files
 from runner.contract.errors import StepError
 from runner.contract.jobkind import JobKind
 from runner.contract.types import CacheUse, StepOutput
@@ -131,22 +133,54 @@ def from_cache(use: CacheUse, arg: BaseModel,
         return key, None
 
 
+async def _run(fn: StepMethod[A, R], self: Any, arg: A, stage: Staging | None) -> R:
+    """Run the step on ``arg`` (its artifacts staged in ``stage`` if they are in an object store),
+    looking it up in the step cache first if its input says how."""
+    use = getattr(arg, "cache", None)
+    if stage is not None and isinstance(arg, BaseModel):
+        arg = await asyncio.to_thread(stage.stage_in, arg)
+        if isinstance(use, CacheUse):
+            use = use.model_copy(update={"roots": {k: stage.local(v) for k, v in use.roots.items()}})
+            arg = arg.model_copy(update={"cache": use})  # type: ignore[attr-defined]
+    key = None
+    if isinstance(use, CacheUse) and isinstance(arg, BaseModel):
+        result_type = typing.get_type_hints(fn)["return"]
+        key, hit = await asyncio.to_thread(from_cache, use, arg, result_type)
+        if hit is not None:
+            hit.attempt = _attempt()
+            if stage is not None:
+                hit = await asyncio.to_thread(stage.stage_out, hit)
+            return typing.cast(R, hit)
+    out = await fn(self, arg)
+    if isinstance(out, StepOutput):
+        out.attempt = _attempt()
+        if key is not None and isinstance(use, CacheUse):
+            out.cache_key = key
+            found = await asyncio.to_thread(
+                digests, out.model_dump(mode="json", exclude=set(RUN_FIELDS)), roots_of(use.roots))
+            out.cache_files = {(stage.remote(p) if stage else None) or p: d for p, d in found.items()}
+    if stage is not None and isinstance(out, BaseModel):
+        return typing.cast(R, await asyncio.to_thread(stage.stage_out, out))
+    return out
+
+
 def step_activity(name: str) -> Callable[[StepMethod[A, R]], StepMethod[A, R]]:
     """Define a step activity (a method taking one model argument) under ``name``."""
 
     def decorate(fn: StepMethod[A, R]) -> StepMethod[A, R]:
         @functools.wraps(fn)
         async def wrapper(self: Any, arg: A) -> R:
-            key = None
             try:
                 use = getattr(arg, "cache", None)
-                if isinstance(use, CacheUse) and isinstance(arg, BaseModel):
-                    result_type = typing.get_type_hints(fn)["return"]
-                    key, hit = await asyncio.to_thread(from_cache, use, arg, result_type)
-                    if hit is not None:
-                        hit.attempt = _attempt()
-                        return typing.cast(R, hit)
-                out = await fn(self, arg)
+                roots = use.roots if isinstance(use, CacheUse) else None
+                if isinstance(arg, BaseModel) and needs_staging(arg, roots):
+                    with staging() as stage:
+                        token = use_files(stage)
+                        try:
+                            return await _run(fn, self, arg, stage)
+                        finally:
+                            reset_files(token)
+                return await _run(fn, self, arg, None)
             except asyncio.CancelledError:
                 if _worker_shutting_down():  # handed back: another worker takes the step
                     raise application_error("the worker shut down while the step ran",
@@ -157,14 +191,6 @@ def step_activity(name: str) -> Callable[[StepMethod[A, R]], StepMethod[A, R]]:
                 if err is exc:  # already translated: `from exc` would make it its own cause
                     raise
                 raise err from exc
-            if isinstance(out, StepOutput):
-                out.attempt = _attempt()
-                if key is not None and isinstance(use, CacheUse):
-                    out.cache_key = key
-                    out.cache_files = await asyncio.to_thread(
-                        digests, out.model_dump(mode="json", exclude=set(RUN_FIELDS)),
-                        roots_of(use.roots))
-            return out
 
         return activity.defn(name=name)(wrapper)
 
