@@ -41,6 +41,7 @@ def main(verbose: bool) -> None:
 
 
 for command in (batch.submit, batch.validate, batch.plan_command, batch.status, batch.cancel, batch.retry,
+                batch.fetch,
                 batch.list_command, schedule.schedule_group, worker.worker, server.server_group,
                 jobs.jobs_command):
     main.add_command(command)

@@ -121,6 +121,20 @@ async def status(client: Any, batch_id: str, topics: bool, failed: bool, **_: An
 
 
 @click.command()
+@click.option("--to", "to", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to download into (default: ./BATCH_ID).")
+@by_ref("batch", BATCH_HELP)
+async def fetch(client: Any, batch_id: str, to: Path | None, **_: Any) -> None:
+    """Download a batch's outputs (videos, answers, result files, reports) from where its workers
+    wrote them: an object store URL (with this machine's credentials, e.g. the AWS environment
+    variables or a profile) or a folder. Files already there with the same size are skipped, so a
+    second fetch gets only what is new."""
+    from runner.client.fetch import fetch as do_fetch
+
+    await do_fetch(client, batch_id, to, echo)
+
+
+@click.command()
 @click.option("--wait", "wait_s", type=float, default=120.0, show_default=True,
               help="Seconds to wait for the batch to stop and write its report.")
 @by_ref("batch", BATCH_HELP)

@@ -23,7 +23,8 @@ from runner.worker.assembly import QUEUE_ROLES, SHUTDOWN, check_queues
               help="Task queue to poll.")
 @click.option("--queues", default=",".join(QUEUE_ROLES), show_default=True,
               help="Which work to take, comma-separated: workflows (orchestration, results, "
-                   "reports), steps (render, merge, checks: CPU-heavy), llm (model calls).")
+                   "reports), steps (render, merge, checks: CPU-heavy), llm (model calls), "
+                   "steps:GROUP (the steps a manifest gives `queue: GROUP`, e.g. steps:render).")
 @click.option("--grace", type=click.FloatRange(min=0, max=3600), default=SHUTDOWN.total_seconds(),
               show_default=True, metavar="SECONDS",
               help="Told to stop, give running activities this long to finish, then hand them "
@@ -37,9 +38,11 @@ def worker(catalog: Path | None, task_queue: str, queues: str, grace: float) -> 
     calls are served on their own task queue (TASK_QUEUE.llm.MODEL): the Temporal server holds the
     model's rpm for all workers of that queue together, each worker runs at most max_concurrency
     calls at once and paces its calls and tokens against its share of the model's rpm and tpm
-    (split among the workers polling the queue). Job steps run on TASK_QUEUE.steps: with --queues,
-    step machines (render, merge: CPU-heavy) and LLM machines can be separate (they need the same
-    output directory).
+    (split among the workers polling the queue). Job steps run on TASK_QUEUE.steps, or
+    TASK_QUEUE.steps.GROUP for a step a manifest gives `queue: GROUP`: with --queues, step
+    machines (render, merge: CPU-heavy) and LLM machines can be separate. They share only the
+    Temporal server and the batch's output: a folder they all mount, or an object store URL
+    (s3://...: credentials from the worker's environment).
 
     On SIGTERM or Ctrl-C the worker stops taking work, gives running activities --grace seconds to
     finish, then hands the rest back: Temporal retries them on another worker, and a render

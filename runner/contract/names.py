@@ -48,10 +48,16 @@ def result_path(topic_dir: str) -> str:
     return f"{topic_dir.rstrip('/')}/{RESULT_FILE}"
 
 
-def steps_task_queue(task_queue: str) -> str:
+# A step queue group's name (``steps: {render: {queue: render}}``, ``runner worker --queues steps:render``).
+QUEUE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+
+
+def steps_task_queue(task_queue: str, queue: str | None = None) -> str:
     """The task queue of a job's step activities (render, merge, ...) for workers of ``task_queue``:
-    its own, so that step workers can run apart from the workflows and the LLM calls."""
-    return f"{task_queue}.steps"
+    its own, so that step workers can run apart from the workflows and the LLM calls; a step
+    whose policy names a ``queue`` runs on a queue of that group's own (e.g. renders on render
+    machines)."""
+    return f"{task_queue}.steps" + (f".{queue}" if queue else "")
 
 
 def llm_task_queue(task_queue: str, model: str) -> str:

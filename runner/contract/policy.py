@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from temporalio.common import RetryPolicy
 
+from runner.contract.names import QUEUE_PATTERN
 from runner.contract.types import RetrySpec, StepPolicy
 
 DEFAULT_POLICY = StepPolicy(timeout_s=600.0)
@@ -79,6 +80,10 @@ class StepEntry(BaseModel):
     heartbeat: Duration | None = Field(default=None, description="heartbeat timeout: a worker silent "
                                        "this long is taken for dead (only steps that heartbeat)")
     retry: RetryEntry | None = None
+    queue: str | None = Field(default=None, pattern=QUEUE_PATTERN, description="run this job step on "
+                              "its own task queue, TASK_QUEUE.steps.QUEUE, served by workers started "
+                              "with `--queues steps:QUEUE` (e.g. renders on machines of their own); "
+                              "not for LLM steps, whose queues are per model")
 
     @model_validator(mode="after")
     def _consistent(self) -> StepEntry:
@@ -107,6 +112,7 @@ def apply(policy: StepPolicy, entry: StepEntry) -> StepPolicy:
         timeout_s=entry.timeout if entry.timeout is not None else policy.timeout_s,
         heartbeat_s=entry.heartbeat if entry.heartbeat is not None else policy.heartbeat_s,
         retry=retry,
+        queue=entry.queue if entry.queue is not None else policy.queue,
     )
 
 

@@ -67,6 +67,8 @@ class StepPolicy(BaseModel):
     timeout_s: float
     heartbeat_s: float | None = None
     retry: RetrySpec = Field(default_factory=RetrySpec)
+    queue: str | None = Field(default=None, description="a job step's own task queue group: it runs on "
+                              "TASK_QUEUE.steps.QUEUE (None: TASK_QUEUE.steps)")
 
 
 class TopicSpec(BaseModel):

@@ -5,18 +5,21 @@ A ``runner worker`` is a :class:`WorkerSet` serving up to three kinds of task qu
 * ``workflows``: the task queue itself: the batch and topic workflows, and the engine's small
   activities (result files, reports);
 * ``steps``: ``<task queue>.steps``: the job kinds' step activities (the explainer's validate,
-  render, merge, ...), which heartbeat while their subprocesses run;
+  render, merge, ...), which heartbeat while their subprocesses run; ``steps:GROUP`` serves
+  ``<task queue>.steps.GROUP``, where a manifest sends the steps it gives ``queue: GROUP``;
 * ``llm``: one task queue per catalog model, ``<task queue>.llm.<model>``, whose dispatch rate the
   server enforces across every worker (derived from the model's ``rpm``) and whose calls in flight
   are capped per worker (``max_concurrency``).
 
-Step workers and LLM workers can so run on different machines (they share the output directory).
+Step workers and LLM workers can so run on different machines: they share only the Temporal
+server and the batch's store (a folder they all mount, or an object store URL).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import timedelta
 
@@ -28,13 +31,14 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from runner.activity.engine import EngineActivities
 from runner.activity.llm.activity import LLMActivities
 from runner.activity.llm.pacing import Pacer, dispatch_rate
+from runner.activity.staging import remove_stale_scratch
 from runner.activity.step import read_identities
 from runner.client.pollers import poller_identities
 from runner.config.catalog import Catalog
 from runner.config.jobkinds import all_responders, job_kinds
 from runner.contract.errors import UsageError
 from runner.contract.jobkind import JobKind
-from runner.contract.names import llm_task_queue, steps_task_queue
+from runner.contract.names import QUEUE_PATTERN, llm_task_queue, steps_task_queue
 from runner.workflow.batch import BatchWorkflow
 
 SHUTDOWN = timedelta(seconds=10)
@@ -127,11 +131,18 @@ def check_queues(queues: Iterable[str]) -> list[str]:
         UsageError: a role that does not exist, or none at all.
     """
     roles = list(queues)
-    bad = [q for q in roles if q not in QUEUE_ROLES]
+    bad = [q for q in roles if q not in QUEUE_ROLES and not _step_group(q)]
     if bad or not roles:
         raise UsageError(f"--queues: unknown {', '.join(bad) or 'empty list'} (choose from "
-                         f"{', '.join(QUEUE_ROLES)})")
+                         f"{', '.join(QUEUE_ROLES)}, or steps:GROUP for the steps a manifest sends "
+                         "to `queue: GROUP`; GROUP: lowercase letters, digits, '-')")
     return roles
+
+
+def _step_group(role: str) -> str | None:
+    """GROUP of a ``steps:GROUP`` role, or None."""
+    kind, _, group = role.partition(":")
+    return group if kind == "steps" and re.match(QUEUE_PATTERN, group) else None
 
 
 def build_worker(client: Client, *, task_queue: str, catalog: Catalog,
@@ -146,10 +157,13 @@ def build_worker(client: Client, *, task_queue: str, catalog: Catalog,
     if "workflows" in roles:
         workers.append(workflow_worker(client, task_queue, [BatchWorkflow, *(k.workflow for k in kinds)],
                                        EngineActivities().activities(), identity, grace))
-    if "steps" in roles:
+    groups = [None] * ("steps" in roles) + sorted(g for r in roles if (g := _step_group(r)))
+    if groups:
         read_identities(kinds)  # the code this worker runs is the code its cache keys name
-        workers.append(steps_worker(client, task_queue,
-                                    [a for kind in kinds for a in kind.activities()], identity, grace))
+        remove_stale_scratch()  # of steps a killed worker left
+    for group in groups:
+        workers.append(steps_worker(client, task_queue, [a for kind in kinds for a in kind.activities()],
+                                    identity, grace, group=group))
     if "llm" not in roles:
         return WorkerSet(client, workers, identity=identity)
     llm = LLMActivities(catalog, all_responders())
@@ -197,10 +211,12 @@ def workflow_runner(workflows: Sequence[type]) -> SandboxedWorkflowRunner:
 
 
 def steps_worker(client: Client, task_queue: str, activities: Sequence[object],
-                 identity: str | None = None, grace: timedelta = SHUTDOWN) -> Worker:
-    """The worker of the job kinds' step activities, on the steps task queue of ``task_queue``."""
+                 identity: str | None = None, grace: timedelta = SHUTDOWN, *,
+                 group: str | None = None) -> Worker:
+    """The worker of the job kinds' step activities, on the steps task queue of ``task_queue``
+    (of step queue ``group``, if given)."""
     return Worker(
-        client, task_queue=steps_task_queue(task_queue), activities=list(activities),  # type: ignore[arg-type]
+        client, task_queue=steps_task_queue(task_queue, group), activities=list(activities),  # type: ignore[arg-type]
         disable_eager_activity_execution=True, graceful_shutdown_timeout=grace,
         max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE, identity=identity)

@@ -163,7 +163,7 @@ class StepLog:
                 activity,
                 arg,
                 result_type=result_type,
-                task_queue=steps_task_queue(task_queue),
+                task_queue=steps_task_queue(task_queue, policy.queue),
                 start_to_close_timeout=timedelta(seconds=policy.timeout_s),
                 heartbeat_timeout=heartbeat_timeout(policy),
                 retry_policy=retry,
