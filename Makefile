@@ -36,6 +36,7 @@ bench: setup
 	$(BIN)/python bench/embedded_server.py
 	$(BIN)/python bench/ratelimit.py
 	$(BIN)/python bench/sandbox.py
+	$(BIN)/python bench/store.py
 
 docs: setup
 	$(BIN)/python -m runner.dev.docgen

@@ -29,6 +29,8 @@ BENCHES = {
                   ["variant rpm:", "variant tpm:", "  runner  succeeded    4/4",
                    "  seed    succeeded    4/4"]),
     "bench/sandbox.py": (["1", "1"], ["manim directly:", "through the sandbox:", "sandbox / direct:"]),
+    "bench/store.py": (["--topics", "2", "--concurrency", "2", "--job", "prompt"],
+                       ["store: 2 topics (prompt", "  local  wall ", "  s3     wall ", "  s3 / local: "]),
     "bench/regenerate.py": (["--topics", "2", "--job", "prompt", "--concurrency", "2"],
                             ["prompt: 2 topics, concurrency 2", "  first  wall ",
                              "  plan   exit 3: 2 topics with work (term-number-3, term-number-2), 1 cached",

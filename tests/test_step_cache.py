@@ -72,9 +72,9 @@ def test_an_entry_cannot_write_outside_its_folders(tmp_path: Path) -> None:
     assert cache.publish(key, {"video": str(a / "scenes" / "s1.mp4")}, roots(a), {})
     entry = cache.lookup(key)
     assert entry is not None
-    meta = json.loads((entry.path / "meta.json").read_text())  # a store someone else wrote
+    meta = json.loads((Path(entry.path) / "meta.json").read_text())  # a store someone else wrote
     meta["files"] = ["{topic}/../../../escaped.mp4"]
-    (entry.path / "meta.json").write_text(json.dumps(meta))
+    (Path(entry.path) / "meta.json").write_text(json.dumps(meta))
     assert cache.lookup(key) is None  # taken for a miss
     forged = replace(entry, files=["{topic}/../../../escaped.mp4"])
     with pytest.raises(ValueError, match="leaves its folder"):
@@ -92,13 +92,15 @@ def test_no_half_entry_is_ever_found(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):  # an output naming a file that is not there
         cache.publish(key, {"video": str(a / "scenes" / "missing.mp4")}, roots(a), {})
     assert cache.lookup(key) is None and not list((tmp_path / "cache").rglob("meta.json"))
-    # a crash between copy and publication leaves only tmp/: invisible
-    (tmp_path / "cache" / "tmp" / f"{key}.dead" / "files").mkdir(parents=True)
+    # a crash between copy and publication leaves files without a meta.json: invisible
+    dead = tmp_path / "cache" / "entries" / key[:2] / key / "deadbeef" / "{topic}" / "scenes" / "s1.mp4"
+    dead.parent.mkdir(parents=True)
+    dead.write_bytes(b"half")
     assert cache.lookup(key) is None
     assert cache.publish(key, {"video": str(a / "scenes" / "s1.mp4")}, roots(a), {})
     entry = cache.lookup(key)
     assert entry is not None
-    (entry.path / "files" / "{topic}" / "scenes" / "s1.mp4").unlink()  # a file lost from the store
+    (Path(entry.files_at) / "{topic}" / "scenes" / "s1.mp4").unlink()  # a file lost from the store
     assert cache.lookup(key) is None
 
 
@@ -117,9 +119,11 @@ def test_publishers_racing_for_one_key_leave_one_whole_entry(tmp_path: Path) -> 
     assert won.count(True) == 1
     entry = cache.lookup(key)
     assert entry is not None
-    assert (entry.path / "files" / "{topic}" / "scenes" / "s1.mp4").stat().st_size == 2_000_000
-    assert json.loads((entry.path / "meta.json").read_text())["key"] == key
-    assert not list((tmp_path / "cache" / "tmp").iterdir())  # the losers cleaned up
+    assert (Path(entry.files_at) / "{topic}" / "scenes" / "s1.mp4").stat().st_size == 2_000_000
+    assert json.loads((Path(entry.path) / "meta.json").read_text())["key"] == key
+    # the losers cleaned up: the entry's meta.json and the files of its publication, nothing else
+    assert sorted(p.name for p in Path(entry.path).iterdir()) == sorted(["meta.json",
+                                                                         Path(entry.files_at).name])
 
 
 def test_a_refreshed_entry_replaces_the_old_one(tmp_path: Path) -> None:
@@ -129,7 +133,7 @@ def test_a_refreshed_entry_replaces_the_old_one(tmp_path: Path) -> None:
     assert cache.publish("k" * 64, {"text": "new"}, roots(a), {"batch": "2"}, replace=True)
     entry = cache.lookup("k" * 64)
     assert entry is not None and (entry.output, entry.produced_by) == ({"text": "new"}, {"batch": "2"})
-    assert not list((tmp_path / "cache" / "tmp").iterdir())
+    assert [p.name for p in Path(entry.path).iterdir()] == ["meta.json"]  # the old files are gone
 
 
 def test_where_a_step_writes_counts_by_place_not_by_what_is_there(tmp_path: Path) -> None:
@@ -178,6 +182,7 @@ def test_a_file_changed_after_its_step_is_never_published(tmp_path: Path) -> Non
     cache = StepCache(tmp_path / "cache")
     with pytest.raises(ChangedFile):
         cache.publish("k" * 64, {"videos": [video]}, roots(folder), {}, expect=made)
-    assert cache.lookup("k" * 64) is None and not list((tmp_path / "cache" / "tmp").iterdir())
+    assert cache.lookup("k" * 64) is None
+    assert [p for p in (tmp_path / "cache").rglob("*") if p.is_file()] == []  # nothing left of it
     assert cache.publish("k" * 64, {"videos": [video]}, roots(folder), {},
                          expect=digests({"videos": [video]}, roots(folder)))

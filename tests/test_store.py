@@ -12,6 +12,7 @@ from jobs.prompt.types import WriteInput
 from runner.activity.staging import Staging, staging
 from runner.contract.types import PlannedTopic, TopicPageRequest, TopicSpec
 from runner.store.artifacts import StoreError, check_url, join, store_for
+from runner.store.cache import StepCache, cache_key, digests
 from runner.store.files import iter_results, load_result, write_json_atomic
 from runner.store.topics import ids_at, iter_topics, read_page, write_topics
 from tests.conftest import S3
@@ -123,3 +124,32 @@ async def test_a_step_writes_to_the_store_through_local_files(s3: S3, monkeypatc
     with staging() as stage:
         assert stage.scratch.is_dir()
     assert not stage.scratch.exists()
+
+
+def test_the_step_cache_in_a_bucket(s3: S3, tmp_path: Path) -> None:
+    """Entries published to an object store: files first, meta.json last (by conditional write:
+    the first publisher keeps the key); a hit copies the files to another machine's folder."""
+    a = tmp_path / "a" / "topics" / "t1"
+    (a / "scenes").mkdir(parents=True)
+    (a / "scenes" / "s1.mp4").write_bytes(b"a video" * 1000)
+    roots = {"topic": str(a), "output": str(a.parent.parent)}
+    video = str(a / "scenes" / "s1.mp4")
+    cache = StepCache(s3.url("cache"))
+    key = cache_key({"step": "render"}, {"scene": video}, roots)
+    assert cache.lookup(key) is None
+    made = digests({"video": video}, roots)
+    assert cache.publish(key, {"video": video}, roots, {"batch": "b1"}, expect=made)
+    assert not cache.publish(key, {"video": video}, roots, {"batch": "b2"})  # the first one stays
+    keys = s3.keys("cache/")
+    assert sum(k.endswith("/meta.json") for k in keys) == 1 and len(keys) == 2  # the loser's files went
+    b = tmp_path / "b" / "topics" / "t1"
+    entry = cache.lookup(key)
+    assert entry is not None and entry.produced_by == {"batch": "b1"}
+    out = cache.materialize(entry, {"topic": str(b), "output": str(b.parent.parent)})
+    assert out == {"video": str(b / "scenes" / "s1.mp4")}
+    assert (b / "scenes" / "s1.mp4").read_bytes() == b"a video" * 1000
+    assert cache.publish(key, {"video": video}, roots, {"batch": "b3"}, replace=True)
+    entry = cache.lookup(key)
+    assert entry is not None and entry.produced_by == {"batch": "b3"} and len(s3.keys("cache/")) == 2
+    cache.index_put("t" * 64, {"steps": []})
+    assert cache.index_get("t" * 64) == {"steps": []}

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
-from pathlib import Path
 
 from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus
@@ -57,7 +56,7 @@ def publish_kept(write: ResultWrite, workflow_id: str) -> int:
     keys of all its steps (what ``runner plan`` checks); returns how many entries were new. A store
     that cannot be written is logged, not raised: the topic's result stands."""
     assert write.cache is not None
-    cache = StepCache(Path(write.cache))
+    cache = StepCache(write.cache)
     roots = roots_of(write.roots)
     made_by = {"batch": workflow_id.rsplit("/", 1)[0], "topic": write.result.id,
                "at": datetime.now(UTC).isoformat(timespec="seconds")}

@@ -19,7 +19,6 @@ import logging
 import typing
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -120,7 +119,7 @@ def from_cache(use: CacheUse, arg: BaseModel,
                     arg.model_dump(mode="json", include=places))
     if use.refresh:
         return key, None
-    cache = StepCache(Path(use.folder))
+    cache = StepCache(use.folder)
     entry = cache.lookup(key)
     if entry is None:
         return key, None

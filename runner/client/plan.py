@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from statistics import mean
 from typing import Any
 
@@ -145,7 +144,7 @@ def _topic(kind: JobKind, spec: TopicSpec, cache: StepCache | None,
 def plan_batch(plan: BatchPlan, catalog: Catalog) -> Plan:
     """What submitting ``plan`` would run, topic by topic."""
     kind = job_kinds()[plan.job]
-    cache = StepCache(Path(plan.cache)) if plan.cache else None
+    cache = StepCache(plan.cache) if plan.cache else None
     identities = _identities(kind, catalog)
     out = Plan(batch=plan.name, job=plan.job, cache=plan.cache)
     out.topics = [_topic(kind, spec, cache, identities) for spec in plan.topics]

@@ -31,12 +31,12 @@ from runner.config.home import runner_home
 from runner.config.jobkinds import job_kinds
 from runner.config.validation import problems_from
 from runner.config.yamlsource import PathKey, YamlSource, load_yaml
-from runner.contract.errors import ManifestError, Problem
+from runner.contract.errors import ManifestError, Problem, UsageError
 from runner.contract.jobkind import JobKind
 from runner.contract.names import OUTPUT_PLACEHOLDERS
 from runner.contract.policy import Duration, RetryEntry, StepEntry, apply, conflicts, format_duration
 from runner.contract.types import StepPolicy, TopicSpec
-from runner.store.artifacts import check_url, is_url
+from runner.store.artifacts import StoreError, check_url, is_url
 
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_ID = 64
@@ -166,7 +166,8 @@ class Manifest(BaseModel):
         default=None, description="run the batch on a schedule (`runner schedule apply`); each run "
         "writes to its own folder under output_dir")
     cache: str | None = Field(
-        default=None, description="folder of the step cache, relative to the current directory: a "
+        default=None, description="folder of the step cache, relative to the current directory, or "
+        "an object store URL (s3://bucket/cache: shared by workers on several machines): a "
         "step (an LLM call, a render, ...) whose output is kept there for the same input, code and "
         "models is reused without running; `off`: no cache (default: $RUNNER_CACHE, else "
         "$RUNNER_HOME/cache)")
@@ -182,7 +183,9 @@ class Manifest(BaseModel):
         if v is False:  # YAML's `off`
             return "off"
         if v is not None and (not isinstance(v, str) or not v.strip()):
-            raise ValueError("must be a folder, or off")
+            raise ValueError("must be a folder, an object store URL, or off")
+        if isinstance(v, str) and is_url(v):
+            return check_url(v)
         return v
 
     @field_validator("output_dir")
@@ -466,4 +469,9 @@ def cache_folder(value: str | None, cwd: Path) -> str | None:
         value = os.environ.get(CACHE_ENV) or str(runner_home() / "cache")
     if value.strip().lower() in ("off", "false", "no", "none"):
         return None
+    if is_url(value):
+        try:
+            return check_url(value)
+        except StoreError as exc:  # from $RUNNER_CACHE (a manifest's `cache:` is checked where it is)
+            raise UsageError(f"${CACHE_ENV} {value}: {exc}") from None
     return str((cwd / Path(value).expanduser()).resolve())

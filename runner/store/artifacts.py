@@ -18,6 +18,7 @@ with user info is refused (it would travel in workflow histories).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -130,6 +131,12 @@ class Store:
     def write_text(self, path: str, text: str) -> None:
         self.write_bytes(path, text.encode("utf-8"))
 
+    def create_bytes(self, path: str, data: bytes) -> bool:
+        """Write ``data`` to ``path`` only if nothing is there (whole or not at all); returns
+        whether it was written. Exclusive where the store can tell (a file system; S3 and MinIO
+        with conditional writes), else checked just before writing."""
+        raise NotImplementedError
+
     @contextmanager
     def open_read(self, path: str) -> Iterator[IO[bytes]]:
         """``path`` to read (seekable)."""
@@ -171,6 +178,12 @@ class Store:
         """Remove the file at ``path`` (nothing if it is not there)."""
         raise NotImplementedError
 
+    def delete_tree(self, folder: str) -> None:
+        """Remove ``folder`` and everything under it (what can be removed)."""
+        for info in self.files(folder):
+            with contextlib.suppress(OSError):
+                self.delete(info.path)
+
     @contextmanager
     def writing(self, path: str, scratch: Path | None = None) -> Iterator[Path]:
         """A local file to write ``path``'s content into; published to ``path`` when the block
@@ -209,6 +222,19 @@ class LocalStore(Store):
         try:
             tmp.write_bytes(data)
             os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def create_bytes(self, path: str, data: bytes) -> bool:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            tmp.write_bytes(data)
+            os.link(tmp, target)  # fails if the target exists
+            return True
+        except FileExistsError:
+            return False
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -255,6 +281,9 @@ class LocalStore(Store):
     def delete(self, path: str) -> None:
         Path(path).unlink(missing_ok=True)
 
+    def delete_tree(self, folder: str) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+
     @contextmanager
     def writing(self, path: str, scratch: Path | None = None) -> Iterator[Path]:
         target = Path(path)
@@ -286,6 +315,18 @@ class FsspecStore(Store):
 
     def write_bytes(self, path: str, data: bytes) -> None:
         self.fs.pipe_file(self._key(path), data)
+
+    def create_bytes(self, path: str, data: bytes) -> bool:
+        try:
+            self.fs.pipe_file(self._key(path), data, mode="create")
+            return True
+        except FileExistsError:
+            return False
+        except (NotImplementedError, TypeError):  # a store without conditional writes
+            if self.info(path) is not None:
+                return False
+            self.write_bytes(path, data)
+            return True
 
     @contextmanager
     def open_read(self, path: str) -> Iterator[IO[bytes]]:

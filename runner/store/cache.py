@@ -2,11 +2,11 @@
 
 An entry is a step's output (its JSON, with the paths of the files it made written relative to the
 folders they lie in, e.g. ``{topic}/scenes/s1.mp4`` for the topic's folder, ``{output}/t1.mp4`` for
-the batch's) and those files, under ``entries/<k[:2]>/<key>/``. It is built in
-``tmp/`` and published by one rename, so a reader finds a whole entry or none; two workers publishing
-the same key keep the first. Keys come from :func:`cache_key`: the step's identity and its input,
-where a file the input names counts by its content, not by where it lies (the same step in
-another batch's folder hits).
+the batch's) and those files, under ``entries/<k[:2]>/<key>/`` of the cache's folder or object
+store URL. Its files are written first and its ``meta.json`` last, so a reader finds a whole entry or
+none; two workers publishing the same key keep the first. Keys come from :func:`cache_key`: the
+step's identity and its input, where a file the input names counts by its content, not by where it
+lies (the same step in another batch's folder hits).
 
 This module is the storage only. The engine decides what is looked up and published, and when:
 LLM answers (looked up by the LLM activity before it calls a model) and the outputs of the job
@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.contract.types import TopicSpec
-from runner.store.artifacts import join, store_for
+from runner.store.artifacts import is_url, join, store_for
 
 META = "meta.json"
 IDENTITY_CHARS = 16
@@ -142,36 +141,47 @@ class Entry:
     output: Any  # paths under a root as "{name}/..."
     files: list[str]  # the files the output names, as "{name}/rel"
     produced_by: dict[str, str]  # batch, run, topic, step, at: where it was made
-    path: Path
+    path: str  # the entry's folder
+    files_at: str  # the folder its files lie in
 
 
 class StepCache:
-    """Entries under ``root`` (by default ``$RUNNER_HOME/cache``)."""
+    """Entries under ``root``: a folder (by default ``$RUNNER_HOME/cache``) or an object store URL.
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    An entry's files are written first, under a publication id of their own
+    (``entries/<k[:2]>/<key>/<id>/...``), and its ``meta.json``, which names that id, last: a
+    reader finds a whole entry or none, on a file system and on an object store alike.
+    """
 
-    def _dir(self, key: str) -> Path:
-        return self.root / "entries" / key[:2] / key
+    def __init__(self, root: str | Path) -> None:
+        self.root = str(root).rstrip("/")
+        self.store = store_for(self.root)
+
+    def _dir(self, key: str) -> str:
+        return join(self.root, "entries", key[:2], key)
 
     def lookup(self, key: str) -> Entry | None:
         """The entry of ``key``, or None (also when a file of it has gone missing)."""
         where = self._dir(key)
         try:
-            meta = json.loads((where / META).read_text(encoding="utf-8"))
+            meta = json.loads(self.store.read_bytes(join(where, META)))
         except (OSError, ValueError):
             return None
         files = [str(f) for f in meta.get("files", [])]
-        if not all(_inside(f.partition("}/")[2]) and (where / "files" / f).is_file() for f in files):
+        pub = str(meta.get("pub") or "files")  # entries of runner <= 0.14 kept theirs in files/
+        if not _inside(pub) or "/" in pub:
+            return None
+        files_at = join(where, pub)
+        if not all(_inside(f.partition("}/")[2]) and self.store.is_file(join(files_at, f)) for f in files):
             return None  # a file gone, or a path out of its folder (the store is shared)
         return Entry(key=key, output=meta.get("output"), files=files,
-                     produced_by=dict(meta.get("produced_by", {})), path=where)
+                     produced_by=dict(meta.get("produced_by", {})), path=where, files_at=files_at)
 
     def publish(self, key: str, output: Any, roots: Roots, produced_by: dict[str, str], *,
                 replace: bool = False, expect: dict[str, str] | None = None) -> bool:
         """Store ``output`` (a finished step's, naming files under ``roots``) under ``key``.
         Returns False if an entry was already there (it is kept, unless ``replace``: then a reader
-        finds the old entry, then none for a moment, then the new one; never a mix).
+        finds the old entry or the new one; never a mix).
 
         Raises:
             FileNotFoundError: a path the output names under a root does not exist (a step whose
@@ -179,37 +189,44 @@ class StepCache:
             ChangedFile: ``expect`` (path -> sha256, from :func:`digests`) says a file was
                 different when the step made it (a later step of the topic wrote over it).
         """
-        if self._dir(key).is_dir() and not replace:
+        where = self._dir(key)
+        old = self._pub(where)
+        if old is not None and not replace:
             return False
         files: list[str] = []
         stored = self._relative(output, roots, files)
-        tmp = self.root / "tmp" / f"{key}.{uuid.uuid4().hex}"
+        pub = uuid.uuid4().hex[:16]
         try:
-            for stored_as in files:
-                target = tmp / "files" / stored_as
-                source = _resolve(stored_as, roots)
-                store_for(source).get_file(source, target)
-                if expect is not None and expect.get(source) != file_digest(target):
-                    raise ChangedFile(f"{source} changed after the step made it")
-            tmp.mkdir(parents=True, exist_ok=True)
-            (tmp / META).write_text(json.dumps({"key": key, "output": stored, "files": files,
-                                                "produced_by": produced_by}, ensure_ascii=False),
-                                    encoding="utf-8")
-            final = self._dir(key)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            if replace and final.is_dir():
-                old = self.root / "tmp" / f"{key}.old.{uuid.uuid4().hex}"
-                os.rename(final, old)
-                shutil.rmtree(old, ignore_errors=True)
-            try:
-                os.rename(tmp, final)  # the publication: whole, or not at all
-            except OSError:
-                if final.is_dir():  # another worker published it first
-                    return False
-                raise
-            return True
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            with tempfile.TemporaryDirectory(prefix="runner-cache-") as scratch:
+                for n, stored_as in enumerate(files):
+                    source = _resolve(stored_as, roots)
+                    local = Path(scratch) / str(n)
+                    store_for(source).get_file(source, local)
+                    if expect is not None and expect.get(source) != file_digest(local):
+                        raise ChangedFile(f"{source} changed after the step made it")
+                    self.store.put_file(local, join(where, pub, stored_as))
+        except BaseException:
+            self.store.delete_tree(join(where, pub))
+            raise
+        meta = json.dumps({"key": key, "pub": pub, "output": stored, "files": files,
+                           "produced_by": produced_by}, ensure_ascii=False).encode()
+        # the publication: whole, or not at all
+        if replace:
+            self.store.write_bytes(join(where, META), meta)
+        elif not self.store.create_bytes(join(where, META), meta):  # another worker was first
+            self.store.delete_tree(join(where, pub))
+            return False
+        if old is not None and old != pub:
+            self.store.delete_tree(join(where, old))
+        return True
+
+    def _pub(self, where: str) -> str | None:
+        """The publication id of the entry in ``where`` (None: no entry)."""
+        try:
+            meta = json.loads(self.store.read_bytes(join(where, META)))
+        except (OSError, ValueError):
+            return None
+        return str(meta.get("pub") or "files")
 
     @staticmethod
     def _relative(value: Any, roots: Roots, files: list[str]) -> Any:
@@ -229,24 +246,20 @@ class StepCache:
             return stored_as
         return _strings(value, leaf)
 
-    def _index(self, key: str) -> Path:
-        return self.root / "index" / key[:2] / f"{key}.json"
+    def _index(self, key: str) -> str:
+        return join(self.root, "index", key[:2], f"{key}.json")
 
     def index_get(self, key: str) -> dict[str, Any] | None:
         """What the last succeeded run of a topic (:func:`topic_key`) recorded, or None."""
         try:
-            found = json.loads(self._index(key).read_text(encoding="utf-8"))
+            found = json.loads(self.store.read_bytes(self._index(key)))
         except (OSError, ValueError):
             return None
         return found if isinstance(found, dict) else None
 
     def index_put(self, key: str, record: dict[str, Any]) -> None:
-        """Record a topic's steps (atomically; the last writer wins)."""
-        path = self._index(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        tmp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        """Record a topic's steps (whole; the last writer wins)."""
+        self.store.write_text(self._index(key), json.dumps(record, ensure_ascii=False))
 
     def materialize(self, entry: Entry, roots: Roots) -> Any:
         """Copy ``entry``'s files to their places under ``roots`` (each replaced whole) and return
@@ -257,7 +270,15 @@ class StepCache:
         """
         for stored_as in entry.files:
             target = _resolve(stored_as, roots)
-            store_for(target).put_file(entry.path / "files" / stored_as, target)
+            source = join(entry.files_at, stored_as)
+            if not is_url(target):
+                self.store.get_file(source, Path(target))
+            elif not self.store.remote:
+                store_for(target).put_file(Path(source), target)
+            else:
+                with tempfile.TemporaryDirectory(prefix="runner-cache-") as scratch:
+                    self.store.get_file(source, Path(scratch) / "f")
+                    store_for(target).put_file(Path(scratch) / "f", target)
         return _rebase(entry.output, roots)
 
 

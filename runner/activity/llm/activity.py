@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -61,7 +60,7 @@ class LLMActivities:
             return await self._answer(call, spec)
         key = cache_key(self._identity(spec), call.request.model_dump(mode="json"), {})
         if not call.refresh:
-            hit = await asyncio.to_thread(StepCache(Path(call.cache)).lookup, key)
+            hit = await asyncio.to_thread(StepCache(call.cache).lookup, key)
             if hit is not None:
                 try:
                     return LLMResponse.model_validate({**hit.output, "cache_key": key,
