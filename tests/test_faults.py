@@ -141,14 +141,13 @@ async def activity_events(client: Client, workflow_id: str) -> tuple[Counter[str
     return scheduled, attempts, completed
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
 async def test_a_worker_stopped_mid_render_is_replaced_without_redoing_finished_work(
-        sig: signal.Signals, tmp_path: Path, cli_env: dict[str, str], client: Client,
-        simulator: tuple[Path, Path]) -> None:
-    """kill -9: Temporal notices the silence within the heartbeat timeout (5 s here) and retries the
-    render on the next worker. SIGTERM: the worker stops taking work, gives the render its grace
-    (2 s here, `--grace`; 10 s by default), then hands it back at once. Either way the retry skips
-    the scenes already rendered."""
+        tmp_path: Path, cli_env: dict[str, str], client: Client, simulator: tuple[Path, Path]) -> None:
+    """SIGTERM: the worker stops taking work, gives the render its grace (2 s here, `--grace`; 10 s
+    by default), then hands it back at once, and its manim goes with it; the retry on the next
+    worker skips the scenes already rendered. (A worker killed with -9 mid-render, noticed by its
+    silence, is tested in tests/test_object_store.py, the retry on a machine of its own.)"""
+    sig = signal.SIGTERM
     catalog, sim_log = simulator
     task_queue = f"faults-{uuid.uuid4().hex[:8]}"
     path = manifest(tmp_path, "killed", ["Derivative of x^3"])
@@ -165,7 +164,7 @@ async def test_a_worker_stopped_mid_render_is_replaced_without_redoing_finished_
         s1_stat = s1.stat()
         os.kill(first.pid, sig)
         code = await asyncio.to_thread(first.wait, 30)
-        assert code == (-signal.SIGKILL if sig == signal.SIGKILL else 0)
+        assert code == 0
         # its manim went with it (no orphan rendering for nobody)
         await wait_for("the orphaned render to die", lambda: not manim_processes(str(scenes)), timeout=5)
     finally:
@@ -186,17 +185,15 @@ async def test_a_worker_stopped_mid_render_is_replaced_without_redoing_finished_
     assert scheduled == Counter({"runner.llm.complete": 2, "explainer.validate": 1, "explainer.render": 1,
                                  "explainer.merge": 1})
     assert attempts["runner.llm.complete"] == 1 and attempts["explainer.validate"] == 1
-    if sig == signal.SIGTERM and attempts["explainer.render"] == 1:
+    if attempts["explainer.render"] == 1:
         pytest.fail("the render finished within the worker's grace period: nothing was handed back "
                     "(make the render longer)")
     assert attempts["explainer.render"] == 2
     [render_payload] = [r for name, r in completed if name == "explainer.render"]
     [render] = pydantic_data_converter.payload_converter.from_payloads(render_payload.payloads,
                                                                        [RenderOutput])
-    # the retry skipped scene 1 (and, after SIGTERM, what the grace period finished) ...
+    # the retry skipped scene 1 (and what the grace period finished) ...
     assert render.rendered and "s1" not in render.rendered
-    if sig == signal.SIGKILL:
-        assert render.rendered[0] == "s2"
     assert s1.stat().st_ino == s1_stat.st_ino and s1.stat().st_mtime == s1_stat.st_mtime  # ... kept as is
     # the provider's record: one request per LLM step, none repeated
     sent = requests(sim_log)

@@ -27,7 +27,7 @@ from runner.client.server import ServerInfo
 from runner.contract.types import BatchResult
 from runner.isolation.proc import dies_with_parent
 from tests.conftest import S3
-from tests.test_faults import RUNNER, wait_for
+from tests.test_faults import RUNNER, manim_processes, wait_for
 
 pytestmark = pytest.mark.slow
 TOPICS = {"derivative-of-x-2": "Derivative of x^2", "pythagoras": "The Pythagorean theorem"}
@@ -132,8 +132,11 @@ topics:
         [s1] = [k for k in s3.keys("out/topics/derivative-of-x-2/scenes/")
                 if re.search(r"/s1-low-\w+\.mp4$", k)]
         s1_before = s3.api.head_object(Bucket=s3.bucket, Key=s1)
+        assert manim_processes(str(b1.home))  # B renders in its sandbox ...
         os.kill(workers["b1"].pid, signal.SIGKILL)
         workers["b1"].wait(30)
+        # ... and its manim went with it (no orphan rendering for nobody)
+        await wait_for("the orphaned renders to die", lambda: not manim_processes(str(b1.home)), 5)
         workers["b2"] = b2.worker(task_queue, "steps:render")
         result = await asyncio.wait_for(
             client.get_workflow_handle(batch_id, result_type=BatchResult).result(), 300)
@@ -208,6 +211,9 @@ topics:
     assert res.returncode == 0 and f"0 files fetched (0.0 MB), {len(got)} already there" in res.stdout
     report = json.loads((laptop.cwd / "got" / "report.json").read_text())
     assert report["output_dir"] == s3.url("out")
+    # retry reads every topic's result file from the bucket: all succeeded, nothing to retry
+    res = await asyncio.to_thread(laptop.run, "retry", batch_id)
+    assert res.returncode == 2 and "nothing to retry" in res.stderr, res.stderr
 
 
 def test_bad_store_input_fails_before_anything_starts(machines: dict[str, Machine], s3: S3) -> None:
