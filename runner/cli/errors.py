@@ -32,27 +32,26 @@ def reports_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        caught: BaseException
         try:
             return fn(*args, **kwargs)
         except RunnerError as exc:
             if not exc.shown:
                 click.echo(f"error: {exc.format()}" if exc.exit_code != 2 else exc.format(), err=True)
-            code = exc.exit_code
-        except KeyboardInterrupt:
+            caught, code = exc, exc.exit_code
+        except KeyboardInterrupt as exc:
             click.echo("interrupted", err=True)
-            code = 130
+            caught, code = exc, 130
         except RPCError as exc:
             click.echo(f"error: Temporal refused the request ({exc.status.name}): {exc.message}",
                        err=True)
-            code = 1
+            caught, code = exc, 1
         except Exception as exc:
             click.echo(f"error: {type(exc).__name__}: {exc}" +
                        ("" if _verbose else " (run with -v for the traceback)"), err=True)
-            code = 1
-        else:
-            return None
-        if _verbose and code not in (0, 2, 130):
-            traceback.print_exc()
+            caught, code = exc, 1
+        if _verbose and code not in (0, 2, 130):  # the exception's own: the except block has ended
+            traceback.print_exception(caught)
         sys.exit(code)
 
     return wrapper  # type: ignore[return-value]

@@ -33,7 +33,7 @@ from runner.config.validation import problems_from
 from runner.config.yamlsource import PathKey, YamlSource, load_yaml
 from runner.contract.errors import ManifestError, Problem, UsageError
 from runner.contract.jobkind import JobKind
-from runner.contract.names import OUTPUT_PLACEHOLDERS
+from runner.contract.names import OUTPUT_PLACEHOLDERS, fixed_part
 from runner.contract.policy import Duration, RetryEntry, StepEntry, apply, conflicts, format_duration
 from runner.contract.types import StepPolicy, TopicSpec
 from runner.store.artifacts import StoreError, check_url, is_url
@@ -132,10 +132,18 @@ class ScheduleEntry(BaseModel):
         return self
 
 
+def _no_control_characters(value: str) -> None:
+    if bad := sorted({c for c in value if ord(c) < 32 or ord(c) == 127}):
+        raise ValueError(f"must not contain control characters (found {', '.join(map(repr, bad))})")
+
+
 def _check_output_dir(value: str | None) -> str | None:
     if value is None:
         return None
-    rest = value
+    _no_control_characters(value)
+    if not value.strip():
+        raise ValueError("must not be empty")
+    rest = re.sub(r"\$\{\w+\}", "", value)  # ${VARIABLE}: expanded where it is resolved
     for placeholder in OUTPUT_PLACEHOLDERS:
         rest = rest.replace(placeholder, "")
     if "{" in rest or "}" in rest:
@@ -184,6 +192,8 @@ class Manifest(BaseModel):
             return "off"
         if v is not None and (not isinstance(v, str) or not v.strip()):
             raise ValueError("must be a folder, an object store URL, or off")
+        if isinstance(v, str):
+            _no_control_characters(v)
         if isinstance(v, str) and is_url(v):
             return check_url(v)
         return v
@@ -291,6 +301,7 @@ def plan_from_source(source: YamlSource, catalog: Catalog, *, manifest_path: Pat
     policies: list[dict[str, StepPolicy]] = []
     if parsed is not None and kind is not None and not problems:
         policies = _resolve_steps(parsed, kind, source, problems)
+        problems.extend(_check_output_location(parsed, source, cwd))
     if problems or parsed is None or kind is None:
         problems.sort(key=lambda p: (p.line or 0, p.path))
         raise ManifestError(problems)
@@ -298,6 +309,41 @@ def plan_from_source(source: YamlSource, catalog: Catalog, *, manifest_path: Pat
     del data
     source.data, source.lines = None, {}
     return _resolve(parsed, kind, manifest_path, cwd, policies)
+
+
+# Folders a batch must never write into (workers often run as root): the file system's root and the
+# system's own folders (and, for the first group, anything under them).
+SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run",
+                "/sbin", "/sys", "/usr")
+SYSTEM_FOLDERS = ("/", "/home", "/root", "/var", "/opt", "/srv", "/mnt", "/media", "/tmp")
+
+
+def local_output_dir(value: str | None, name: str, cwd: Path) -> Path:
+    """Where a local ``output_dir`` lies: ``~`` and environment variables expanded, relative to
+    ``cwd`` (default: out/<name>)."""
+    out = Path(os.path.expandvars(os.path.expanduser(value))) if value else Path("out") / name
+    return (cwd / out).resolve()
+
+
+def _check_output_location(parsed: Manifest, source: YamlSource, cwd: Path) -> list[Problem]:
+    """A local output_dir is not a system folder, not a file, and names no unset variable."""
+    value = parsed.output_dir
+    if value is not None and is_url(value):
+        return []
+    if value is not None and (unset := re.findall(r"\$\{?([A-Za-z_]\w*)", os.path.expandvars(value))):
+        return [source.problem(("output_dir",), f"environment variable {unset[0]} is not set")]
+    where = local_output_dir(value, parsed.name, cwd)
+    fixed = Path(fixed_part(str(where)))
+    if str(fixed) in SYSTEM_FOLDERS or any(fixed == Path(t) or fixed.is_relative_to(t)
+                                           for t in SYSTEM_TREES):
+        return [source.problem(("output_dir",), f"{where} is a system folder (or the file system's "
+                               "root): give a folder of its own, e.g. out/<name>")]
+    for folder in (fixed, *fixed.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                return [source.problem(("output_dir",), f"{folder} is a file, not a folder")]
+            break
+    return []
 
 
 def _check_steps(data: dict[str, Any], source: YamlSource, kind: JobKind | None) -> list[Problem]:
@@ -452,8 +498,7 @@ def _resolve(parsed: Manifest, kind: JobKind, manifest_path: Path, cwd: Path,
     if parsed.output_dir and is_url(parsed.output_dir):
         output_dir = parsed.output_dir  # checked: no trailing /
     else:
-        out = Path(parsed.output_dir) if parsed.output_dir else Path("out") / parsed.name
-        output_dir = str((cwd / out).resolve())
+        output_dir = str(local_output_dir(parsed.output_dir, parsed.name, cwd))
     return BatchPlan(
         name=parsed.name, job=parsed.job, manifest=str(manifest_path.resolve()),
         output_dir=output_dir, concurrency=parsed.concurrency, topics=topics,

@@ -87,7 +87,12 @@ def _parse(text: str, name: str, loader_type: type[Any]) -> YamlSource:
     loader = loader_type(text)
     try:  # parsed once: the nodes give the lines, the same nodes the data
         root = loader.get_single_node()
+        if root is not None and (problem := _shape_problem(root, name)) is not None:
+            raise ManifestError([problem])
         data = loader.construct_document(root) if root is not None else None
+    except RecursionError:
+        raise ManifestError([Problem(name, _too_deep_at(text, loader_type), "",
+                                     f"nested too deeply (more than {MAX_DEPTH} levels)")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -104,6 +109,77 @@ def _parse(text: str, name: str, loader_type: type[Any]) -> YamlSource:
     if problems:
         raise ManifestError(problems)
     return source
+
+
+# What a document may be: nesting (any real manifest has a handful of levels) and the nodes that
+# anchors and aliases add by repeating others (a few nested aliases can stand for billions).
+MAX_DEPTH = 64
+MAX_ALIASED_NODES = 100_000
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _too_deep_at(text: str, loader_type: type[Any]) -> int | None:
+    """The line where ``text`` nests deeper than MAX_DEPTH (read as events: no recursion)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=loader_type):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1 if event.start_mark is not None else None
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+def _shape_problem(root: yaml.Node, name: str) -> Problem | None:
+    """Too deep, recursive, or aliases that stand for too many nodes: the problem, found in time
+    linear in the document's own nodes (each node's expanded size and height computed once)."""
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    open_: set[int] = set()
+    refs: dict[int, int] = {}
+    nodes: dict[int, yaml.Node] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, closing = stack.pop()
+        key = id(node)
+        if closing:
+            kids = _children(node)
+            size[key] = 1 + sum(size[id(k)] for k in kids)
+            height[key] = 1 + max((height[id(k)] for k in kids), default=0)
+            open_.discard(key)
+            if height[key] > MAX_DEPTH:
+                return Problem(name, node.start_mark.line + 1, "",
+                               f"nested too deeply (more than {MAX_DEPTH} levels)")
+            continue
+        if key in size:
+            continue
+        if key in open_:
+            return Problem(name, node.start_mark.line + 1, "", "an alias refers to a node that "
+                           "contains it (a recursive structure)")
+        open_.add(key)
+        nodes[key] = node
+        stack.append((node, True))
+        for kid in _children(node):
+            refs[id(kid)] = refs.get(id(kid), 0) + 1
+            stack.append((kid, False))
+    aliased = size[id(root)] - len(size)
+    if aliased > MAX_ALIASED_NODES:
+        shared = max((k for k, n in refs.items() if n > 1), key=lambda k: size[k] * refs[k])
+        return Problem(name, nodes[shared].start_mark.line + 1, "",
+                       f"anchors and aliases stand for {aliased:,} more nodes (at most "
+                       f"{MAX_ALIASED_NODES:,}): write the repeated parts out, or fewer of them")
+    return None
 
 
 def _walk(node: yaml.Node, path: PathKey, source: YamlSource, problems: list[Problem]) -> None:

@@ -1,0 +1,89 @@
+"""Hostile and careless input, as found by probing the command line: every case ends in a located
+message and exit 2, in bounded time and memory, and nothing is written."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+RUNNER = str(Path(sys.executable).parent / "runner")
+HEAD = 'name: hostile\njob: prompt\nprompt: "Define {topic}"\n'
+
+
+def validate(tmp_path: Path, body: str, *args: str,
+             env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """`runner validate` of a manifest ``HEAD + body``: its result, seconds and peak memory (MB)."""
+    path = tmp_path / "m.yaml"
+    path.write_text(HEAD + body)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.monotonic()
+    res = subprocess.run([RUNNER, *args, "validate", str(path)], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=60, env=env)
+    seconds = time.monotonic() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return res, seconds, max(peak, before) / 1024
+
+
+def aliases(levels: int) -> str:
+    """``levels`` levels of nine aliases each, the one below repeated nine times (9**levels)."""
+    lines = ["  a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels + 1)]
+    return "topics: [a]\nsteps:\n" + "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("body", "says", "line"), [
+    (aliases(6), "anchors and aliases stand for", 11),  # 7 levels of 9: 4.8 million nodes
+    (aliases(8), "anchors and aliases stand for", 13),  # the "billion laughs"
+    ("topics: &t [a, *t]\n", "a recursive structure", 4),
+    ("topics: " + "[" * 1000 + "]" * 1000 + "\n", "nested too deeply", 4),
+], ids=["aliases-7x9", "billion-laughs", "recursive", "nested-1000"])
+def test_yaml_that_expands_or_nests_without_end_is_refused_quickly(
+        tmp_path: Path, body: str, says: str, line: int) -> None:
+    res, seconds, peak = validate(tmp_path, body)
+    assert res.returncode == 2 and f"m.yaml:{line}: " in res.stderr and says in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr and seconds < 5 and peak < 500, (seconds, peak)
+
+
+def test_anchors_that_repeat_a_little_still_work(tmp_path: Path) -> None:
+    res, _, _ = validate(tmp_path, "steps: {write: &s {timeout: 30s}}\n"
+                                   "topics: [a, {topic: b, steps: {write: *s}}]\n")
+    assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.parametrize(("output_dir", "says"), [
+    ("/", "/ is a system folder"),
+    ("/etc", "/etc is a system folder"),
+    ("../../../../../../../../etc/cron.d", "/etc/cron.d is a system folder"),
+    ("/usr/local/share/x", "/usr/local/share/x is a system folder"),
+    ('"out\\0x"', "must not contain control characters (found '\\x00')"),
+    ('"out\\ex"', "must not contain control characters (found '\\x1b')"),
+    ("${RUNNER_TEST_UNSET_VARIABLE}/out", "environment variable RUNNER_TEST_UNSET_VARIABLE is not set"),
+    ("a-file/out", "a-file is a file, not a folder"),
+])
+def test_an_output_dir_that_cannot_be_meant_is_refused(tmp_path: Path, output_dir: str, says: str) -> None:
+    (tmp_path / "a-file").write_text("not a folder\n")
+    res, _, _ = validate(tmp_path, f"topics: [a]\noutput_dir: {output_dir}\n")
+    assert res.returncode == 2 and "m.yaml:5: output_dir: " in res.stderr and says in res.stderr, res.stderr
+
+
+def test_an_output_dir_with_a_tilde_or_a_variable_is_expanded(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "RUNNER_TEST_PLACE": "place"}
+    res, _, _ = validate(tmp_path, "topics: [a]\noutput_dir: ~/runs/${RUNNER_TEST_PLACE}\n", env=env)
+    assert res.returncode == 0 and f"output {tmp_path}/home/runs/place," in res.stdout, res.stderr
+    assert not (tmp_path / "~").exists()
+
+
+def test_verbose_shows_the_traceback_of_an_unexpected_error(tmp_path: Path) -> None:
+    """`runner -v`: the traceback of the exception itself (it printed `NoneType: None`)."""
+    res = subprocess.run([RUNNER, "-v", "status", "no-such-batch"], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=60,
+                         env={**os.environ, "TEMPORAL_ADDRESS": "127.0.0.1:1",
+                              "TEMPORAL_CONFIG_FILE": str(tmp_path / "none.toml")})
+    assert res.returncode == 1 and "Traceback (most recent call last)" in res.stderr, res.stderr
+    assert "NoneType: None" not in res.stderr
