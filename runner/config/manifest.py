@@ -160,8 +160,9 @@ class Manifest(BaseModel):
     name: str = Field(description="batch name: lowercase letters, digits and '-'")
     job: str = Field(description="job kind (see `runner jobs`)")
     output_dir: str | None = Field(default=None, description="default: out/<name>, relative to the "
-                                   "current directory; or an object store URL, e.g. s3://bucket/prefix; "
-                                   "may hold {date} and {time} (filled in per run)")
+                                   "current directory (~ and $VARIABLES expanded; never a system "
+                                   "folder such as / or /etc); or an object store URL, e.g. "
+                                   "s3://bucket/prefix; may hold {date} and {time} (filled in per run)")
     concurrency: int = Field(default=4, ge=1, le=10000, description="most topics in flight at once")
     models: dict[str, list[str]] = Field(
         default_factory=lambda: {"default": ["offline"]},
