@@ -87,3 +87,33 @@ def test_verbose_shows_the_traceback_of_an_unexpected_error(tmp_path: Path) -> N
                               "TEMPORAL_CONFIG_FILE": str(tmp_path / "none.toml")})
     assert res.returncode == 1 and "Traceback (most recent call last)" in res.stderr, res.stderr
     assert "NoneType: None" not in res.stderr
+
+
+@pytest.mark.parametrize("value", [".inf", "1.0e+300", "99999999999999d", ".nan", "367d", "-5"])
+def test_durations_must_be_finite_and_bounded(tmp_path: Path, value: str) -> None:
+    """They validated before and raised inside workflow code, where Temporal retries a workflow
+    task for ever."""
+    res, _, _ = validate(tmp_path, f"topics: [a]\nsteps: {{write: {{timeout: {value}, "
+                                   f"retry: {{initial_interval: {value}, maximum_interval: {value}}}}}}}\n")
+    assert res.returncode == 2, res.stderr
+    for key in ("timeout", "retry.initial_interval", "retry.maximum_interval"):
+        assert f"m.yaml:5: steps.write.{key}: must be longer than zero and at most 366d" in res.stderr
+
+
+@pytest.mark.parametrize(("body", "where", "says"), [
+    ('topics: [a]\n', "m.yaml:1: name:", None),  # the HEAD's name, replaced below
+    ('topics: [{topic: a, id: "abc\\n"}]\n', "m.yaml:4: topics[0].id:", "must be lowercase letters"),
+    ('topics: [{topic: a, id: "abc\\tdef"}]\n', "m.yaml:4: topics[0].id:", "must be lowercase letters"),
+    (f'topics: [{{topic: a, id: {"x" * 300}}}]\n', "m.yaml:4: topics[0].id:",
+     "at most 64 characters, got 300"),
+], ids=["name-newline", "id-newline", "id-tab", "id-300"])
+def test_names_and_ids_match_whole_and_are_capped(tmp_path: Path, body: str, where: str,
+                                                 says: str | None) -> None:
+    if says is None:  # a name with a trailing newline (it matched `^...$`)
+        (tmp_path / "m.yaml").write_text('name: "hostile\\n"\njob: prompt\nprompt: "x {topic}"\n' + body)
+        res = subprocess.run([RUNNER, "validate", str(tmp_path / "m.yaml")], capture_output=True,
+                             text=True, cwd=tmp_path, timeout=60)
+        says = "must be lowercase letters"
+    else:
+        res, _, _ = validate(tmp_path, body)
+    assert res.returncode == 2 and where in res.stderr and says in res.stderr, res.stderr

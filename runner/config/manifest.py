@@ -34,16 +34,23 @@ from runner.config.yamlsource import PathKey, YamlSource, load_yaml
 from runner.contract.errors import ManifestError, Problem, UsageError
 from runner.contract.jobkind import JobKind
 from runner.contract.names import OUTPUT_PLACEHOLDERS, fixed_part
-from runner.contract.policy import Duration, RetryEntry, StepEntry, apply, conflicts, format_duration
+from runner.contract.policy import (
+    MAX_DURATION_S,
+    Duration,
+    RetryEntry,
+    StepEntry,
+    apply,
+    conflicts,
+    format_duration,
+)
 from runner.contract.types import StepPolicy, TopicSpec
 from runner.store.artifacts import StoreError, check_url, is_url
 
-NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_ID = 64
 Overlap = Literal["skip", "buffer-one", "buffer-all", "cancel-other", "terminate-other", "allow-all"]
 OVERLAPS: tuple[str, ...] = typing.get_args(Overlap)
 MIN_EVERY_S = 1.0  # Temporal's shortest schedule interval
-MAX_DURATION_S = 366 * 86400.0
 
 
 def slugify(text: str) -> str:
@@ -54,9 +61,11 @@ def slugify(text: str) -> str:
 
 
 def _check_name(value: str) -> str:
-    if not NAME_RE.match(value):
+    if not NAME_RE.fullmatch(value):  # (match with $ let "abc\n" through)
         raise ValueError(f"must be lowercase letters, digits and '-' (e.g. calculus-basics), "
                          f"got {value!r}")
+    if len(value) > MAX_ID:  # it names files and workflow ids
+        raise ValueError(f"must be at most {MAX_ID} characters, got {len(value)}")
     return value
 
 

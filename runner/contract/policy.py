@@ -23,6 +23,7 @@ from runner.contract.names import QUEUE_PATTERN
 from runner.contract.types import RetrySpec, StepPolicy
 
 DEFAULT_POLICY = StepPolicy(timeout_s=600.0)
+MAX_DURATION_S = 366 * 86400.0  # any duration: finite (workflow code turns it into a timedelta)
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 
@@ -45,8 +46,9 @@ def parse_duration(value: Any) -> float:
         seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     else:
         raise ValueError(f"must be a duration such as 90s, 30m or 1h, got {value!r}")
-    if seconds <= 0:
-        raise ValueError(f"must be longer than zero, got {value!r}")
+    if not 0 < seconds <= MAX_DURATION_S:  # also NaN: no comparison holds for it
+        raise ValueError(f"must be longer than zero and at most {MAX_DURATION_S / 86400:g}d, "
+                         f"got {value!r}")
     return seconds
 
 
