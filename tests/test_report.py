@@ -22,7 +22,7 @@ from runner.contract.types import (
     TopicResult,
     TopicSpec,
 )
-from runner.store.files import iter_results
+from runner.store.files import iter_results, write_json_atomic
 from runner.store.topics import read_page, write_topics
 
 
@@ -102,3 +102,26 @@ def test_pages_of_the_topic_file_hold_every_topic_once_and_stay_small(tmp_path: 
         seen += [item.spec.id for item in page.items]
         carried += page.carried
     assert seen == [s.id for i, s in enumerate(specs) if i % 5] and carried == 240
+
+
+def test_reports_are_written_without_following_a_planted_symlink(tmp_path: Path) -> None:
+    """A shared output folder where someone planted report.md -> a file of theirs: the report
+    replaces the link, the file it pointed at is untouched (workers often run as root)."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("report.md", "report.json", "results.jsonl"):
+        (out / name).symlink_to(victim)
+        (out / f".{name}.tmp").symlink_to(victim)  # where a temporary file was once written
+    asyncio.run(write_report(batch(out, 3), TopicOutputs))
+    assert victim.read_text() == "keep me\n"
+    for name in ("report.md", "report.json", "results.jsonl"):
+        assert not (out / name).is_symlink() and (out / name).stat().st_size > 0
+    # a topic's result file too
+    planted = out / "topics" / "t9" / "result.json"
+    planted.parent.mkdir(parents=True)
+    planted.symlink_to(victim)
+    (planted.parent / ".result.json.tmp").symlink_to(victim)
+    write_json_atomic(str(planted), {"id": "t9"})
+    assert victim.read_text() == "keep me\n" and not planted.is_symlink()
