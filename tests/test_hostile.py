@@ -117,3 +117,16 @@ def test_names_and_ids_match_whole_and_are_capped(tmp_path: Path, body: str, whe
     else:
         res, _, _ = validate(tmp_path, body)
     assert res.returncode == 2 and where in res.stderr and says in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize(("topic", "says"), [
+    ('"a\\0b"', "control or bidi-override characters (found '\\x00' at character 2)"),
+    ('"\\e[31mred"', "(found '\\x1b' at character 1)"),
+    ('"admin\\u202Etxt.exe"', "(found '\\u202e' at character 6)"),
+    ('"   "', "must not be empty or only whitespace"),
+])
+def test_topic_text_with_control_characters_or_nothing_is_refused(tmp_path: Path, topic: str,
+                                                                  says: str) -> None:
+    res, _, _ = validate(tmp_path, f"topics: [ok, {topic}]\n")
+    assert res.returncode == 2 and "m.yaml:4: topics[1].topic: " in res.stderr and says in res.stderr, \
+        res.stderr

@@ -125,3 +125,20 @@ def test_reports_are_written_without_following_a_planted_symlink(tmp_path: Path)
     (planted.parent / ".result.json.tmp").symlink_to(victim)
     write_json_atomic(str(planted), {"id": "t9"})
     assert victim.read_text() == "keep me\n" and not planted.is_symlink()
+
+
+def test_user_text_is_never_markup_in_report_md(tmp_path: Path) -> None:
+    """Topic text and errors land in headings, tables and lines of report.md as text: no heading,
+    link, HTML or table cell can come from them."""
+    inp = batch(tmp_path, 2, failing_every=2)
+    hostile = "x | y <img src=x onerror=alert(1)> [a](javascript:1) # *b* `c`"
+    for tid in ("t0", "t1"):
+        path = Path(result_path(topic_dir(str(tmp_path), tid)))
+        result = TopicResult.model_validate_json(path.read_text())
+        path.write_text(result.model_copy(update={"topic": hostile, "error": hostile + "\nmore"})
+                        .model_dump_json())
+    asyncio.run(write_report(inp, TopicOutputs))
+    md = (tmp_path / "report.md").read_text()
+    escaped = r"x \| y \<img src=x onerror=alert(1)\> \[a\](javascript:1) \# \*b\* \`c\`"
+    assert f"## t1: {escaped}" in md and f"| {escaped} |" in md  # the heading; the failure's error
+    assert "<img" not in md.replace(r"\<img", "") and "](javascript" not in md.replace(r"\](javascript", "")

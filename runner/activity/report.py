@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from runner.contract.errors import first_line
-from runner.contract.jobkind import TopicOutputs, base_step, report_cell
+from runner.contract.jobkind import TopicOutputs, base_step, markdown_text, report_cell
 from runner.contract.keys import spec_key
 from runner.contract.names import result_path, topic_dir
 from runner.contract.types import PlannedTopic, ReportInput, ReportOutput, TopicResult
@@ -154,7 +154,7 @@ class BatchReport:
 
     @staticmethod
     def _section(topic: dict[str, Any], details: list[str]) -> list[str]:
-        lines = ["", f"## {topic['id']}: {topic['topic']}", ""]
+        lines = ["", f"## {topic['id']}: {markdown_text(topic['topic'])}", ""]
         if topic["status"] == "cancelled":
             lines += [f"**Cancelled** (at {topic.get('failed_step') or 'before it started'})", ""]
         elif topic.get("error"):

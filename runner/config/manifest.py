@@ -60,6 +60,23 @@ def slugify(text: str) -> str:
     return slug[:MAX_ID].rstrip("-") or "topic"
 
 
+# Characters a topic's text may not hold: C0 controls but tab and newline, DEL, and the bidi
+# embeddings, overrides and isolates (text that displays other than it reads).
+_BAD_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+MAX_TOPIC = 10_000
+
+
+def check_topic_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty or only whitespace")
+    if bad := _BAD_TEXT.search(value):
+        raise ValueError(f"must not contain control or bidi-override characters (found "
+                         f"{bad.group()!r} at character {bad.start() + 1})")
+    if len(value) > MAX_TOPIC:
+        raise ValueError(f"must be at most {MAX_TOPIC:,} characters, got {len(value):,}")
+    return value
+
+
 def _check_name(value: str) -> str:
     if not NAME_RE.fullmatch(value):  # (match with $ let "abc\n" through)
         raise ValueError(f"must be lowercase letters, digits and '-' (e.g. calculus-basics), "
@@ -84,6 +101,11 @@ class TopicEntry(BaseModel):
     @classmethod
     def _id(cls, v: str | None) -> str | None:
         return None if v is None else _check_name(v)
+
+    @field_validator("topic")
+    @classmethod
+    def _topic(cls, v: str) -> str:
+        return check_topic_text(v)
 
 
 class ScheduleEntry(BaseModel):

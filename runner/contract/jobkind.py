@@ -15,6 +15,7 @@ the outputs model's hooks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,9 +84,22 @@ class TopicOutputs(BaseModel):
         return []
 
 
+_MARKDOWN = re.compile(r"([\\`*\[\]<>|#!~])")
+_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")  # in a word (a_b, paths) it is text
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def markdown_text(value: Any) -> str:
+    """``value`` as plain text inside Markdown (a table cell, a heading, a line): its Markdown and
+    HTML characters escaped, control and bidi-override characters dropped, one line."""
+    text = _CONTROL.sub("", str(value)).replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    return _UNDERSCORE.sub(r"\\_", _MARKDOWN.sub(r"\\\1", text))
+
+
 def report_cell(value: Any) -> str:
-    """``value`` as one cell of a Markdown table (for :meth:`TopicOutputs.report_lines`)."""
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    """``value`` as one cell of a Markdown table (for :meth:`TopicOutputs.report_lines`): text as
+    it is, never markup (see :func:`markdown_text`)."""
+    return markdown_text(value)
 
 
 @dataclass(frozen=True)
