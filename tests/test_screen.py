@@ -202,6 +202,9 @@ def test_claim_tree_accepted(text: str) -> None:
         ("2**10001", "numeric exponent larger than 10000"),
         ("2**(2**(2**32))", "numeric exponent larger than 10000"),
         ("(1/2)**(-20000)", "numeric exponent larger than 10000"),
+        ("(10**10000)**10000", "power of more than 100000 digits"),  # each exponent is small
+        ("(2**9000)**(2**9000)", "numeric exponent larger than 10000"),
+        ("(10**100)**(-2000)", "power of more than 100000 digits"),
         ("factorial(100001)", "factorial-like argument larger than 100000"),
         ("(10**9)!", "factorial-like argument larger than 100000"),
         ("binomial(10**6, 2)", "factorial-like argument larger than 100000"),

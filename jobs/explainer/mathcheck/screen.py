@@ -98,6 +98,9 @@ class TreeRules:
         max_nodes: Most nodes in the tree; None for no bound.
         max_depth: Deepest nesting (the root is at depth 0); None for no bound.
         max_literal: Largest absolute value of an integer or float literal; None for no bound.
+        max_power_digits: Most decimal digits a power of a number may have (its exponent times
+            the base's digits: ``(10**10000)**10000`` has a small exponent and a hundred million
+            digits); None for no bound.
     """
 
     max_exponent: float
@@ -110,6 +113,7 @@ class TreeRules:
     max_nodes: int | None = None
     max_depth: int | None = None
     max_literal: float | None = None
+    max_power_digits: float | None = None
 
 
 def screen_text(text: str, rules: TextRules) -> None:
@@ -205,6 +209,10 @@ def _check_numbers(node: sympy.Basic, rules: TreeRules) -> None:
             raise Rejected("numeric exponent that is not real")
         if abs(value) > rules.max_exponent:
             raise Rejected(f"numeric exponent larger than {rules.max_exponent}")
+        if rules.max_power_digits is not None and node.base.is_number:
+            digits = abs(value) * abs(_numeric_value(sympy.log(sympy.Abs(node.base), 10)))
+            if digits > rules.max_power_digits:
+                raise Rejected(f"power of more than {rules.max_power_digits:g} digits")
     elif rules.max_factorial_argument is not None and (
         (
             isinstance(node, sympy.core.function.AppliedUndef)
@@ -290,6 +298,7 @@ CLAIM_TEXT = TextRules(
 )
 CLAIM_TREE = TreeRules(
     max_exponent=10_000,
+    max_power_digits=100_000,
     numeric_base_only=True,
     exempt_bases=(sympy.S.Zero, sympy.S.One, sympy.S.NegativeOne),
     max_factorial_argument=100_000,
