@@ -130,3 +130,27 @@ def test_topic_text_with_control_characters_or_nothing_is_refused(tmp_path: Path
     res, _, _ = validate(tmp_path, f"topics: [ok, {topic}]\n")
     assert res.returncode == 2 and "m.yaml:4: topics[1].topic: " in res.stderr and says in res.stderr, \
         res.stderr
+
+
+@pytest.mark.parametrize(("line", "key"), [
+    ("concurrency: true", "concurrency"), ('concurrency: "4"', "concurrency"),
+    ("concurrency: 4.5", "concurrency"), ('max_tokens: "100"', "max_tokens"),
+    ("steps: {write: {retry: {maximum_attempts: true}}}", "steps.write.retry.maximum_attempts"),
+    ("output_dir: 123", "output_dir"),
+])
+def test_values_of_the_wrong_type_are_not_converted(tmp_path: Path, line: str, key: str) -> None:
+    """`concurrency: true` became 1 and `"4"` became 4."""
+    res, _, _ = validate(tmp_path, f"topics: [a]\n{line}\n")
+    assert res.returncode == 2 and f"m.yaml:5: {key}: must be a valid" in res.stderr, res.stderr
+
+
+def test_an_unknown_job_kind_hides_no_other_problem(tmp_path: Path) -> None:
+    (tmp_path / "m.yaml").write_text("name: s\njob: nosuch\nprompt: x\nquality: low\nconcurency: 3\n"
+                                     "topics: [{topic: a, colour: red}]\n")
+    res = subprocess.run([RUNNER, "validate", "m.yaml"], capture_output=True, text=True, cwd=tmp_path,
+                         timeout=60)
+    assert res.returncode == 2 and "3 problems found" in res.stderr, res.stderr
+    assert "m.yaml:2: job: unknown job kind 'nosuch'" in res.stderr
+    assert "m.yaml:5: concurency: unknown key" in res.stderr  # no kind has it
+    assert "m.yaml:6: topics[0].colour: unknown key" in res.stderr
+    assert "prompt" not in res.stderr.split("known:")[0] and "quality" not in res.stderr  # kinds' keys

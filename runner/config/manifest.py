@@ -89,7 +89,7 @@ def _check_name(value: str) -> str:
 class TopicEntry(BaseModel):
     """A topic given as a mapping (a bare string is shorthand for ``{topic: ...}``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     topic: str = Field(min_length=1, description="what the pipeline is about")
     id: str | None = Field(default=None, description="stable id; default: a slug of the topic")
     models: dict[str, list[str]] | None = Field(
@@ -111,7 +111,7 @@ class TopicEntry(BaseModel):
 class ScheduleEntry(BaseModel):
     """When a batch runs by itself (`runner schedule apply`): a Temporal Schedule."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     cron: str | None = Field(default=None, description="a cron expression, e.g. `0 3 * * *` "
                              "(minute hour day-of-month month day-of-week), or @daily, @hourly, ...")
     every: Duration | None = Field(default=None, description="instead of cron: an interval, e.g. "
@@ -187,7 +187,7 @@ def _check_output_dir(value: str | None) -> str | None:
 class Manifest(BaseModel):
     """The keys every manifest has, whatever its job kind."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(description="batch name: lowercase letters, digits and '-'")
     job: str = Field(description="job kind (see `runner jobs`)")
     output_dir: str | None = Field(default=None, description="default: out/<name>, relative to the "
@@ -323,8 +323,10 @@ def plan_from_source(source: YamlSource, catalog: Catalog, *, manifest_path: Pat
         parsed = typing.cast(Manifest, batch_model.model_validate(data))
     except ValidationError as exc:
         found = problems_from(exc, source, allowed_keys=allowed)
-        if kind is None:  # job-specific keys cannot be judged without a known job kind
-            found = [p for p in found if not p.message.startswith("unknown key")]
+        if kind is None:  # a key some job kind has cannot be judged without a known kind
+            any_kind = {name for k in kinds.values() for name in k.options.model_fields}
+            found = [p for p in found if not (p.message.startswith("unknown key")
+                                              and p.path.rsplit(".", 1)[-1] in any_kind)]
         problems.extend(found)
 
     problems.extend(_check_models(data, source, catalog, kind))

@@ -64,7 +64,7 @@ def _heartbeat_problem(heartbeat: float, timeout: float) -> str | None:
 class RetryEntry(BaseModel):
     """``retry:`` of a step in a manifest (Temporal's retry policy)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     maximum_attempts: int | None = Field(default=None, ge=1, le=1000,
                                          description="attempts in all, the first included")
     initial_interval: Duration | None = Field(default=None, description="wait before the 2nd attempt")
@@ -76,7 +76,7 @@ class RetryEntry(BaseModel):
 class StepEntry(BaseModel):
     """One step's entry under ``steps:`` in a manifest; keys not given keep their default."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     timeout: Duration | None = Field(default=None, description="start-to-close timeout of one attempt "
                                      "(of each model's call, for an LLM step)")
     heartbeat: Duration | None = Field(default=None, description="heartbeat timeout: a worker silent "
