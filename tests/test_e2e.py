@@ -29,17 +29,19 @@ def run_cli(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Compl
 def test_failed_topic_exits_1_and_still_writes_the_report(
         run: int, tmp_path: Path, cli_env: dict[str, str]) -> None:
     # Run twice: the second submit comes seconds after the first, whose in-process worker's recent
-    # polls must not be taken for a worker that will serve this batch (it used to hang).
+    # polls must not be taken for a worker that will serve this batch (it used to hang). The model's
+    # key cannot be a key (an unset one is refused before the batch starts: test_hostile).
     (tmp_path / "models.yaml").write_text(
         "models:\n  offline: {provider: offline}\n"
-        "  claude: {provider: anthropic, model: x, api_key_env: RUNNER_E2E_UNSET_KEY}\n")
+        "  claude: {provider: anthropic, model: x, api_key_env: RUNNER_E2E_BAD_KEY}\n")
     (tmp_path / "batch.yaml").write_text("""\
 name: e2e-fail
 job: explainer
 models: {default: [claude]}
 topics: [Derivative of x^3]
 """)
-    res = run_cli(["submit", "batch.yaml", "--wait", "--catalog", "models.yaml"], tmp_path, cli_env)
+    res = run_cli(["submit", "batch.yaml", "--wait", "--catalog", "models.yaml"], tmp_path,
+                  {**cli_env, "RUNNER_E2E_BAD_KEY": "sk-\x01"})
     assert res.returncode == 1, res.stdout + res.stderr
     report_path = tmp_path / "out" / "e2e-fail" / "report.json"
     assert res.stdout.splitlines()[-1] == str(report_path)
@@ -48,7 +50,7 @@ topics: [Derivative of x^3]
     assert (topic["status"], topic["failed_step"]) == ("failed", "decompose")
     assert topic["steps"][0]["models_tried"] == [{
         "model": "claude", "attempts": 1, "outcome": "failed",
-        "error": "model 'claude': $RUNNER_E2E_UNSET_KEY is not set on this worker"}]
+        "error": "model 'claude': $RUNNER_E2E_BAD_KEY holds non-printable characters"}]
 
 
 @pytest.mark.slow

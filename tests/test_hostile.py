@@ -154,3 +154,20 @@ def test_an_unknown_job_kind_hides_no_other_problem(tmp_path: Path) -> None:
     assert "m.yaml:5: concurency: unknown key" in res.stderr  # no kind has it
     assert "m.yaml:6: topics[0].colour: unknown key" in res.stderr
     assert "prompt" not in res.stderr.split("known:")[0] and "quality" not in res.stderr  # kinds' keys
+
+
+def test_a_models_key_missing_here_is_said_before_anything_starts(tmp_path: Path,
+                                                                  cli_env: dict[str, str]) -> None:
+    """On the embedded server the workers read the keys from this environment: an unset one was
+    found only by the worker, mid-batch."""
+    (tmp_path / "models.yaml").write_text(
+        "models:\n  primary: {provider: anthropic, model: claude-x, api_key_env: RUNNER_TEST_NO_SUCH_KEY}\n"
+        "  offline: {provider: offline}\n")
+    (tmp_path / "m.yaml").write_text(HEAD + "topics: [a]\nmodels: {default: [primary, offline]}\n")
+    env = {k: v for k, v in cli_env.items() if k != "RUNNER_TEST_NO_SUCH_KEY"}
+    res = subprocess.run([RUNNER, "submit", "m.yaml", "--catalog", "models.yaml"], capture_output=True,
+                         text=True, cwd=tmp_path, timeout=120, env=env)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "model primary needs $RUNNER_TEST_NO_SUCH_KEY, which is not set" in res.stderr
+    assert "Nothing was started" in res.stderr and "started batch" not in res.stdout
+    assert not (tmp_path / "out").exists()

@@ -16,7 +16,7 @@ from runner.cli.options import CATALOG_HELP, by_ref, echo
 from runner.client.connect import DEFAULT_TASK_QUEUE, connect, resolve_target
 from runner.client.follow import LocalWorker
 from runner.client.plan import WORK_TO_DO, plan_batch, render
-from runner.config.catalog import Catalog, load_catalog
+from runner.config.catalog import Catalog, load_catalog, missing_keys
 from runner.config.manifest import load_manifest
 from runner.contract.errors import UsageError
 
@@ -75,6 +75,13 @@ def submit(manifest: Path, wait: bool, worker: bool | None, catalog: Path | None
     if no_cache:
         plan = plan.model_copy(update={"cache": None})
     target = resolve_target()
+    if target.embedded or (wait and worker):  # the workers run here, with this environment
+        used = {m for chains in {id(t.models): t.models for t in plan.topics}.values()
+                for chain in chains.values() for m in chain}
+        if missing := missing_keys(cat, used):
+            raise UsageError("; ".join(missing) + " in this environment (the workers of this "
+                             "machine read it from here); set it, or leave the model out of "
+                             "`models:`. Nothing was started.")
 
     async def go() -> None:
         client = await connect(target)

@@ -9,6 +9,7 @@ which knows only the ``offline`` model.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -56,6 +57,16 @@ class Catalog(BaseModel):
 
 
 BUILTIN = Catalog(models={"offline": ModelSpec(provider="offline", model="offline")})
+
+
+def missing_keys(catalog: Catalog, models: Iterable[str]) -> list[str]:
+    """For each of ``models`` whose key variable is not set here (or blank): what is missing."""
+    found = []
+    for name in sorted(set(models)):
+        spec = catalog.models.get(name)
+        if spec is not None and spec.api_key_env and not os.environ.get(spec.api_key_env, "").strip():
+            found.append(f"model {name} needs ${spec.api_key_env}, which is not set")
+    return found
 
 
 def catalog_path(explicit: str | Path | None = None) -> Path | None:
