@@ -1,16 +1,18 @@
 """The scene policy lint: a fast screen of model-written scene code, with a reason and a line; not
 the security boundary (the sandboxed process is).
 
-Allowed imports: ``manim``, ``numpy``, ``math``, and pure-computation stdlib modules (``random``,
-``itertools``, ``functools``, ``fractions``, ``decimal``, ``typing``, ``__future__``). Blocked:
-builtins that reach code, files or the interpreter (``exec``, ``eval``, ``compile``, ``open``,
-``__import__``, ``getattr``/``setattr``/``delattr``, ``globals``, ``locals``, ``vars``, ``input``,
-``breakpoint``, ...); any dunder or underscore-private attribute or name (except
-``super().__init__``); frame and code attributes (``gi_frame``, ``f_globals``, ...); manim's modules
-and OS-facing objects that ``from manim import *`` brings in (``utils``, ``renderer``,
-``tempconfig``, ``logger``, ...); writes to ``config`` (reading it is fine); ``str.format`` on
-anything but a literal with plain fields; string literals holding ``__``; numpy's file and FFI
-functions; code over :data:`MAX_CODE_CHARS` or :data:`MAX_NODES`.
+It refuses what reaches past a scene (and nothing a scene ordinarily writes: ``for _ in range(3)``,
+helpers named ``_helper``, ``global``, dunder methods such as ``__init__`` are all fine). Allowed
+imports: ``manim``, ``numpy``, ``scipy``, ``math``, ``cmath``, and pure-computation stdlib modules
+(:data:`ALLOWED_IMPORTS`). Refused: builtins that reach code, files or the interpreter (``exec``,
+``eval``, ``compile``, ``open``, ``__import__``, ``getattr``/``setattr``/``delattr``, ``globals``,
+``locals``, ``vars``, ``input``, ``breakpoint``, ...); dunder names (``__builtins__``) and dunder
+attributes (``x.__class__``; ``super().__init__`` is fine); underscore-private attributes (a
+module's internals lead to other modules: ``random._os``); frame and code attributes
+(``gi_frame``, ``f_globals``, ...); manim's modules and OS-facing objects that ``from manim import
+*`` brings in (``utils``, ``renderer``, ``tempconfig``, ``logger``, ...); writes to ``config``
+(reading it is fine); ``str.format`` on anything but a literal with plain fields; numpy's file
+and FFI functions; code over :data:`MAX_CODE_CHARS` or :data:`MAX_NODES`.
 
 Pure (``ast`` only): the code is never executed.
 """
@@ -24,8 +26,10 @@ from jobs.explainer.scenes.finding import Finding
 MAX_CODE_CHARS = 40_000
 MAX_NODES = 20_000
 
-ALLOWED_IMPORTS = frozenset({"manim", "numpy", "math", "random", "itertools", "functools", "fractions",
-                             "decimal", "typing", "__future__"})
+ALLOWED_IMPORTS = frozenset({
+    "manim", "numpy", "scipy", "math", "cmath", "random", "itertools", "functools", "fractions",
+    "decimal", "typing", "__future__", "collections", "dataclasses", "copy", "enum", "statistics",
+    "colorsys", "numbers", "bisect", "heapq"})
 
 BLOCKED_CALLS = frozenset({
     "exec", "eval", "compile", "open", "__import__", "getattr", "setattr", "delattr", "globals",
@@ -104,13 +108,13 @@ class _Linter(ast.NodeVisitor):
             self._alias(node, alias)
 
     def _alias(self, node: ast.AST, alias: ast.alias) -> None:
-        if alias.asname and alias.asname.startswith("_"):
-            self.bad(node, f"private name {alias.asname!r} is not allowed")
+        if alias.asname and alias.asname.startswith("__"):
+            self.bad(node, f"dunder name {alias.asname!r} is not allowed")
 
     def visit_Name(self, node: ast.Name) -> None:
         name = node.id
-        if name.startswith("_"):
-            self.bad(node, f"name {name!r} is not allowed (no private or dunder names)")
+        if name.startswith("__"):
+            self.bad(node, f"name {name!r} is not allowed (no dunder names)")
         elif name in BLOCKED_CALLS or (name in BLOCKED_NAMES and (
                 name not in self.bound or name not in SHADOWABLE)):
             self.bad(node, f"{name!r} is not allowed in scene code")
@@ -139,25 +143,11 @@ class _Linter(ast.NodeVisitor):
             self.bad(node, "changing manim's config is not allowed (reading it is)")
         self.generic_visit(node)
 
-    def visit_Constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, (str, bytes)) and ("__" in str(node.value)):
-            self.bad(node, "string literals holding '__' are not allowed")
-
     def visit_arg(self, node: ast.arg) -> None:
         if node.arg in BLOCKED_NAMES and node.arg not in SHADOWABLE:
             self.bad(node, f"{node.arg!r} is not allowed in scene code")
-        elif node.arg.startswith("_"):
-            self.bad(node, f"name {node.arg!r} is not allowed (no private or dunder names)")
-
-    def visit_Global(self, node: ast.Global) -> None:
-        self.bad(node, "global statements are not allowed")
-
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        if node.name.startswith("_") and node.name != "__init__":
-            self.bad(node, f"method {node.name!r} is not allowed (no private or dunder names)")
-        self.generic_visit(node)
-
-    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+        elif node.arg.startswith("__"):
+            self.bad(node, f"name {node.arg!r} is not allowed (no dunder names)")
 
 
 def _plain_format(node: ast.expr) -> bool:
