@@ -81,6 +81,9 @@ def test_old_style_scene_renders_after_its_rewrites(tmp_path: Path) -> None:
     ("x = '{0.__class__}'.format(1)", "line 2: str.format is only allowed on a literal with plain fields"),
     ("x = __builtins__", "line 2: name '__builtins__' is not allowed (no dunder names)"),
     ("import random\nx = random._os", "line 3: attribute '_os' is not allowed"),
+    ("import scipy", "line 2: import of 'scipy' is not allowed"),
+    ("from scipy import io", "line 2: from scipy, only constants, fft, integrate"),
+    ("from scipy.integrate import quad\nx = quad.io", "line 3: attribute 'io' is not allowed"),
     ("x = s.format(1)", "line 2: str.format is only allowed on a literal with plain fields"),
     ("raise SystemExit(3)", "line 2: 'SystemExit' is not allowed in scene code"),
     ("raise KeyboardInterrupt", "line 2: 'KeyboardInterrupt' is not allowed in scene code"),
@@ -103,6 +106,7 @@ def test_the_policy_names_the_rule_and_the_line(body: str, expected: str) -> Non
     "counter = 0\ndef bump():\n    global counter\n    counter += 1",
     "blank = Text('x = ____')",
     "import collections, dataclasses, copy, cmath, statistics\nfrom scipy import special",
+    "from scipy.integrate import quad\nimport scipy.optimize",
 ])
 def test_ordinary_code_passes_the_policy(body: str) -> None:
     assert lint(f"from manim import *\n{body}\n") == []

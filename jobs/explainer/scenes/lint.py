@@ -3,16 +3,17 @@ the security boundary (the sandboxed process is).
 
 It refuses what reaches past a scene (and nothing a scene ordinarily writes: ``for _ in range(3)``,
 helpers named ``_helper``, ``global``, dunder methods such as ``__init__`` are all fine). Allowed
-imports: ``manim``, ``numpy``, ``scipy``, ``math``, ``cmath``, and pure-computation stdlib modules
-(:data:`ALLOWED_IMPORTS`). Refused: builtins that reach code, files or the interpreter (``exec``,
-``eval``, ``compile``, ``open``, ``__import__``, ``getattr``/``setattr``/``delattr``, ``globals``,
-``locals``, ``vars``, ``input``, ``breakpoint``, ...); dunder names (``__builtins__``) and dunder
-attributes (``x.__class__``; ``super().__init__`` is fine); underscore-private attributes (a
-module's internals lead to other modules: ``random._os``); frame and code attributes
-(``gi_frame``, ``f_globals``, ...); manim's modules and OS-facing objects that ``from manim import
-*`` brings in (``utils``, ``renderer``, ``tempconfig``, ``logger``, ...); writes to ``config``
-(reading it is fine); ``str.format`` on anything but a literal with plain fields; numpy's file
-and FFI functions; code over :data:`MAX_CODE_CHARS` or :data:`MAX_NODES`.
+imports: ``manim``, ``numpy``, ``math``, ``cmath``, pure-computation stdlib modules
+(:data:`ALLOWED_IMPORTS`) and scipy's computing subpackages (:data:`SCIPY_PARTS`). Refused: builtins
+that reach code, files or the interpreter (``exec``, ``eval``, ``compile``, ``open``,
+``__import__``, ``getattr``/``setattr``/``delattr``, ``globals``, ``locals``, ``vars``, ``input``,
+``breakpoint``, ...); dunder names (``__builtins__``) and dunder attributes (``x.__class__``;
+``super().__init__`` is fine); underscore-private attributes (a module's internals lead to other
+modules: ``random._os``); frame and code attributes (``gi_frame``, ``f_globals``, ...); manim's
+modules and OS-facing objects that ``from manim import *`` brings in (``utils``, ``renderer``,
+``tempconfig``, ``logger``, ...); writes to ``config`` (reading it is fine); ``str.format`` on
+anything but a literal with plain fields; numpy's file and FFI functions; code over
+:data:`MAX_CODE_CHARS` or :data:`MAX_NODES`.
 
 Pure (``ast`` only): the code is never executed.
 """
@@ -27,9 +28,12 @@ MAX_CODE_CHARS = 40_000
 MAX_NODES = 20_000
 
 ALLOWED_IMPORTS = frozenset({
-    "manim", "numpy", "scipy", "math", "cmath", "random", "itertools", "functools", "fractions",
+    "manim", "numpy", "math", "cmath", "random", "itertools", "functools", "fractions",
     "decimal", "typing", "__future__", "collections", "dataclasses", "copy", "enum", "statistics",
     "colorsys", "numbers", "bisect", "heapq"})
+# scipy only by its computing subpackages (scipy.io writes files, scipy.datasets downloads)
+SCIPY_PARTS = frozenset({"special", "integrate", "interpolate", "optimize", "stats", "linalg",
+                         "spatial", "constants", "fft", "ndimage"})
 
 BLOCKED_CALLS = frozenset({
     "exec", "eval", "compile", "open", "__import__", "getattr", "setattr", "delattr", "globals",
@@ -65,6 +69,7 @@ BLOCKED_ATTRIBUTES = frozenset({
     # module attributes that lead to other modules (typing.operator, fractions.operator, ...)
     "operator", "contextlib", "attrgetter", "methodcaller", "itemgetter", "modules", "builtins",
     "importlib", "commands", "shutil", "tempfile", "pathlib", "Path", "logger", "console",
+    "io", "datasets", "copyreg",
 })
 CONFIG_READS = frozenset({"get"})  # config.get(...) reads
 
@@ -92,6 +97,9 @@ class _Linter(ast.NodeVisitor):
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
+            if alias.name.startswith("scipy.") and alias.name.split(".", 1)[1] in SCIPY_PARTS:
+                self._alias(node, alias)
+                continue
             if alias.name.split(".")[0] not in ALLOWED_IMPORTS or "." in alias.name:
                 self.bad(node, f"import of {alias.name!r} is not allowed (allowed: "
                                f"{', '.join(sorted(ALLOWED_IMPORTS - {'__future__'}))})")
@@ -99,7 +107,15 @@ class _Linter(ast.NodeVisitor):
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
-        if node.level or module not in ALLOWED_IMPORTS:
+        if module == "scipy" and not node.level:
+            for alias in node.names:
+                if alias.name not in SCIPY_PARTS:
+                    self.bad(node, f"from scipy, only {', '.join(sorted(SCIPY_PARTS))} may be "
+                                   f"imported, not {alias.name!r}")
+            return
+        if module.startswith("scipy.") and module.split(".", 1)[1] in SCIPY_PARTS and not node.level:
+            module = "scipy"  # its names are checked below like any module's
+        elif node.level or module not in ALLOWED_IMPORTS:
             self.bad(node, f"import from {module or '.'!r} is not allowed (allowed: "
                            f"{', '.join(sorted(ALLOWED_IMPORTS - {'__future__'}))})")
         for alias in node.names:
