@@ -10,7 +10,7 @@ import pytest
 
 from jobs.explainer.scenes.check import check_scene
 from jobs.explainer.scenes.lint import lint
-from jobs.explainer.scenes.render import render_scene
+from jobs.explainer.scenes.render import render_scene, scene_classes
 from jobs.explainer.scenes.rewrites import rewrite
 
 OLD_STYLE = '''from manim import *
@@ -122,3 +122,13 @@ def test_problems_found_before_rendering() -> None:
     assert str(check_scene("def f(:\n").problems[0]).startswith("line 1: syntax error")
     huge = check_scene("x = 1\n" * 10_000)
     assert huge.violations and "characters long" in str(huge.violations[0])
+
+
+def test_the_scene_class_is_found_beside_helper_classes() -> None:
+    """A dataclass or helper class beside the scene is not a second scene (runner render refused
+    the file: "defines 2 classes")."""
+    code = ("from manim import *\nfrom dataclasses import dataclass\n\n@dataclass\nclass Edge:\n"
+            "    u: str\n\nclass Base(MovingCameraScene):\n    pass\n\nclass Shown(Base):\n"
+            "    def construct(self):\n        pass\n\nclass Helper:\n    pass\n")
+    assert scene_classes(code) == ["Shown"]  # Base is only the base of a scene
+    assert scene_classes("class A:\n    pass\n") == ["A"]  # nothing looks like a scene: all of them

@@ -56,12 +56,25 @@ class RenderResult:
 
 
 def scene_classes(code: str) -> list[str]:
-    """The classes a scene module defines at its top level (an empty list if it does not parse)."""
+    """The scene classes a module defines at its top level: those derived from a manim scene class
+    (a base named ``...Scene``) or from another of its scenes, and not themselves the base of one
+    (a shared base is not rendered); not its helper classes (a dataclass of edges). All its classes
+    if none looks like a scene; an empty list if it does not parse."""
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError):
         return []
-    return [n.name for n in tree.body if isinstance(n, ast.ClassDef) and n.name != "GraphSceneCompat"]
+    classes = {n.name: [b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute)
+                        else "" for b in n.bases]
+               for n in tree.body if isinstance(n, ast.ClassDef) and n.name != "GraphSceneCompat"}
+    scenes: set[str] = set()
+    grew = True
+    while grew:  # a scene's subclass is a scene
+        found = {name for name, bases in classes.items()
+                 if any(b.endswith("Scene") or b in scenes for b in bases)}
+        grew, scenes = found != scenes, found
+    bases = {b for name in scenes for b in classes[name]}
+    return [name for name in classes if name in scenes and name not in bases] or list(classes)
 
 
 def error_summary(stdout: bytes, stderr: bytes, limit: int = 40, name: str = SCENE_FILE) -> str:
