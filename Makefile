@@ -37,6 +37,7 @@ bench: setup
 	$(BIN)/python bench/ratelimit.py
 	$(BIN)/python bench/sandbox.py
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/gallery.py
 
 docs: setup
 	$(BIN)/python -m runner.dev.docgen

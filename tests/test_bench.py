@@ -31,6 +31,8 @@ BENCHES = {
     "bench/sandbox.py": (["1", "1"], ["manim directly:", "through the sandbox:", "sandbox / direct:"]),
     "bench/store.py": (["--topics", "2", "--concurrency", "2", "--job", "prompt"],
                        ["store: 2 topics (prompt", "  local  wall ", "  s3     wall ", "  s3 / local: "]),
+    "bench/gallery.py": (["--limit", "1"], ["gallery: 1 scenes at low quality", "  lint: 1/1 passed",
+                                              "  render: 1/1 rendered", "  render time: median "]),
     "bench/regenerate.py": (["--topics", "2", "--job", "prompt", "--concurrency", "2"],
                             ["prompt: 2 topics, concurrency 2", "  first  wall ",
                              "  plan   exit 3: 2 topics with work (term-number-3, term-number-2), 1 cached",
