@@ -171,3 +171,16 @@ def test_a_models_key_missing_here_is_said_before_anything_starts(tmp_path: Path
     assert "model primary needs $RUNNER_TEST_NO_SUCH_KEY, which is not set" in res.stderr
     assert "Nothing was started" in res.stderr and "started batch" not in res.stdout
     assert not (tmp_path / "out").exists()
+
+
+def test_catalogs_and_claim_files_are_read_by_the_same_guarded_loader(tmp_path: Path) -> None:
+    bomb = aliases(8).replace("topics: [a]\nsteps:", "x:")
+    (tmp_path / "models.yaml").write_text("models:\n  offline: {provider: offline}\n" + bomb)
+    (tmp_path / "claims.yaml").write_text('claims: ["1 == 1"]\n' + bomb)
+    (tmp_path / "m.yaml").write_text(HEAD + "topics: [a]\n")
+    for args in (["validate", "m.yaml", "--catalog", "models.yaml"], ["check-math", "claims.yaml"]):
+        start = time.monotonic()
+        res = subprocess.run([RUNNER, *args], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+        assert res.returncode == 2 and "anchors and aliases stand for" in res.stderr, res.stderr
+        assert f"{args[-1] if args[0] == 'validate' else args[1]}:" in res.stderr
+        assert time.monotonic() - start < 5
