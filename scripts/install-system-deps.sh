@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   python3 python3-venv python3-dev build-essential pkg-config
-  ffmpeg libcairo2-dev libpango1.0-dev
+  ffmpeg libcairo2-dev libpango1.0-dev espeak-ng
   texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended dvisvgm
 )
 

@@ -10,6 +10,7 @@ not are re-encoded to one format. The result is probed too; a merge never leaves
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -111,3 +112,140 @@ async def merge_videos(parts: list[Path], output: Path, on_tick: Callable[[], No
 
 def _quote(path: Path) -> str:
     return str(path.resolve()).replace("'", "'\\''")
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A subtitle: a sentence and when it is spoken (seconds from the start of its video)."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Voiceover:
+    """A scene's narration: its audio, and its sentences timed within the scene."""
+
+    audio: Path
+    cues: tuple[Cue, ...]
+
+
+async def media_duration(path: Path) -> float:
+    """The duration of an audio or video file, in seconds.
+
+    Raises:
+        PermanentStepError: the file is missing or unreadable.
+    """
+    if not path.is_file():
+        raise PermanentStepError(f"{path.name}: no such file")
+    code, out, err = await run_process(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+        label=f"ffprobe {path.name}", cwd=path.parent, timeout=PROBE_TIMEOUT_S)
+    try:
+        if code == 0:
+            return float(out.strip())
+    except ValueError:
+        pass
+    raise PermanentStepError(f"{path.name}: ffprobe cannot read it: {tail(err, 5)}")
+
+
+AUDIO_RATE = 44100
+
+
+async def merge_narrated(parts: list[Path], voices: list[Voiceover | None], output: Path,
+                         on_tick: Callable[[], None] | None = None, *,
+                         crf: int = 23) -> tuple[VideoInfo, list[Cue]]:
+    """Concatenate ``parts`` with each scene's narration into ``output`` (H.264 and AAC, atomically);
+    returns the result's description and every sentence's cue in the merged video.
+
+    Each scene lasts at least as long as its narration: its last frame is held until the voice
+    ends (speech is never cut), and its audio starts with its first frame, so voice and picture
+    stay in sync scene by scene (within a frame). A scene without narration is silent.
+
+    Raises:
+        PermanentStepError: a part or an audio file is unreadable, or the result is broken.
+        StepError: ffmpeg itself failed (worth a retry).
+    """
+    if not parts or len(parts) != len(voices):
+        raise PermanentStepError("nothing to merge, or not one narration (or none) per scene")
+    infos = [await probe(p) for p in parts]
+    first = infos[0]
+    fps = _fps(first.fps)
+    streams: list[object] = []
+    cues: list[Cue] = []
+    start = 0.0
+    for part, info, voice in zip(parts, infos, voices, strict=True):
+        video = (ffmpeg.input(str(part)).video.filter("scale", first.width, first.height)
+                 .filter("setsar", "1").filter("fps", fps=first.fps).filter("format", "yuv420p"))
+        length = info.duration_s
+        if voice is not None:
+            spoken = await media_duration(voice.audio)
+            if spoken > length:  # hold the last frame: whole frames, so picture and sound agree
+                extra = math.ceil((spoken - length) * fps) / fps
+                video = video.filter("tpad", stop_mode="clone", stop_duration=f"{extra:.6f}")
+                length += extra
+            audio = (ffmpeg.input(str(voice.audio)).audio.filter("aresample", AUDIO_RATE)
+                     .filter("apad").filter("atrim", duration=f"{length:.6f}"))
+            cues += [Cue(start + c.start, start + c.end, c.text) for c in voice.cues]
+        else:
+            audio = ffmpeg.input(f"anullsrc=r={AUDIO_RATE}:cl=mono", f="lavfi").audio.filter(
+                "atrim", duration=f"{length:.6f}")
+        streams += [video, audio]
+        start += length
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.stem}.partial{output.suffix}")
+    stream = ffmpeg.concat(*streams, v=1, a=1).node
+    out = ffmpeg.output(stream[0], stream[1], str(tmp), vcodec="libx264", pix_fmt="yuv420p", crf=crf,
+                        acodec="aac", ac=1, ar=AUDIO_RATE, movflags="+faststart")
+    code, _, err = await run_process(["ffmpeg", "-v", "error", *out.overwrite_output().compile()[1:]],
+                                     label="ffmpeg merge", cwd=output.parent, timeout=MERGE_TIMEOUT_S,
+                                     on_tick=on_tick)
+    if code != 0:
+        tmp.unlink(missing_ok=True)
+        raise StepError(f"ffmpeg failed (exit {code}): {tail(err, 8)}")
+    result = await probe(tmp)
+    if result.duration_s <= 0 or result.duration_s < 0.9 * start:
+        tmp.unlink(missing_ok=True)
+        raise PermanentStepError(f"merged video is broken: {result.duration_s:.2f} s long, "
+                                 f"expected about {start:.2f} s")
+    os.replace(tmp, output)
+    return VideoInfo(**{**result.__dict__, "reencoded": True}), cues
+
+
+def _fps(rate: str) -> float:
+    """``30/1`` -> 30.0 (15 when it cannot be read)."""
+    num, _, den = rate.partition("/")
+    try:
+        return float(num) / float(den or 1)
+    except (ValueError, ZeroDivisionError):
+        return 15.0
+
+
+def subtitles(cues: list[Cue], kind: str) -> str:
+    """``cues`` as an ``srt`` or ``vtt`` file's text."""
+    def stamp(t: float, sep: str) -> str:
+        ms = round(t * 1000)
+        return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}{sep}{ms % 1000:03d}"
+
+    if kind == "vtt":
+        blocks = [f"{stamp(c.start, '.')} --> {stamp(c.end, '.')}\n{c.text}" for c in cues]
+        return "WEBVTT\n\n" + "\n\n".join(blocks) + "\n"
+    blocks = [f"{i}\n{stamp(c.start, ',')} --> {stamp(c.end, ',')}\n{c.text}" for i, c in enumerate(cues, 1)]
+    return "\n\n".join(blocks) + "\n"
+
+
+async def thumbnail(video: Path, output: Path, at: float) -> None:
+    """A JPEG of ``video``'s frame at ``at`` seconds, written atomically.
+
+    Raises:
+        StepError: ffmpeg failed.
+    """
+    tmp = output.with_name(f".{output.stem}.partial.jpg")
+    code, _, err = await run_process(
+        ["ffmpeg", "-v", "error", "-y", "-ss", f"{max(at, 0.0):.3f}", "-i", str(video), "-frames:v", "1",
+         "-q:v", "3", str(tmp)], label="ffmpeg thumbnail", cwd=video.parent, timeout=PROBE_TIMEOUT_S)
+    if code != 0 or not tmp.is_file():
+        tmp.unlink(missing_ok=True)
+        raise StepError(f"ffmpeg could not take a thumbnail (exit {code}): {tail(err, 5)}")
+    os.replace(tmp, output)
