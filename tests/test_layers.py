@@ -24,7 +24,7 @@ LAYERS: dict[str, set[str]] = {
     "isolation": {"contract"},
     "config": {"contract", "store"},
     "workflow": {"contract"},
-    "activity": {"contract", "store", "config"},
+    "activity": {"contract", "store", "isolation", "config"},
     "client": {"contract", "store", "isolation", "config"},
     "worker": {"contract", "config", "workflow", "activity", "client"},
     "cli": {"contract", "config", "client", "worker"},

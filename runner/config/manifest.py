@@ -330,6 +330,7 @@ def plan_from_source(source: YamlSource, catalog: Catalog, *, manifest_path: Pat
         problems.extend(found)
 
     problems.extend(_check_models(data, source, catalog, kind))
+    problems.extend(_check_speech(data, source, catalog, kind))
     problems.extend(_check_ids(data, source))
     problems.extend(_check_steps(data, source, kind))
     policies: list[dict[str, StepPolicy]] = []
@@ -460,7 +461,7 @@ def _check_models(data: dict[str, Any], source: YamlSource, catalog: Catalog,
     problems = []
     top = data.get("models")
     if kind and isinstance(top, dict) and "default" not in top:
-        uncovered = [s for s in kind.llm_steps if s not in top]
+        uncovered = [s for s in kind.llm_steps if s not in top and s not in kind.speech_steps]
         if uncovered:
             problems.append(source.problem(("models",), f"no chain for step(s) {', '.join(uncovered)}: "
                                            "name them or add `default:`"))
@@ -481,6 +482,48 @@ def _check_models(data: dict[str, Any], source: YamlSource, catalog: Catalog,
                     problems.append(source.problem(
                         (*base, step, i), f"unknown model {name!r} (catalog {catalog.source} has: "
                         f"{', '.join(sorted(catalog.models))})"))
+    return problems
+
+
+SPEECH_DEFAULT = ["offline"]  # a speech step without a chain of its own: espeak-ng
+SPEAKING_PROVIDERS = ("offline", "litellm")
+
+
+def chain_of(chains: dict[str, list[str]], step: str, speech: set[str]) -> list[str]:
+    """The chain a step runs with: its own, else ``default`` (a speech step: ``offline``)."""
+    if step in speech:
+        return chains.get(step) or SPEECH_DEFAULT
+    return chains.get(step) or chains["default"]
+
+
+def _check_speech(data: dict[str, Any], source: YamlSource, catalog: Catalog,
+                  kind: JobKind | None) -> list[Problem]:
+    """A speech step's chain names models that can speak (offline, litellm); without one, the
+    catalog must have ``offline``."""
+    if kind is None or not kind.speech_steps:
+        return []
+    places: list[tuple[PathKey, Any]] = [(("models",), data.get("models"))]
+    topics = data.get("topics")
+    if isinstance(topics, list):
+        places += [(("topics", i, "models"), t.get("models")) for i, t in enumerate(topics)
+                   if isinstance(t, dict)]
+    problems = []
+    for step in kind.speech_steps:
+        named = False
+        for base, chains in places:
+            chain = chains.get(step) if isinstance(chains, dict) else None
+            if not isinstance(chain, list):
+                continue
+            named = True
+            for i, name in enumerate(chain):
+                spec = catalog.models.get(name) if isinstance(name, str) else None
+                if spec is not None and spec.provider not in SPEAKING_PROVIDERS:
+                    problems.append(source.problem((*base, step, i), f"{name} cannot speak (provider "
+                                                   f"{spec.provider}): {step} needs offline or a "
+                                                   "litellm speech model, e.g. openai/tts-1"))
+        if not named and "offline" not in catalog.models:
+            problems.append(source.problem(("models",), f"no chain for {step}, and catalog "
+                                           f"{catalog.source} has no offline model to speak with"))
     return problems
 
 
@@ -511,14 +554,15 @@ def _resolve(parsed: Manifest, kind: JobKind, manifest_path: Path, cwd: Path,
     llm_steps = kind.llm_steps
     default_params: dict[str, Any] | None = None
     topics = []
-    batch_chains = {step: parsed.models.get(step) or parsed.models["default"] for step in llm_steps}
+    speech = set(kind.speech_steps)
+    batch_chains = {step: chain_of(parsed.models, step, speech) for step in llm_steps}
     entries = parsed.topics
     for i, steps in enumerate(policies):
         entry, entries[i] = entries[i], None  # type: ignore[call-overload]  # freed as it goes
         resolved = batch_chains  # most topics: the batch's chains (shared: memory at 100,000 topics)
         if entry.models:
             chains = {**parsed.models, **entry.models}
-            resolved = {step: chains.get(step) or chains["default"] for step in llm_steps}
+            resolved = {step: chain_of(chains, step, speech) for step in llm_steps}
         overrides = {k: getattr(entry, k) for k in option_names if getattr(entry, k) is not None}
         if overrides or default_params is None:
             params = kind.options.model_validate({**defaults, **overrides}).model_dump(mode="json")

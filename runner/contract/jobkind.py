@@ -46,6 +46,9 @@ class Step:
             model of the chain.
         llm: the step calls an LLM through the gateway (a manifest's ``models:`` names a chain for it).
             Its answers are cached by the LLM activity (keyed by model and request).
+        speech: (with ``llm``) the step speaks text through the gateway (``gateway.speak``): its
+            chain is ``models:`` under its own name only (``default:`` names chat models, which
+            cannot speak); without one it is ``offline`` (espeak-ng).
         code: for the step cache, the code whose source decides the step's output besides its
             input: modules or packages (``jobs.explainer.scenes``) or one function or method of a
             module (``jobs.explainer.activities:ExplainerActivities.render``). A step that names
@@ -58,6 +61,7 @@ class Step:
     name: str
     policy: StepPolicy = field(default_factory=lambda: DEFAULT_POLICY)
     llm: bool = False
+    speech: bool = False
     code: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()
     programs: tuple[str, ...] = ()
@@ -152,8 +156,13 @@ class JobKind:
 
     @property
     def llm_steps(self) -> tuple[str, ...]:
-        """The steps that call an LLM (the keys a manifest's ``models:`` may name)."""
+        """The steps that call an LLM or speak (the keys a manifest's ``models:`` may name)."""
         return tuple(s.name for s in self.steps if s.llm)
+
+    @property
+    def speech_steps(self) -> tuple[str, ...]:
+        """The steps that speak (their chain is never ``default:``)."""
+        return tuple(s.name for s in self.steps if s.llm and s.speech)
 
     @property
     def outputs(self) -> type[TopicOutputs]:

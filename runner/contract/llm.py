@@ -1,4 +1,4 @@
-"""What an LLM call takes and gives back, whatever the provider (sandbox-safe)."""
+"""What an LLM call (and a speech call) takes and gives back, whatever the provider (sandbox-safe)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from runner.contract.artifacts import Artifact
 from runner.contract.types import StepOutput
 
 
@@ -53,3 +54,31 @@ class LLMResponse(StepOutput):
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float | None = None
 
+
+
+class SpeechRequest(BaseModel):
+    """Text to speak, and where the audio goes (a WAV file in the batch's store)."""
+
+    text: str = Field(min_length=1, max_length=4096)
+    voice: str = Field(default="", description="the provider's voice name; empty: its default")
+    output: Artifact = Field(description="the .wav file to write")
+
+
+class SpeechCall(BaseModel):
+    """Input of the speech activity: a catalog model name (never a key) and the request."""
+
+    model: str
+    request: SpeechRequest
+    max_wait_s: float = Field(default=DEFAULT_MAX_WAIT_S, gt=0)
+
+
+class SpeechResponse(StepOutput):
+    """Output of the speech activity: the audio written, and who spoke it."""
+
+    audio: Artifact
+    duration_s: float
+    model: str = Field(description="catalog name of the model that spoke")
+    provider: str
+    provider_model: str
+    characters: int
+    cost_usd: float | None = None

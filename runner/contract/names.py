@@ -18,6 +18,7 @@ TOPIC_IDS_ACTIVITY = "runner.topic_ids"  # ids of running topics (a continued pa
 TELL_TOPICS_ACTIVITY = "runner.tell_topics"  # signal or cancel running topics
 CHECK_TOPICS_ACTIVITY = "runner.check_topics"  # which running topics have ended unheard
 LLM_ACTIVITY = "runner.llm.complete"
+SPEECH_ACTIVITY = "runner.llm.speak"
 
 # Sent by a topic that found a model's quota exhausted (to its parent), and by the parent to the
 # other topics: the model is out for the rest of the batch.

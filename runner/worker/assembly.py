@@ -106,14 +106,15 @@ class WorkerSet:
 
 
 def model_workers(client: Client, *, task_queue: str, catalog: Catalog, activity: Callable[..., object],
-                  identity: str | None = None, grace: timedelta = SHUTDOWN) -> list[Worker]:
+                  identity: str | None = None, grace: timedelta = SHUTDOWN,
+                  speech: Callable[..., object] | None = None) -> list[Worker]:
     """One worker per catalog model, on the model's task queue, running ``activity`` (the LLM call)
-    at the model's dispatch rate and concurrency."""
+    and ``speech`` (the speech call, if given) at the model's dispatch rate and concurrency."""
     return [
         Worker(
             client,
             task_queue=llm_task_queue(task_queue, name),
-            activities=[activity],
+            activities=[activity, *([speech] if speech else [])],
             max_concurrent_activities=spec.max_concurrency,
             max_task_queue_activities_per_second=dispatch_rate(spec),
             disable_eager_activity_execution=True,  # eager activities would bypass the rate limit
@@ -168,6 +169,7 @@ def build_worker(client: Client, *, task_queue: str, catalog: Catalog,
         return WorkerSet(client, workers, identity=identity)
     llm = LLMActivities(catalog, all_responders())
     workers += model_workers(client, task_queue=task_queue, catalog=catalog, activity=llm.complete,
+                             speech=llm.speak,
                              identity=identity, grace=grace)
     return WorkerSet(
         client, workers,

@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 from runner.contract.errors import failure_message
 from runner.contract.keys import input_key
-from runner.contract.llm import LLMCall, LLMRequest, LLMResponse
-from runner.contract.names import LLM_ACTIVITY, MODEL_OUT_SIGNAL, QUOTA_EXHAUSTED, llm_task_queue
+from runner.contract.llm import LLMCall, LLMRequest, LLMResponse, SpeechCall, SpeechRequest, SpeechResponse
+from runner.contract.names import (
+    LLM_ACTIVITY,
+    MODEL_OUT_SIGNAL,
+    QUOTA_EXHAUSTED,
+    SPEECH_ACTIVITY,
+    llm_task_queue,
+)
 from runner.contract.policy import retry_policy
 from runner.contract.types import ModelAttempt
 from runner.workflow.steps import StepLog, failed_attempts
@@ -54,8 +61,49 @@ async def complete(
         ApplicationError: every model of the chain failed (non-retryable: each already had its retries).
         asyncio.CancelledError: the topic was cancelled.
     """
-    key = input_key(request, chain)
-    reused = log.reuse(step, key, LLMResponse)
+    def describe(answer: LLMResponse, detail: dict[str, Any]) -> None:
+        detail["usage"] = answer.usage.model_dump()
+        detail["cost_usd"] = answer.cost_usd
+
+    return await _first_answer(
+        log, step, input_key(request, chain), chain, LLM_ACTIVITY,
+        lambda name: LLMCall(model=name, request=request, cache=log.cache, refresh=log.refresh),
+        LLMResponse, describe, task_queue=task_queue, models_out=models_out)
+
+
+async def speak(
+    log: StepLog, step: str, request: SpeechRequest, chain: list[str], *, task_queue: str,
+    models_out: ModelsOut | None = None,
+) -> SpeechResponse:
+    """Run speech step ``step`` like :func:`complete` runs an LLM step: each model of ``chain`` on
+    its own task queue (its rate limit), with the step's policy, until one speaks the text into
+    ``request.output``.
+
+    Raises:
+        ApplicationError: every model of the chain failed.
+        asyncio.CancelledError: the topic was cancelled.
+    """
+    def describe(answer: SpeechResponse, detail: dict[str, Any]) -> None:
+        detail.update(characters=answer.characters, audio_s=round(answer.duration_s, 3),
+                      cost_usd=answer.cost_usd)
+
+    return await _first_answer(
+        log, step, input_key(request, chain), chain, SPEECH_ACTIVITY,
+        lambda name: SpeechCall(model=name, request=request), SpeechResponse, describe,
+        task_queue=task_queue, models_out=models_out)
+
+
+A = TypeVar("A", LLMResponse, SpeechResponse)
+
+
+async def _first_answer(
+    log: StepLog, step: str, key: str, chain: list[str], activity: str, call: Callable[[str], Any],
+    result_type: type[A], describe: Callable[[A, dict[str, Any]], None], *, task_queue: str,
+    models_out: ModelsOut | None,
+) -> A:
+    """The first answer of ``chain``'s models to ``activity``'s ``call(model)`` (see
+    :func:`complete`), recorded in step ``step``."""
+    reused = log.reuse(step, key, result_type)
     if reused is not None:
         return reused
     policy = log.policy(step)
@@ -68,10 +116,10 @@ async def complete(
             continue
         log.trying = name
         try:
-            answer: LLMResponse = await workflow.execute_activity(
-                LLM_ACTIVITY,
-                LLMCall(model=name, request=request, cache=log.cache, refresh=log.refresh),
-                result_type=LLMResponse,
+            answer: A = await workflow.execute_activity(
+                activity,
+                call(name),
+                result_type=result_type,
                 task_queue=llm_task_queue(task_queue, name),
                 start_to_close_timeout=timedelta(seconds=policy.timeout_s),
                 retry_policy=retry,
@@ -99,8 +147,7 @@ async def complete(
         else:
             record.models_tried.append(ModelAttempt(model=name, attempts=answer.attempt,
                                                     outcome="answered"))
-            record.detail["usage"] = answer.usage.model_dump()
-            record.detail["cost_usd"] = answer.cost_usd
+            describe(answer, record.detail)
         record.attempts = sum(m.attempts or 0 for m in record.models_tried) or None
         log.end(record)
         log.keep(step, key, answer, model=answer.model)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -18,10 +20,11 @@ from runner.activity.llm.pacing import Pacer
 from runner.activity.llm.providers import Providers, cost_usd
 from runner.activity.step import step_activity
 from runner.config.catalog import Catalog, ModelSpec
-from runner.contract.errors import PermanentStepError
+from runner.contract.errors import PermanentStepError, StepError
 from runner.contract.jobkind import OfflineResponder
-from runner.contract.llm import LLMCall, LLMResponse
-from runner.contract.names import LLM_ACTIVITY
+from runner.contract.llm import LLMCall, LLMRequest, LLMResponse, Message, SpeechCall, SpeechResponse
+from runner.contract.names import LLM_ACTIVITY, SPEECH_ACTIVITY
+from runner.isolation.proc import run
 from runner.store.cache import StepCache, cache_key
 from runner.store.identity import llm_identity
 
@@ -113,6 +116,101 @@ class LLMActivities:
                                      "characters")
         return key
 
+    @step_activity(SPEECH_ACTIVITY)
+    async def speak(self, call: SpeechCall) -> SpeechResponse:
+        """Speak one text with the model the catalog names into ``call.request.output`` (a WAV
+        file): espeak-ng for ``offline``, the provider's speech API through litellm otherwise."""
+        spec = self.catalog.models.get(call.model)
+        if spec is None:
+            raise PermanentStepError(
+                f"model {call.model!r} is not in this worker's catalog ({self.catalog.source})")
+        request = call.request
+        output = Path(request.output)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if spec.provider == "offline":
+            audio = await offline_speech(request.text, request.voice, output.parent)
+            provider_model = "espeak-ng"
+        else:
+            audio, provider_model = await self._speak(call, spec)
+        audio = whole_wav(audio)
+        duration = wav_duration(audio)
+        if duration is None or duration <= 0:
+            raise StepError(f"model {call.model!r} answered with no usable WAV audio "
+                            f"({len(audio)} bytes)")
+        tmp = output.with_name(f".{output.name}.partial")
+        tmp.write_bytes(audio)
+        os.replace(tmp, output)
+        price = spec.price
+        cost = None if price is None else round(len(request.text) / 1e6 * price.input_per_mtok, 6)
+        return SpeechResponse(audio=str(output), duration_s=duration, model=call.model,
+                              provider=spec.provider, provider_model=provider_model,
+                              characters=len(request.text), cost_usd=0.0 if spec.provider == "offline"
+                              else cost)
+
+    async def _speak(self, call: SpeechCall, spec: ModelSpec) -> tuple[bytes, str]:
+        """A network provider's speech, paced like the model's chat calls (a character counts as a
+        quarter token)."""
+        if spec.provider != "litellm":
+            raise PermanentStepError(f"model {call.model!r}: provider {spec.provider} has no speech "
+                                     "API (give a litellm speech model, e.g. openai/tts-1, or offline)")
+        key = self._key(call.model, spec)
+        pacer = self.pacers.get(call.model)
+        text = call.request.text
+        reserved = await pacer.admit(LLMRequest(messages=[Message(role="user", content=text)],
+                                                max_tokens=1)) if pacer else 0
+        try:
+            spoken = await self.providers.speak(spec, call.request, key)
+        except Exception as exc:
+            if pacer:
+                pacer.refund(reserved)
+            raise translate(exc, model=call.model, secret=key, max_wait_s=call.max_wait_s) from None
+        if pacer:
+            pacer.settle(reserved, len(text) // 4, 0)
+        return spoken
+
     def activities(self) -> list[object]:
         """The activity callables to register on a worker."""
-        return [self.complete]
+        return [self.complete, self.speak]
+
+
+def wav_duration(audio: bytes) -> float | None:
+    """The length in seconds of WAV ``audio`` (None: not a WAV file). A streamed WAV may say it
+    holds more frames than it does: the bytes decide."""
+    import io
+    import wave
+
+    try:
+        with wave.open(io.BytesIO(audio)) as w:
+            rate, width, channels = w.getframerate(), w.getsampwidth(), w.getnchannels()
+    except (wave.Error, EOFError):
+        return None
+    data = audio.find(b"data")
+    frames = (len(audio) - data - 8) // (width * channels) if data >= 0 else 0
+    return frames / rate if rate and frames > 0 else None
+
+
+def whole_wav(audio: bytes) -> bytes:
+    """``audio`` with its RIFF and data sizes set from its bytes: a WAV written to a pipe
+    (espeak-ng --stdout, a streamed answer) announces sizes it could not know."""
+    data = audio.find(b"data")
+    if not audio.startswith(b"RIFF") or data < 0:
+        return audio
+    size = len(audio) - data - 8
+    return (audio[:4] + (len(audio) - 8).to_bytes(4, "little") + audio[8:data + 4]
+            + size.to_bytes(4, "little") + audio[data + 8:])
+
+
+async def offline_speech(text: str, voice: str, scratch: Path) -> bytes:
+    """``text`` spoken by espeak-ng (no network, no key) as WAV bytes.
+
+    Raises:
+        PermanentStepError: espeak-ng is not installed, or refuses the voice.
+    """
+    if shutil.which("espeak-ng") is None:
+        raise PermanentStepError("the offline voice needs espeak-ng (Debian package espeak-ng)")
+    done = await run(["espeak-ng", "-v", voice or "en-us", "-s", "165", "--stdout", text],
+                     cwd=scratch, timeout=120)
+    if done.code != 0 or not done.stdout:
+        raise PermanentStepError(f"espeak-ng failed (exit {done.code}): "
+                                 f"{done.stderr.decode(errors='replace').strip()[:300]}")
+    return done.stdout

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from runner.config.catalog import ModelSpec
-from runner.contract.llm import LLMRequest, Usage
+from runner.contract.llm import LLMRequest, SpeechRequest, Usage
 
 # litellm fetches its model cost map from the network at import unless told not to; no machine
 # here reaches that network, and a worker should not depend on it.
@@ -49,6 +49,18 @@ class Providers:
         if spec.provider == "litellm":
             return await self._call_litellm(spec, request, key)
         raise ValueError(f"provider {spec.provider!r} is not a network provider")
+
+    async def speak(self, spec: ModelSpec, request: SpeechRequest, key: str | None) -> tuple[bytes, str]:
+        """Speak ``request.text`` with ``spec``'s provider (litellm's speech API): WAV bytes and the
+        provider's model. SDK exceptions propagate (see :mod:`runner.activity.llm.errors`).
+        """
+        import litellm
+
+        litellm.suppress_debug_info = True
+        response = await litellm.aspeech(
+            model=spec.model, input=request.text, voice=request.voice or "alloy", api_key=key,
+            api_base=spec.base_url, max_retries=0, timeout=REQUEST_TIMEOUT_S, response_format="wav")
+        return bytes(response.content), spec.model
 
     def warm(self, spec: ModelSpec, key: str | None) -> None:
         """Make ``spec``'s client now (at worker start) rather than in its first call: building one
