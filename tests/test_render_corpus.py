@@ -39,11 +39,13 @@ def probe(path: Path) -> dict[str, Any]:
 # at every quality took about 3 minutes of the suite's 15, half of them at medium or high 80 s).
 ABOVE = {"medium": ["math_tex_equation.py", "camera_zoom.py"],
          "high": ["axes_plot.py", "value_tracker_updater.py"]}
-AT = {"low": SCENES, **{q: [p for p in SCENES if p.name in names] for q, names in ABOVE.items()}}
+# At low, every other scene here: the rest are ordinary scenes that the render corpus shares with
+# the gallery (tests/scenes/gallery, all rendered by bench/gallery.py) in kind.
+AT = {"low": SCENES[::2], **{q: [p for p in SCENES if p.name in names] for q, names in ABOVE.items()}}
 
 
 def test_the_higher_qualities_render_scenes_of_the_corpus() -> None:
-    assert sorted(AT["low"]) == SCENES
+    assert len(AT["low"]) >= 6
     assert all(len(AT[q]) == len(names) for q, names in ABOVE.items())
 
 
