@@ -38,6 +38,7 @@ bench: setup
 	$(BIN)/python bench/sandbox.py
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/gallery.py
+	$(BIN)/python bench/narration.py
 
 docs: setup
 	$(BIN)/python -m runner.dev.docgen

@@ -86,7 +86,8 @@ async def one_run(name: str, pragmas: tuple[str, ...], persist: bool, topics: in
         out = home / "out"
         file = write_topics(out, (PlannedTopic(spec=TopicSpec(
             id=f"t{i}", topic=f"t{i}", models={"decompose": ["x"], "script": ["x"]},
-            params={"quality": "low"})) for i in range(topics)))
+            params={"quality": "low", "narration": False}))  # bare's five steps: no voice
+        for i in range(topics)))
         # the task queues runner's workers serve: workflows, the job steps, one per model
         workers = WorkerSet(client, [
             workflow_worker(client, queue, [BatchWorkflow, ExplainerWorkflow],

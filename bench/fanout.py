@@ -85,7 +85,8 @@ async def runner_side(address: str, topics: int, concurrency: int, work: Path) -
     out = work / "runner-out"
     file = write_topics(out, (PlannedTopic(spec=TopicSpec(
         id=f"t{i}", topic=f"t{i}", models={"decompose": ["x"], "script": ["x"]},
-        params={"quality": "low"})) for i in range(topics)))
+        params={"quality": "low", "narration": False}))  # bare's five steps: no voice
+    for i in range(topics)))
     inp = BatchInput(batch_id="bench-runner", name="bench", job="explainer",
                      child_workflow="explainer.topic", task_queue=queue, output_dir=str(out),
                      concurrency=concurrency, manifest="bench", topics_file=file.path,

@@ -30,16 +30,16 @@ from jobs.explainer.types import (
 )
 from jobs.explainer.workflow import ExplainerWorkflow
 from runner.activity.engine import EngineActivities
-from runner.contract.llm import LLMCall, LLMResponse
-from runner.contract.names import BATCH_WORKFLOW, LLM_ACTIVITY, QUOTA_EXHAUSTED, child_id
+from runner.contract.llm import LLMCall, LLMResponse, SpeechCall, SpeechResponse
+from runner.contract.names import BATCH_WORKFLOW, LLM_ACTIVITY, QUOTA_EXHAUSTED, SPEECH_ACTIVITY, child_id
 from runner.contract.types import BatchResult, TopicSpec
 from runner.workflow.batch import BatchWorkflow
 from tests.workers import batch_input, results, workers_with
 
 PLAN = {"title": "T", "scenes": [{"id": "s1", "title": "a"}, {"id": "s2", "title": "b"}]}
 MODELS = ["offline", "broken", "quota", "slow"]
-SCRIPT = {"scenes": [{"id": s, "class_name": f"C{s}", "code": "pass", "claims": ["1 == 1"]}
-                     for s in ("s1", "s2")]}
+SCRIPT = {"scenes": [{"id": s, "class_name": f"C{s}", "code": "pass", "claims": ["1 == 1"],
+                      "narration": f"Scene {s}. It says one thing."} for s in ("s1", "s2")]}
 
 
 class Fakes:
@@ -50,6 +50,7 @@ class Fakes:
         self.max_rendering = 0
         self.merge_calls: dict[str, int] = {}
         self.llm_models: list[str] = []
+        self.spoken: list[str] = []
         self.quota_gone = asyncio.Event()
 
     @activity.defn(name=LLM_ACTIVITY)
@@ -70,6 +71,13 @@ class Fakes:
             answer = SCRIPT["scenes"][0]
         return LLMResponse(text=json.dumps(answer), model=call.model, provider="fake",
                            provider_model="fake-1", attempt=activity.info().attempt)
+
+    @activity.defn(name=SPEECH_ACTIVITY)
+    async def speak(self, call: SpeechCall) -> SpeechResponse:
+        self.spoken.append(call.request.text)
+        return SpeechResponse(audio=call.request.output, duration_s=1.0, model=call.model,
+                              provider="fake", provider_model="fake-voice",
+                              characters=len(call.request.text), attempt=activity.info().attempt)
 
     @activity.defn(name=VALIDATE_ACTIVITY)
     async def validate(self, inp: ValidateInput) -> ValidateOutput:
@@ -113,7 +121,7 @@ async def run_batch(client: Client, task_queue: str, tmp_path: Path, topics: lis
     engine = EngineActivities()
     async with workers_with(client, task_queue, workflows=[BatchWorkflow, ExplainerWorkflow],
                             activities=[fakes.validate, fakes.render, fakes.merge, *engine.activities()],
-                            llm=fakes.llm, models=MODELS):
+                            llm=fakes.llm, speech=fakes.speak, models=MODELS):
         result = await client.execute_workflow(
             BATCH_WORKFLOW,
             batch_input(batch_id=f"b-{task_queue}", name="t", job="explainer",
@@ -139,7 +147,7 @@ async def replay_batch(client: Client, batch_id: str, topic_ids: list[str]) -> N
 def spec(topic_id: str, chain: list[str] | None = None, **params: Any) -> TopicSpec:
     chain = chain or ["offline"]
     return TopicSpec(id=topic_id, topic=topic_id, models={"decompose": chain, "script": chain},
-                     params={"quality": "low", **params})
+                     params={"quality": "low", "narration": True, **params})  # it speaks (fakes)
 
 
 async def test_fan_out_respects_concurrency_and_isolates_failures(
@@ -155,7 +163,10 @@ async def test_fan_out_respects_concurrency_and_isolates_failures(
     assert [t["id"] for t in lines] == [t.id for t in topics]
     ok = by_id["t0"]
     assert ok["status"] == "succeeded"
-    assert [s["name"] for s in ok["steps"]] == ["decompose", "script", "validate", "render", "merge"]
+    narrate = [f"narrate ({s}.{n})" for s in ("s1", "s2") for n in (1, 2)]  # a call per sentence
+    assert [s["name"] for s in ok["steps"]] == ["decompose", "script", "validate", "render", *narrate,
+                                                "merge"]
+    assert fakes.spoken.count("It says one thing.") == 2 * 4  # the four topics that rendered
     assert all(s["status"] == "succeeded" and s["attempts"] == 1 for s in ok["steps"])
     assert ok["steps"][0]["model"] == "offline"
     assert ok["outputs"]["video"] == f"{tmp_path}/t0.mp4"
@@ -200,7 +211,7 @@ async def test_fallback_chain_and_retries_are_recorded(
     assert fakes.llm_models == ["broken", "offline", "broken", "offline"]
     assert steps["merge"]["attempts"] == 2
     assert report["models"]["broken"]["answered"] == 0
-    assert report["models"]["offline"]["answered"] == 2
+    assert report["models"]["offline"]["answered"] == 2 + 4  # decompose, script; four sentences spoken
 
 
 async def test_a_model_out_of_quota_is_skipped_by_the_other_topics_too(

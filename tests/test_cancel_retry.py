@@ -62,12 +62,12 @@ async def test_cancel_stops_running_steps_and_retry_reuses_finished_ones(
         client: Client, task_queue: str, tmp_path: Path) -> None:
     fakes = Hanging()
     topics = [TopicSpec(id=t, topic=t, models={"decompose": ["offline"], "script": ["offline"]},
-                        steps=FAST_HEARTBEAT) for t in ("a", "b", "c")]
+                        steps=FAST_HEARTBEAT, params={"narration": True}) for t in ("a", "b", "c")]
     engine = EngineActivities()
     inp = batch(task_queue, tmp_path, topics)
     async with workers_with(client, task_queue, workflows=[BatchWorkflow, ExplainerWorkflow],
                             activities=[fakes.validate, fakes.render, fakes.merge, *engine.activities()],
-                            llm=fakes.llm, models=MODELS):
+                            llm=fakes.llm, speech=fakes.speak, models=MODELS):
         handle = await client.start_workflow(BATCH_WORKFLOW, inp, id=inp.batch_id, task_queue=task_queue,
                                              result_type=BatchResult)
         for _ in range(200):
@@ -111,6 +111,7 @@ async def test_cancel_stops_running_steps_and_retry_reuses_finished_ones(
     for t in ("a", "b"):
         steps = [(s["name"], s["reused"]) for s in by_id[t]["steps"]]
         assert steps == [("decompose", True), ("script", True), ("validate", True), ("render", False),
+                         *[(f"narrate ({s}.{n})", False) for s in ("s1", "s2") for n in (1, 2)],
                          ("merge", False)]
     assert not any(s["reused"] for s in by_id["c"]["steps"])
     assert report["totals"]["reused_steps"] == 6
@@ -130,7 +131,7 @@ async def test_carried_topics_are_reported_not_run(client: Client, task_queue: s
     engine = EngineActivities()
     async with workers_with(client, task_queue, workflows=[BatchWorkflow, ExplainerWorkflow],
                             activities=[fakes.validate, fakes.render, fakes.merge, *engine.activities()],
-                            llm=fakes.llm, models=MODELS):
+                            llm=fakes.llm, speech=fakes.speak, models=MODELS):
         result = await client.execute_workflow(BATCH_WORKFLOW, inp, id=inp.batch_id, task_queue=task_queue,
                                                result_type=BatchResult)
     assert (result.total, result.succeeded) == (2, 2)
@@ -166,7 +167,7 @@ async def test_retry_asks_again_for_an_answer_that_was_rejected(
     engine = EngineActivities()
     async with workers_with(client, task_queue, workflows=[BatchWorkflow, ExplainerWorkflow],
                             activities=[fakes.validate, fakes.render, fakes.merge, *engine.activities()],
-                            llm=fakes.llm, models=MODELS):
+                            llm=fakes.llm, speech=fakes.speak, models=MODELS):
         inp = batch(task_queue, tmp_path, topics)
         first = await client.execute_workflow(BATCH_WORKFLOW, inp, id=inp.batch_id, task_queue=task_queue,
                                               result_type=BatchResult)

@@ -48,7 +48,7 @@ def test_validate_ok_and_bad(tmp_path: Path) -> None:
     assert res.stderr == (
         f"{bad}:3: quality: must be one of low, medium, high\n"
         f"{bad}:6: topics[1].x: unknown key (allowed: claim_regenerations, code_repairs, crf, id, "
-        "models, quality, reencode, steps, topic)\n"
+        "models, narration, quality, reencode, steps, subtitles, topic, voice)\n"
         "2 problems found; nothing was started.\n")
 
 

@@ -58,6 +58,7 @@ name: {name}
 job: explainer
 concurrency: {len(topics)}
 quality: low
+narration: false
 models: {{default: [sim-opus, sim-sonnet]}}
 steps:
   render: {{heartbeat: 5s, retry: {{initial_interval: 1s}}}}

@@ -77,12 +77,13 @@ async def run(client: Client, task_queue: str, tmp_path: Path, sim: Simulator, c
     llm = LLMActivities(catalog_for(sim), all_responders())
     batch_id = f"gw-{task_queue}"
     topics = [TopicSpec(id=f"t{i}", topic=f"Derivative of x^{i + 2}",
-                        models={"decompose": c, "script": c}, params={"quality": "low"})
+                        models={"decompose": c, "script": c},
+                        params={"quality": "low", "narration": False})  # chat models only here
               for i, c in enumerate(chains)]
     async with workers_with(client, task_queue, workflows=[BatchWorkflow, ExplainerWorkflow],
                             activities=[fakes.validate, fakes.render, fakes.merge,
                                         *EngineActivities().activities()],
-                            llm=llm.complete, models=llm.catalog):
+                            llm=llm.complete, speech=llm.speak, models=llm.catalog):
         result = await client.execute_workflow(
             BATCH_WORKFLOW,
             batch_input(batch_id=batch_id, name="gw", job="explainer", child_workflow="explainer.topic",

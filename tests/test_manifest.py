@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 # the explainer's option defaults
-REPAIR_DEFAULTS = {"code_repairs": 3, "claim_regenerations": 2, "reencode": False, "crf": 23}
+REPAIR_DEFAULTS = {"code_repairs": 3, "claim_regenerations": 2, "reencode": False, "crf": 23,
+                   "narration": False, "voice": "", "subtitles": "sidecar"}
 
 def write(tmp_path: Path, text: str, name: str = "batch.yaml") -> Path:
     path = tmp_path / name
@@ -51,15 +52,16 @@ topics:
         "batch.yaml:1: name: must be lowercase letters, digits and '-' (e.g. calculus-basics), "
         "got 'Calculus Basics'",
         "batch.yaml:3: concurency: unknown key (allowed: cache, claim_regenerations, code_repairs, "
-        "concurrency, crf, job, models, name, output_dir, quality, reencode, schedule, steps, topics)",
+        "concurrency, crf, job, models, name, narration, output_dir, quality, reencode, schedule, steps, "
+        "subtitles, topics, voice)",
         "batch.yaml:6: models.default[1]: unknown model 'gpt-9' (catalog built-in has: offline)",
         "batch.yaml:7: models.render: unknown step 'render' for job 'explainer' "
-        "(LLM steps: decompose, default, script)",
+        "(LLM steps: decompose, default, narrate, script)",
         "batch.yaml:10: topics[1]: duplicate topic id 'derivative-of-x-2' (same as topics[0] on "
         "line 9); give one of them an explicit `id:`",
         "batch.yaml:12: topics[2].quality: must be one of low, medium, high",
         "batch.yaml:13: topics[2].colour: unknown key (allowed: claim_regenerations, code_repairs, "
-        "crf, id, models, quality, reencode, steps, topic)",
+        "crf, id, models, narration, quality, reencode, steps, subtitles, topic, voice)",
         "batch.yaml:14: topics[3].topic: required key is missing",
     ]
 
@@ -118,10 +120,10 @@ topics:
     first, second = plan.topics
     assert (first.id, first.params, first.models) == (
         "derivative-of-x-2", {"quality": "medium", **REPAIR_DEFAULTS},
-        {"decompose": ["offline"], "script": ["other", "offline"]})
+        {"decompose": ["offline"], "script": ["other", "offline"], "narrate": ["offline"]})
     assert (second.id, second.params, second.models) == (
         "pythagoras", {"quality": "high", **REPAIR_DEFAULTS},
-        {"decompose": ["other"], "script": ["other", "offline"]})
+        {"decompose": ["other"], "script": ["other", "offline"], "narrate": ["offline"]})
 
 
 def test_slugify() -> None:
@@ -167,7 +169,7 @@ topics:
 """)
     plan = load_manifest(path, BUILTIN, cwd=tmp_path)
     a, b = (t.steps for t in plan.topics)
-    assert set(a) == {"decompose", "script", "validate", "render", "merge"}
+    assert set(a) == {"decompose", "script", "validate", "render", "narrate", "merge"}
     assert a["render"].timeout_s == 2700 and a["render"].heartbeat_s == 60  # the job's heartbeat
     assert a["render"].retry.maximum_attempts == 3 and a["render"].retry.initial_interval_s == 0.5
     assert a["render"].retry.maximum_interval_s == 60 and a["render"].retry.backoff_coefficient == 2
@@ -198,7 +200,7 @@ topics:
         "batch.yaml:4: steps.render.timeout: must be a duration such as 90s, 30m or 1h, got "
         "'10 parsecs'",
         "batch.yaml:5: steps.paint: unknown step 'paint' for job 'explainer' "
-        "(steps: decompose, script, validate, render, merge)",
+        "(steps: decompose, script, validate, render, narrate, merge)",
         "batch.yaml:6: steps.script.heartbeat: step 'script' does not heartbeat (steps that do: "
         "validate, render, merge)",
         "batch.yaml:7: steps.merge: heartbeat (30 s) must be shorter than timeout (30 s)",

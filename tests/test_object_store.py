@@ -114,6 +114,7 @@ name: stored
 job: explainer
 concurrency: 2
 quality: low
+narration: false
 output_dir: {s3.url("out")}
 steps:
   render: {{queue: render, heartbeat: 5s, retry: {{initial_interval: 1s}}}}

@@ -16,6 +16,7 @@ from jobs.explainer import offline
 from jobs.explainer.mathcheck import check_claim
 from jobs.explainer.offline.content import topic_content
 from jobs.explainer.offline.parse import parse
+from jobs.explainer.types import SceneScript, narration_problem
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -138,7 +139,8 @@ def test_script_follows_the_contract(topic: str) -> None:
     names = [s["class_name"] for s in answer["scenes"]]
     assert len(set(names)) == len(names)
     for scene in answer["scenes"]:
-        assert set(scene) == {"id", "class_name", "code", "claims"}
+        assert set(scene) == {"id", "class_name", "code", "claims", "narration"}
+        assert narration_problem(SceneScript.model_validate(scene)) is None  # plain, bounded
         assert scene["class_name"].isidentifier()
         assert all(isinstance(c, str) for c in scene["claims"])
         _check_module(scene["code"], scene["class_name"])

@@ -29,7 +29,7 @@ models:
 
 
 def write(path: Path, topics: list[str], cache: Path, extra: str = "") -> None:
-    path.write_text(f"name: regen\njob: explainer\nconcurrency: 2\nquality: low\n"
+    path.write_text(f"name: regen\njob: explainer\nconcurrency: 2\nquality: low\nnarration: false\n"
                     f"output_dir: {path.parent / 'o'}\ncache: {cache}\n{extra}"
                     f"topics: {json.dumps(topics)}\n")
 
@@ -59,7 +59,7 @@ async def check_videos(out: Path, report: dict[str, Any], *, progress: bool = Tr
         assert any(re.match(r"\[ *\d+\.\ds\] [0-2]/2 done \([0-2] ok, 0 failed\), [0-2] running \| ",
                             line) for line in lines), lines
         # ... including each child's current step, which only its `progress` query can tell
-        assert any(re.search(r" (decompose|script|validate|render|merge) \([0-4]/5\)", line)
+        assert any(re.search(r" (decompose|script|validate|render|merge) \([0-5]/6\)", line)
                    for line in lines), lines
     assert (report["totals"]["succeeded"], report["totals"]["failed"]) == (2, 0)
     for topic in results(out):

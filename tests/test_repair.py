@@ -56,7 +56,7 @@ def test_refuted_claims_and_broken_scene_are_repaired_through_the_simulator(
             "models:\n  sim: {provider: anthropic, model: claude-sim, api_key_env: RUNNER_SIM_KEY,\n"
             f"        base_url: \"{sim.base_url}\", rpm: 600}}\n")
         (tmp_path / "batch.yaml").write_text(
-            "name: repair\njob: explainer\nmodels: {default: [sim]}\n"
+            "name: repair\njob: explainer\nmodels: {default: [sim]}\nnarration: false\n"
             "topics: [Derivative of x^3]\n")
         res = subprocess.run([RUNNER, "submit", "batch.yaml", "--wait", "--catalog", "models.yaml"],
                              cwd=tmp_path, env={**cli_env, "RUNNER_SIM_KEY": "sk-sim"},

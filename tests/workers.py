@@ -17,16 +17,17 @@ from runner.worker.assembly import WorkerSet, model_workers, steps_worker, workf
 
 
 def workers_with(client: Client, task_queue: str, *, workflows: Sequence[type], activities: Sequence[object],
-                 llm: Callable[..., object], models: Catalog | Sequence[str]) -> WorkerSet:
+                 llm: Callable[..., object], models: Catalog | Sequence[str],
+                 speech: Callable[..., object] | None = None) -> WorkerSet:
     """A workflow worker (``workflows`` and the engine's activities), a steps worker (``activities``)
-    and one worker per model running ``llm``; ``models`` is a catalog or just model names (served
-    without limits)."""
+    and one worker per model running ``llm`` (and ``speech``, the explainer's narration); ``models``
+    is a catalog or just model names (served without limits)."""
     catalog = models if isinstance(models, Catalog) else Catalog(
         models={name: ModelSpec(provider="offline") for name in models})
     main = workflow_worker(client, task_queue, workflows, EngineActivities().activities())
     return WorkerSet(client, [main, steps_worker(client, task_queue, activities),
                               *model_workers(client, task_queue=task_queue, catalog=catalog,
-                                             activity=llm)])
+                                             activity=llm, speech=speech)])
 
 
 def batch_input(*, output_dir: str | Path, topics: Sequence[TopicSpec], carried: Sequence[TopicSpec] = (),

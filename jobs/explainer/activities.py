@@ -36,7 +36,7 @@ from jobs.explainer.types import (
 from runner.activity.step import step_activity
 from runner.contract.artifacts import fetch, publish
 from runner.contract.errors import StepError
-from runner.store.files import write_json_atomic
+from runner.store.files import write_json_atomic, write_text_atomic
 
 SCENE_TIMEOUT_S = DEFAULT_TIMEOUT_S
 HEARTBEAT_EVERY_S = 1.0
@@ -148,14 +148,46 @@ class ExplainerActivities:
 
     @step_activity(MERGE_ACTIVITY)
     async def merge(self, inp: MergeInput) -> MergeOutput:
-        """Concatenate the scene videos into one mp4 (probing every part first)."""
-        from jobs.explainer.scenes.media import merge_videos
+        """Concatenate the scene videos into one mp4 (probing every part first); with narration,
+        each scene's voice goes with it (AAC), subtitles beside it (.srt, .vtt) or in it, and a
+        thumbnail (.jpg) beside it."""
+        from jobs.explainer.scenes.media import (
+            Cue,
+            Voiceover,
+            merge_narrated,
+            merge_videos,
+            subtitles,
+            thumbnail,
+        )
 
-        info = await merge_videos([Path(v) for v in inp.videos], Path(inp.output),
-                                  on_tick=lambda: _heartbeat("merging"), reencode=inp.reencode,
-                                  crf=inp.crf)
+        output = Path(inp.output)
+        tick = lambda: _heartbeat("merging")  # noqa: E731
+        if not inp.narration:
+            info = await merge_videos([Path(v) for v in inp.videos], output, on_tick=tick,
+                                      reencode=inp.reencode, crf=inp.crf)
+            return MergeOutput(video=inp.output, duration_s=info.duration_s, codec=info.codec,
+                               width=info.width, height=info.height, reencoded=info.reencoded)
+        voices: list[Voiceover | None] = []
+        for sentences in inp.narration:
+            cues, at = [], 0.0
+            for s in sentences:
+                cues.append(Cue(at, at + s.duration_s, s.text))
+                at += s.duration_s
+            voices.append(Voiceover(tuple(Path(s.audio) for s in sentences), tuple(cues))
+                          if sentences else None)
+        info, placed = await merge_narrated([Path(v) for v in inp.videos], voices, output, on_tick=tick,
+                                            crf=inp.crf, burn=inp.subtitles == "burn")
+        written = []
+        if inp.subtitles != "off" and placed:
+            for kind in ("srt", "vtt"):
+                path = output.with_suffix(f".{kind}")
+                write_text_atomic(path, subtitles(placed, kind))
+                written.append(str(path))
+        thumb = output.with_suffix(".jpg")
+        await thumbnail(output, thumb, info.duration_s / 2)
         return MergeOutput(video=inp.output, duration_s=info.duration_s, codec=info.codec,
-                           width=info.width, height=info.height, reencoded=info.reencoded)
+                           width=info.width, height=info.height, reencoded=True, audio=True,
+                           subtitles=written, thumbnail=str(thumb))
 
     def activities(self) -> list[object]:
         """The activity callables to register on a worker."""

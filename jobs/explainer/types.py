@@ -6,9 +6,10 @@ Sandbox-safe (pydantic only). The JSON the LLM steps answer is described in ``co
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from runner.contract.artifacts import Artifact
 from runner.contract.jobkind import Step, TopicOutputs, report_cell
@@ -32,9 +33,13 @@ STEPS = (
          code=(f"{ACTIVITIES}.render", f"{ACTIVITIES}._target", "jobs.explainer.scenes.render",
                "runner.isolation"),
          packages=("manim",), programs=("ffmpeg -version", "latex --version")),
+    # one speech call per sentence of a scene's narration, named "narrate s1.2"
+    Step("narrate", StepPolicy(timeout_s=120), llm=True, speech=True),
     Step("merge", StepPolicy(timeout_s=600, heartbeat_s=60),
          code=(f"{ACTIVITIES}.merge", "jobs.explainer.scenes.media"), programs=("ffmpeg -version",)),
 )
+Subtitles = Literal["sidecar", "burn", "off"]
+MAX_NARRATION = 600  # characters per scene
 
 VALIDATE_ACTIVITY = "explainer.validate"
 RENDER_ACTIVITY = "explainer.render"
@@ -55,6 +60,33 @@ class ExplainerOptions(BaseModel):
         "merge: re-encode the video to H.264 even when the scenes agree (they are copied otherwise)"))
     crf: int = Field(default=23, ge=0, le=51, description=(
         "merge: H.264 quality when re-encoding (lower is better and larger)"))
+    narration: bool = Field(default=False, description=(
+        "speak each scene's narration (the script step writes it) and put the voice in the video; "
+        "a scene lasts at least as long as its narration (the voice: `models: {narrate: [...]}`, "
+        "default offline, espeak-ng)"))
+    voice: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9_+.-]*$", description=(
+        "the speech model's voice (e.g. alloy for openai/tts-1, en-us or en-gb for offline); "
+        "empty: the model's default"))
+    subtitles: Subtitles = Field(default="sidecar", description=(
+        "sidecar: an .srt and a .vtt beside each video; burn: also drawn into the picture; off"))
+
+
+class AddedFields(BaseModel):
+    """Fields added to a model after topics were recorded with it are left out of its JSON while
+    they hold their defaults: an input made before them keeps its checkpoint key, so a topic that
+    `runner retry` resumed still replays (tests/test_replay.py)."""
+
+    added: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _without_added_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in self.added:
+                field = type(self).model_fields[name]
+                if name in data and getattr(self, name) == field.get_default(call_default_factory=True):
+                    del data[name]
+        return data
 
 
 class PlannedScene(BaseModel):
@@ -70,11 +102,14 @@ class Plan(BaseModel):
     scenes: list[PlannedScene] = Field(min_length=1, max_length=8)
 
 
-class SceneScript(BaseModel):
+class SceneScript(AddedFields):
+    added = ("narration",)
     id: str = Field(pattern=r"^s[0-9]+$")
     class_name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     code: str = Field(min_length=1)
     claims: list[str] = Field(default_factory=list)
+    narration: str = Field(default="", description="what a voice says over the scene: plain "
+                           "sentences, no markup")
 
 
 class Script(BaseModel):
@@ -133,12 +168,24 @@ class RenderOutput(StepOutput):
     isolation: str = ""
 
 
-class MergeInput(StepInput):
+class Sentence(BaseModel):
+    """One spoken sentence of a scene's narration."""
+
+    text: str
+    audio: Artifact
+    duration_s: float
+
+
+class MergeInput(StepInput, AddedFields):
     destinations = ("output",)
+    added = ("narration", "subtitles")
     videos: list[Artifact]
     output: Artifact
     reencode: bool = False
     crf: int = 23
+    narration: list[list[Sentence]] = Field(default_factory=list, description="per scene, its "
+                                            "spoken sentences (none: a silent video)")
+    subtitles: Subtitles = "off"
 
 
 class MergeOutput(StepOutput):
@@ -148,6 +195,9 @@ class MergeOutput(StepOutput):
     width: int
     height: int
     reencoded: bool
+    audio: bool = False
+    subtitles: list[Artifact] = Field(default_factory=list, description="the .srt and .vtt")
+    thumbnail: Artifact | None = None
 
 
 class Attempt(BaseModel):
@@ -175,6 +225,10 @@ class ExplainerOutputs(TopicOutputs):
     duration_s: float | None = None
     resolution: str | None = None
     codec: str | None = None
+    narration: list[str] = Field(default_factory=list, description="each scene's narration")
+    audio: bool = False
+    subtitles: list[str] = Field(default_factory=list)
+    thumbnail: str | None = None
 
     def main_output(self) -> str | None:
         return self.video
@@ -189,8 +243,33 @@ class ExplainerOutputs(TopicOutputs):
                 lines.append(f"| {i} | {report_cell(a.step)} | {a.outcome} | "
                              f"{report_cell(', '.join(a.scenes))} | {report_cell(error[:300])} |")
         lines += [f"- rewritten: {report_cell(rewrite)}" for rewrite in self.rewrites]
+        if self.audio:
+            lines.append(f"- narrated: {len(self.narration)} scene(s); subtitles: "
+                         f"{report_cell(', '.join(self.subtitles) or 'none')}; thumbnail: "
+                         f"{report_cell(self.thumbnail or 'none')}")
         if self.claims:
             lines += ["", "| claim | check | detail |", "|---|---|---|"]
             lines += [f"| `{report_cell(c.claim)}` | {c.status} | {report_cell(c.detail)} |"
                       for c in self.claims]
         return lines
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_MARKUP = re.compile(r"[<>*#`$\\{}\[\]|_~]")
+
+
+def sentences(narration: str) -> list[str]:
+    """A narration's sentences, in order (a cue and a speech call each)."""
+    return [s.strip() for s in _SENTENCE_END.split(narration.strip()) if s.strip()]
+
+
+def narration_problem(scene: SceneScript) -> str | None:
+    """What is wrong with a scene's narration as a voice would say it (None: nothing)."""
+    text = scene.narration.strip()
+    if not text:
+        return f"scene {scene.id} has no narration"
+    if len(text) > MAX_NARRATION:
+        return f"scene {scene.id}'s narration is {len(text)} characters long (at most {MAX_NARRATION})"
+    if found := _MARKUP.search(text):
+        return f"scene {scene.id}'s narration holds markup ({found.group()!r}): plain sentences only"
+    return None

@@ -30,15 +30,21 @@ with workflow.unsafe.imports_passed_through():
         SceneIssue,
         SceneScript,
         Script,
+        Sentence,
         ValidateInput,
         ValidateOutput,
+        narration_problem,
+        sentences,
     )
+    from runner.contract.keys import input_key
+    from runner.contract.llm import SpeechRequest
     from runner.contract.types import TopicInput, TopicOutcome
     from runner.workflow import gateway
     from runner.workflow.steps import StepLog
     from runner.workflow.topic import TopicWorkflow
 
 EXPLAINER_WORKFLOW = "explainer.topic"
+NARRATION_PATCH = "explainer.narration"
 
 
 def parse_answer(text: str, model: type[BaseModel], what: str) -> Any:
@@ -56,6 +62,8 @@ class ExplainerWorkflow(TopicWorkflow):
 
     steps = STEPS
     outputs_type = ExplainerOutputs
+    narrated = False  # this topic speaks its narration (set when its pipeline starts)
+    final_script: Script = Script.model_construct(scenes=[])  # the script whose scenes rendered
 
     @workflow.run
     async def run(self, inp: TopicInput) -> TopicOutcome:
@@ -73,22 +81,52 @@ class ExplainerWorkflow(TopicWorkflow):
         outputs.title = plan.title
         outputs.scenes = [s.title for s in plan.scenes]
 
-        answer = await gateway.complete(log, "script", prompts.script_request(inp.spec.topic, plan),
+        # topics begun before narration existed run on without it (their histories replay); a
+        # catalog with no voice for it (no narrate chain, no offline model) makes silent videos
+        narrated = (options.narration and bool(inp.spec.models.get("narrate", ["offline"]))
+                    and workflow.patched(NARRATION_PATCH))
+        answer = await gateway.complete(log, "script", prompts.script_request(inp.spec.topic, plan,
+                                                                              narrated),
                                         inp.spec.models["script"], task_queue=queue,
                                         models_out=self.models_out)
-        script: Script = self._checked(log, "script", lambda: self._script(answer.text, plan))
+        script: Script = self._checked(log, "script",
+                                       lambda: self._script(answer.text, plan, narrated))
+        self.narrated = narrated
         rendered = await self._validate_render_repair(inp, log, outputs, options, plan, script)
         outputs.scene_videos = rendered.videos
+        voices = await self._narrate(inp, log, options, self.final_script) if narrated else []
 
         merged = await log.run(
             "merge", MERGE_ACTIVITY,
             MergeInput(videos=rendered.videos, output=f"{inp.output_dir}/{inp.spec.id}.mp4",
-                       reencode=options.reencode, crf=options.crf),
+                       reencode=options.reencode, crf=options.crf, narration=voices,
+                       subtitles=options.subtitles if voices else "off"),
             result_type=MergeOutput, task_queue=queue)
         outputs.video = merged.video
         outputs.duration_s = merged.duration_s
         outputs.resolution = f"{merged.width}x{merged.height}"
         outputs.codec = merged.codec
+        outputs.audio = merged.audio
+        outputs.subtitles = merged.subtitles
+        outputs.thumbnail = merged.thumbnail
+
+    async def _narrate(self, inp: TopicInput, log: StepLog, options: ExplainerOptions,
+                       script: Script) -> list[list[Sentence]]:
+        """Speak every sentence of every scene's narration (step ``narrate (s1.1)``, ...) with the
+        narrate chain; per scene, its spoken sentences."""
+        chain = inp.spec.models.get("narrate") or ["offline"]
+        voices: list[list[Sentence]] = []
+        for scene in script.scenes:
+            spoken = []
+            for n, text in enumerate(sentences(scene.narration), start=1):
+                where = f"{inp.topic_dir}/audio/{scene.id}-{n}-{input_key(text, options.voice)[:10]}.wav"
+                answer = await gateway.speak(
+                    log, f"narrate ({scene.id}.{n})", SpeechRequest(text=text, voice=options.voice,
+                                                                   output=where),
+                    chain, task_queue=inp.task_queue, models_out=self.models_out)
+                spoken.append(Sentence(text=text, audio=answer.audio, duration_s=answer.duration_s))
+            voices.append(spoken)
+        return voices
 
     async def _validate_render_repair(self, inp: TopicInput, log: StepLog, outputs: ExplainerOutputs,
                                       options: ExplainerOptions, plan: Plan,
@@ -121,11 +159,13 @@ class ExplainerWorkflow(TopicWorkflow):
                         f" after {regenerations} regeneration(s)", type="ClaimRefuted", non_retryable=True)
                 regenerations += 1
                 request = prompts.regenerate_request(inp.spec.topic, plan,
-                                                     [f"{c.claim}: {c.detail}" for c in refuted])
+                                                     [f"{c.claim}: {c.detail}" for c in refuted],
+                                                     self.narrated)
                 name = f"script (regenerate {regenerations})"
                 answer = await gateway.complete(log, name, request, chain, task_queue=queue,
                                                 models_out=self.models_out)
-                script = self._checked(log, name, lambda a=answer: self._script(a.text, plan))
+                script = self._checked(log, name,
+                                       lambda a=answer: self._script(a.text, plan, self.narrated))
                 continue
             issues = checked.issues
             if not issues:
@@ -139,6 +179,8 @@ class ExplainerWorkflow(TopicWorkflow):
                 if not issues:
                     outputs.attempts.append(Attempt(step=step, outcome="rendered",
                                                     scenes=[s.id for s in checked.scenes]))
+                    self.final_script = script
+                    outputs.narration = [s.narration for s in script.scenes] if self.narrated else []
                     return rendered
             log.reject(step, "; ".join(f"{i.scene}: {i.message.splitlines()[-1]}" for i in issues))
             outputs.attempts.append(Attempt(
@@ -158,19 +200,26 @@ class ExplainerWorkflow(TopicWorkflow):
         scenes = {s.id: s for s in script.scenes}
         for issue in issues:
             old = scenes[issue.scene]
-            request = prompts.repair_request(inp.spec.topic, plan, old, issue.message, issue.code)
+            request = prompts.repair_request(inp.spec.topic, plan, old, issue.message, issue.code,
+                                             self.narrated)
             name = f"script (repair {round_} {issue.scene})"
             answer = await gateway.complete(log, name, request, inp.spec.models["script"],
                                             task_queue=inp.task_queue, models_out=self.models_out)
-            scenes[issue.scene] = self._checked(log, name, lambda a=answer, o=old: self._fixed(a.text, o))
+            scenes[issue.scene] = self._checked(
+                log, name, lambda a=answer, o=old: self._fixed(a.text, o, self.narrated))
         return Script(scenes=[scenes[s.id] for s in script.scenes])
 
     @staticmethod
-    def _fixed(text: str, old: SceneScript) -> SceneScript:
+    def _fixed(text: str, old: SceneScript, narrated: bool = False) -> SceneScript:
         fixed: SceneScript = parse_answer(text, SceneScript, "repair")
         if fixed.id != old.id:
             raise ApplicationError(f"the repair answer is for scene {fixed.id}, not {old.id}",
                                    type="InvalidModelOutput", non_retryable=True)
+        if narrated and not fixed.narration.strip():  # a repair of the code may leave it out
+            fixed = fixed.model_copy(update={"narration": old.narration})
+        if narrated and (problem := narration_problem(fixed)):
+            raise ApplicationError(f"the repair answer: {problem}", type="InvalidModelOutput",
+                                   non_retryable=True)
         return fixed
 
     @staticmethod
@@ -183,11 +232,15 @@ class ExplainerWorkflow(TopicWorkflow):
             raise
 
     @staticmethod
-    def _script(text: str, plan: Plan) -> Script:
+    def _script(text: str, plan: Plan, narrated: bool = False) -> Script:
         script: Script = parse_answer(text, Script, "script")
         want = [s.id for s in plan.scenes]
         got = [s.id for s in script.scenes]
         if got != want:
             raise ApplicationError(f"the script answer has scenes {got}, the plan has {want}",
+                                   type="InvalidModelOutput", non_retryable=True)
+        problems = [p for s in script.scenes if (p := narration_problem(s))] if narrated else []
+        if problems:
+            raise ApplicationError(f"the script answer: {'; '.join(problems)}",
                                    type="InvalidModelOutput", non_retryable=True)
         return script

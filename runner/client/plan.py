@@ -23,7 +23,7 @@ from typing import Any
 from runner.config.catalog import Catalog
 from runner.config.jobkinds import all_responders, job_kinds
 from runner.config.manifest import BatchPlan
-from runner.contract.jobkind import JobKind, base_step
+from runner.contract.jobkind import JobKind, Step, base_step
 from runner.contract.types import TopicSpec
 from runner.store.cache import StepCache, identity_digest, topic_key
 from runner.store.identity import llm_identity, step_identity
@@ -100,7 +100,7 @@ def _topic(kind: JobKind, spec: TopicSpec, cache: StepCache | None,
     if record is None:
         why = "no step cache" if cache is None else "new or changed: not in the cache"
         return TopicPlan(spec.id, spec.topic, [StepPlan(s.name, False, why) for s in kind.steps
-                                               if s.llm or s.cached], why)
+                                               if _kept(s)], why)
     steps: list[StepPlan] = []
     missed = rejected = ""
     for entry in record.get("steps", []):
@@ -135,10 +135,16 @@ def _topic(kind: JobKind, spec: TopicSpec, cache: StepCache | None,
         steps.append(StepPlan(name, not missed, missed, model, tokens))
     recorded = {base_step(s.name) for s in steps}
     for s in kind.steps:  # (steps the cache does not keep run every time: not listed)
-        if (s.llm or s.cached) and s.name not in recorded:
+        if _kept(s) and s.name not in recorded:
             steps.append(StepPlan(s.name, False, "not recorded"))
             missed = missed or f"{s.name}: not recorded"
     return TopicPlan(spec.id, spec.topic, steps, missed or rejected)
+
+
+def _kept(step: Step) -> bool:
+    """Whether the step cache keeps ``step``'s outputs (LLM answers, job steps that name their
+    code; not speech, which runs every time)."""
+    return (step.llm and not step.speech) or step.cached
 
 
 def plan_batch(plan: BatchPlan, catalog: Catalog) -> Plan:

@@ -11,6 +11,7 @@ import os
 import re
 import typing
 import unicodedata
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -343,7 +344,7 @@ def plan_from_source(source: YamlSource, catalog: Catalog, *, manifest_path: Pat
     # checked: the parsed text is no longer needed (its memory counts at 100,000 topics)
     del data
     source.data, source.lines = None, {}
-    return _resolve(parsed, kind, manifest_path, cwd, policies)
+    return _resolve(parsed, kind, manifest_path, cwd, policies, set(catalog.models))
 
 
 # Folders a batch must never write into (workers often run as root): the file system's root and the
@@ -489,17 +490,18 @@ SPEECH_DEFAULT = ["offline"]  # a speech step without a chain of its own: espeak
 SPEAKING_PROVIDERS = ("offline", "litellm")
 
 
-def chain_of(chains: dict[str, list[str]], step: str, speech: set[str]) -> list[str]:
-    """The chain a step runs with: its own, else ``default`` (a speech step: ``offline``)."""
+def chain_of(chains: dict[str, list[str]], step: str, speech: set[str],
+             catalog_models: Iterable[str] = ("offline",)) -> list[str]:
+    """The chain a step runs with: its own, else ``default`` (a speech step: ``offline`` if the
+    catalog has it, else none: the step is skipped)."""
     if step in speech:
-        return chains.get(step) or SPEECH_DEFAULT
+        return chains.get(step) or [m for m in SPEECH_DEFAULT if m in catalog_models]
     return chains.get(step) or chains["default"]
 
 
 def _check_speech(data: dict[str, Any], source: YamlSource, catalog: Catalog,
                   kind: JobKind | None) -> list[Problem]:
-    """A speech step's chain names models that can speak (offline, litellm); without one, the
-    catalog must have ``offline``."""
+    """A speech step's chain names models that can speak (offline, litellm)."""
     if kind is None or not kind.speech_steps:
         return []
     places: list[tuple[PathKey, Any]] = [(("models",), data.get("models"))]
@@ -509,21 +511,16 @@ def _check_speech(data: dict[str, Any], source: YamlSource, catalog: Catalog,
                    if isinstance(t, dict)]
     problems = []
     for step in kind.speech_steps:
-        named = False
         for base, chains in places:
             chain = chains.get(step) if isinstance(chains, dict) else None
             if not isinstance(chain, list):
                 continue
-            named = True
             for i, name in enumerate(chain):
                 spec = catalog.models.get(name) if isinstance(name, str) else None
                 if spec is not None and spec.provider not in SPEAKING_PROVIDERS:
                     problems.append(source.problem((*base, step, i), f"{name} cannot speak (provider "
                                                    f"{spec.provider}): {step} needs offline or a "
                                                    "litellm speech model, e.g. openai/tts-1"))
-        if not named and "offline" not in catalog.models:
-            problems.append(source.problem(("models",), f"no chain for {step}, and catalog "
-                                           f"{catalog.source} has no offline model to speak with"))
     return problems
 
 
@@ -548,21 +545,21 @@ def _check_ids(data: dict[str, Any], source: YamlSource) -> list[Problem]:
 
 
 def _resolve(parsed: Manifest, kind: JobKind, manifest_path: Path, cwd: Path,
-             policies: list[dict[str, StepPolicy]]) -> BatchPlan:
+             policies: list[dict[str, StepPolicy]], models: set[str]) -> BatchPlan:
     option_names = list(kind.options.model_fields)
     defaults = {k: getattr(parsed, k) for k in option_names}
     llm_steps = kind.llm_steps
     default_params: dict[str, Any] | None = None
     topics = []
     speech = set(kind.speech_steps)
-    batch_chains = {step: chain_of(parsed.models, step, speech) for step in llm_steps}
+    batch_chains = {step: chain_of(parsed.models, step, speech, models) for step in llm_steps}
     entries = parsed.topics
     for i, steps in enumerate(policies):
         entry, entries[i] = entries[i], None  # type: ignore[call-overload]  # freed as it goes
         resolved = batch_chains  # most topics: the batch's chains (shared: memory at 100,000 topics)
         if entry.models:
             chains = {**parsed.models, **entry.models}
-            resolved = {step: chain_of(chains, step, speech) for step in llm_steps}
+            resolved = {step: chain_of(chains, step, speech, models) for step in llm_steps}
         overrides = {k: getattr(entry, k) for k in option_names if getattr(entry, k) is not None}
         if overrides or default_params is None:
             params = kind.options.model_validate({**defaults, **overrides}).model_dump(mode="json")

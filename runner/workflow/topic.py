@@ -168,7 +168,8 @@ class TopicWorkflow:
         except ValidationError as exc:
             raise ApplicationError(f"bad topic options: {exc}", type="BadInput",
                                    non_retryable=True) from exc
-        missing = [s.name for s in self.steps if s.llm and not inp.spec.models.get(s.name)]
+        missing = [s.name for s in self.steps  # (a speech step without one speaks offline)
+                   if s.llm and not s.speech and not inp.spec.models.get(s.name)]
         if missing:
             raise ApplicationError(f"no model chain for step(s) {', '.join(missing)}", type="BadInput",
                                    non_retryable=True)

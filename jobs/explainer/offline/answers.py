@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from jobs.explainer.offline.content import topic_content
@@ -81,8 +82,36 @@ def script(topic: str, plan: dict[str, Any]) -> dict[str, Any]:
             "class_name": class_name,
             "code": scene.code.module(class_name),
             "claims": list(scene.claims),
+            "narration": narration(scene.title, scene.goal),
         })
     return {"scenes": scenes}
+
+
+_FUNCTIONS = {"sin": "sine", "cos": "cosine", "tan": "tangent", "ln": "the natural log", "log": "log",
+              "sqrt": "the square root", "exp": "e to the"}
+_SPOKEN: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"(\w)'\(x\)"), r"\1 prime of x"),
+    (re.compile(r"\b(sin|cos|tan|ln|log|sqrt|exp)\(([^()]*)\)"),
+     lambda m: f"{_FUNCTIONS[m.group(1)]} of {m.group(2)}"),
+    (re.compile(r"\b([a-z])\(([a-z])\)"), r"\1 of \2"),
+    (re.compile(r"\^2\b"), " squared"), (re.compile(r"\^3\b"), " cubed"),
+    (re.compile(r"\^\(?([\w.]+)\)?"), r" to the power \1"),
+    (re.compile(r"\s*=\s*"), " equals "), (re.compile(r"\s*\*\s*"), " times "),
+    (re.compile(r"\s+/\s+|(?<=\w)/(?=\w)"), " over "), (re.compile(r"\s+-\s+"), " minus "),
+    (re.compile(r"\s*\+\s*"), " plus "), (re.compile(r"[()]"), ""),
+    (re.compile(r"([?!.])\.+"), r"\1"), (re.compile(r"\s{2,}"), " "),
+]
+
+
+def narration(title: str, goal: str) -> str:
+    """What the offline narrator says over a scene: its goal (else its title) as plain sentences,
+    formulas in words (``f(x) = x^2`` -> ``f of x equals x squared``)."""
+    text = re.sub(r"\|([^|]+)\|", r"the absolute value of \1", (goal or title).strip())
+    for pattern, words in _SPOKEN:
+        text = pattern.sub(words, text)
+    text = re.sub(r"\s{2,}", " ", re.sub(r"[<>*#`$\\{}\[\]|_~\x00-\x1f]", " ", text)).strip()[:300]
+    text = text or "This scene"
+    return text if text.endswith((".", "?", "!")) else f"{text}."
 
 
 _FORMAT_LINE = re.compile(r"^\s*FORMAT:\s*(\S+)\s*$", re.MULTILINE)

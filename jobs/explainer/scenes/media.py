@@ -125,9 +125,10 @@ class Cue:
 
 @dataclass(frozen=True)
 class Voiceover:
-    """A scene's narration: its audio, and its sentences timed within the scene."""
+    """A scene's narration: its audio (one file, or one per sentence, spoken in turn), and its
+    sentences timed within the scene."""
 
-    audio: Path
+    audio: tuple[Path, ...]
     cues: tuple[Cue, ...]
 
 
@@ -154,14 +155,15 @@ AUDIO_RATE = 44100
 
 
 async def merge_narrated(parts: list[Path], voices: list[Voiceover | None], output: Path,
-                         on_tick: Callable[[], None] | None = None, *,
-                         crf: int = 23) -> tuple[VideoInfo, list[Cue]]:
+                         on_tick: Callable[[], None] | None = None, *, crf: int = 23,
+                         burn: bool = False) -> tuple[VideoInfo, list[Cue]]:
     """Concatenate ``parts`` with each scene's narration into ``output`` (H.264 and AAC, atomically);
     returns the result's description and every sentence's cue in the merged video.
 
     Each scene lasts at least as long as its narration: its last frame is held until the voice
     ends (speech is never cut), and its audio starts with its first frame, so voice and picture
-    stay in sync scene by scene (within a frame). A scene without narration is silent.
+    stay in sync scene by scene (within a frame). A scene without narration is silent. With ``burn``
+    the cues are drawn into the picture.
 
     Raises:
         PermanentStepError: a part or an audio file is unreadable, or the result is broken.
@@ -179,14 +181,15 @@ async def merge_narrated(parts: list[Path], voices: list[Voiceover | None], outp
         video = (ffmpeg.input(str(part)).video.filter("scale", first.width, first.height)
                  .filter("setsar", "1").filter("fps", fps=first.fps).filter("format", "yuv420p"))
         length = info.duration_s
-        if voice is not None:
-            spoken = await media_duration(voice.audio)
+        if voice is not None and voice.audio:
+            spoken = sum([await media_duration(a) for a in voice.audio])
             if spoken > length:  # hold the last frame: whole frames, so picture and sound agree
                 extra = math.ceil((spoken - length) * fps) / fps
                 video = video.filter("tpad", stop_mode="clone", stop_duration=f"{extra:.6f}")
                 length += extra
-            audio = (ffmpeg.input(str(voice.audio)).audio.filter("aresample", AUDIO_RATE)
-                     .filter("apad").filter("atrim", duration=f"{length:.6f}"))
+            said = [ffmpeg.input(str(a)).audio.filter("aresample", AUDIO_RATE) for a in voice.audio]
+            joined = said[0] if len(said) == 1 else ffmpeg.concat(*said, v=0, a=1)
+            audio = joined.filter("apad").filter("atrim", duration=f"{length:.6f}")
             cues += [Cue(start + c.start, start + c.end, c.text) for c in voice.cues]
         else:
             audio = ffmpeg.input(f"anullsrc=r={AUDIO_RATE}:cl=mono", f="lavfi").audio.filter(
@@ -195,12 +198,20 @@ async def merge_narrated(parts: list[Path], voices: list[Voiceover | None], outp
         start += length
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.stem}.partial{output.suffix}")
+    burned = output.with_name(f".{output.stem}.burn.srt")
     stream = ffmpeg.concat(*streams, v=1, a=1).node
-    out = ffmpeg.output(stream[0], stream[1], str(tmp), vcodec="libx264", pix_fmt="yuv420p", crf=crf,
+    picture = stream[0]
+    if burn and cues:
+        burned.write_text(subtitles(cues, "srt"), encoding="utf-8")
+        picture = picture.filter("subtitles", burned.name)  # relative: ffmpeg runs in its folder
+    out = ffmpeg.output(picture, stream[1], str(tmp), vcodec="libx264", pix_fmt="yuv420p", crf=crf,
                         acodec="aac", ac=1, ar=AUDIO_RATE, movflags="+faststart")
-    code, _, err = await run_process(["ffmpeg", "-v", "error", *out.overwrite_output().compile()[1:]],
-                                     label="ffmpeg merge", cwd=output.parent, timeout=MERGE_TIMEOUT_S,
-                                     on_tick=on_tick)
+    try:
+        code, _, err = await run_process(["ffmpeg", "-v", "error", *out.overwrite_output().compile()[1:]],
+                                         label="ffmpeg merge", cwd=output.parent,
+                                         timeout=MERGE_TIMEOUT_S, on_tick=on_tick)
+    finally:
+        burned.unlink(missing_ok=True)
     if code != 0:
         tmp.unlink(missing_ok=True)
         raise StepError(f"ffmpeg failed (exit {code}): {tail(err, 8)}")
