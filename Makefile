@@ -13,7 +13,7 @@ demo: setup
 	$(BIN)/runner submit configs/examples/demo.yaml --wait
 
 test: setup
-	$(BIN)/python -m pytest --durations=15
+	$(BIN)/python -m pytest --durations=40
 
 setup: system $(STAMP)
 
