@@ -45,7 +45,7 @@ def test_each_scene_lasts_as_long_as_its_voice_and_stays_in_sync(tmp_path: Path,
     voice = speak(tmp_path / "s1.wav", "The derivative of x squared is two x. It is the slope.")
     spoken = asyncio.run(media_duration(voice))
     cues = (Cue(0.0, 1.5, "The derivative of x squared is two x."), Cue(1.5, spoken, "It is the slope."))
-    info, placed = asyncio.run(merge_narrated([s1, s2], [Voiceover(voice, cues), None],
+    info, placed = asyncio.run(merge_narrated([s1, s2], [Voiceover((voice,), cues), None],
                                               tmp_path / "t1.mp4"))
     first = max(spoken, 1.0 if long_voice else 5.0)  # scene 1 holds its last frame for the voice
     found = streams(tmp_path / "t1.mp4")
@@ -68,7 +68,7 @@ def test_cues_of_later_scenes_are_shifted_by_the_scenes_before(tmp_path: Path) -
     v1, v2 = speak(tmp_path / "v1.wav", "One two three four five."), speak(tmp_path / "v2.wav", "Six.")
     d1 = asyncio.run(media_duration(v1))
     _, placed = asyncio.run(merge_narrated(
-        [s1, s2], [Voiceover(v1, (Cue(0, d1, "One two three four five."),)),
-                   Voiceover(v2, (Cue(0, 0.5, "Six."),))], tmp_path / "t.mp4"))
+        [s1, s2], [Voiceover((v1,), (Cue(0, d1, "One two three four five."),)),
+                   Voiceover((v2,), (Cue(0, 0.5, "Six."),))], tmp_path / "t.mp4"))
     held = -(-d1 * 15 // 1) / 15  # scene 1 lasts its voice, in whole frames
     assert placed[1].start == pytest.approx(held, abs=0.01) and placed[1].text == "Six."
