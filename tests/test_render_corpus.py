@@ -38,7 +38,7 @@ def probe(path: Path) -> dict[str, Any]:
 # so two scenes each check them, between them LaTeX, plots, updaters and a camera move (every scene
 # at every quality took about 3 minutes of the suite's 15, half of them at medium or high 80 s).
 ABOVE = {"medium": ["math_tex_equation.py", "camera_zoom.py"],
-         "high": ["axes_plot.py", "value_tracker_updater.py"]}
+         "high": ["value_tracker_updater.py"]}  # 1080p60: the slowest, one scene
 # At low, every other scene here: the rest are ordinary scenes that the render corpus shares with
 # the gallery (tests/scenes/gallery, all rendered by bench/gallery.py) in kind.
 AT = {"low": SCENES[::2], **{q: [p for p in SCENES if p.name in names] for q, names in ABOVE.items()}}
