@@ -18,19 +18,18 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import yaml
+from runs import RUNNER
+from runs import submit as submit_and_wait
 
 from runner.client import server
 from runner.client.server import _free_port
 from runner.isolation.proc import dies_with_parent
 
-RUNNER = str(Path(sys.executable).with_name("runner"))
 DEMO_TOPICS = ["Derivative of x^2", "The Pythagorean theorem", "Integral of sin(x) from 0 to pi"]
 
 
@@ -40,14 +39,7 @@ def submit(manifest: Path, out: Path, items: list[str], concurrency: int, narrat
         "name": "narration", "job": "explainer", "concurrency": concurrency, "quality": "low",
         "narration": narration, "models": {"default": ["offline"]}, "output_dir": str(out),
         "cache": "off", "topics": items}, sort_keys=False))
-    start = time.perf_counter()
-    done = subprocess.run([RUNNER, "submit", str(manifest), "--wait", "--no-worker"], env=env,
-                          capture_output=True, text=True, timeout=7200, check=False)
-    wall = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"submit failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
-    report: dict[str, Any] = json.loads(Path(done.stdout.strip().splitlines()[-1]).read_text())
-    return wall, report
+    return submit_and_wait(manifest, env)
 
 
 def main() -> None:

@@ -19,19 +19,16 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import yaml
+from runs import RUNNER, submit
 
 from runner.client import server
 from runner.client.server import _free_port
 from runner.isolation.proc import dies_with_parent
-
-RUNNER = str(Path(sys.executable).with_name("runner"))
 
 
 def topics(job: str, n: int) -> list[str]:
@@ -47,17 +44,6 @@ def write(path: Path, job: str, items: list[str], concurrency: int, cache: Path)
                             "cache": str(cache), "topics": items}
     body.update({"prompt": "Define {topic}"} if job == "prompt" else {"quality": "low"})
     path.write_text(yaml.safe_dump(body, sort_keys=False))
-
-
-def submit(path: Path, env: dict[str, str]) -> tuple[float, dict[str, Any]]:
-    start = time.perf_counter()
-    done = subprocess.run([RUNNER, "submit", str(path), "--wait", "--no-worker"], env=env,
-                          capture_output=True, text=True, timeout=7200, check=False)
-    wall = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"submit failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
-    report: dict[str, Any] = json.loads(Path(done.stdout.strip().splitlines()[-1]).read_text())
-    return wall, report
 
 
 def ran(report: dict[str, Any], step: str) -> int:

@@ -16,25 +16,22 @@ Usage: python bench/store.py [--topics 3] [--concurrency 3] [--rounds 1] [--job 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import yaml
+from runs import RUNNER
+from runs import submit as submit_and_wait
 
 from runner.client import server
 from runner.client.server import _free_port
 from runner.isolation.proc import dies_with_parent
-from runner.store.artifacts import store_for
 
-RUNNER = str(Path(sys.executable).with_name("runner"))
 DEMO_TOPICS = ["Derivative of x^2", "The Pythagorean theorem", "Integral of sin(x) from 0 to pi"]
 
 
@@ -52,15 +49,7 @@ def submit(manifest: Path, job: str, out: str, items: list[str], concurrency: in
                             "topics": items}
     body.update({"prompt": "Define {topic}"} if job == "prompt" else {"quality": "low"})
     manifest.write_text(yaml.safe_dump(body, sort_keys=False))
-    start = time.perf_counter()
-    done = subprocess.run([RUNNER, "submit", str(manifest), "--wait", "--no-worker"], env=env,
-                          capture_output=True, text=True, timeout=7200, check=False)
-    wall = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"submit failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
-    report_json = done.stdout.strip().splitlines()[-1]
-    report: dict[str, Any] = json.loads(store_for(report_json).read_bytes(report_json))
-    return wall, report
+    return submit_and_wait(manifest, env)
 
 
 def main() -> None:
