@@ -91,6 +91,7 @@ def render(tmp_path: Path, name: str, code: str, *extra: str, timeout: float = 8
     return result.exit_code, result.output
 
 
+@pytest.mark.exclusive  # asserts that no sandbox process is left on the machine
 @pytest.mark.parametrize("name", list(ATTEMPTS))
 def test_escape_attempt_is_blocked_or_contained(name: str, tmp_path: Path,
                                                 full_isolation: sandbox.Isolation) -> None:
@@ -125,6 +126,7 @@ def run_py(tmp_path: Path, code: str, limits: sandbox.Limits) -> sandbox.Sandbox
                                              scratch=tmp_path, timeout=60, limits=limits))
 
 
+@pytest.mark.exclusive  # asserts that no sandbox process is left on the machine
 def test_memory_of_all_the_runs_processes_together_is_bounded(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, full_isolation: sandbox.Isolation) -> None:
     """Processes each under the per-process limit cannot add up more than the run's memory: the
@@ -152,6 +154,7 @@ def test_memory_of_all_the_runs_processes_together_is_bounded(
     assert sandbox.processes_of() == [] and groups_left() == []
 
 
+@pytest.mark.exclusive  # asserts that no sandbox process is left on the machine
 @pytest.mark.parametrize(("name", "code"), [
     ("bytes", "for i in range(100):\n    open(f'/sandbox/f{i}', 'wb').write(b'x' * 50 * 2**20)\n"),
     ("files", "for i in range(10**6):\n    open(f'/tmp/n{i}', 'w').close()\n"),
