@@ -93,12 +93,12 @@ def test_the_simulated_example_falls_back_from_a_dead_model_and_keeps_the_key_se
             assert "key provided: ***" in steps[name]["models_tried"][0]["error"]
         info = asyncio.run(probe(Path(topic["outputs"]["video"])))
         assert info.codec == "h264" and info.duration_s > 3
-        # it speaks: each scene's narration, sentence by sentence, in the offline voice (the
-        # manifest names no narrate chain); AAC beside H.264, one length; subtitles; a thumbnail
+        # it speaks (by default): each scene's narration, sentence by sentence, through the
+        # simulated speech API (litellm); AAC beside H.264, one length; subtitles; a thumbnail
         video = Path(topic["outputs"]["video"])
         spoken = [s for s in topic["steps"] if s["name"].startswith("narrate (")]
         assert len(spoken) >= len(topic["outputs"]["narration"]) >= 2
-        assert all(s["model"] == "offline" and s["status"] == "succeeded" for s in spoken)
+        assert all(s["model"] == "sim-tts" and s["status"] == "succeeded" for s in spoken)
         streams = json.loads(subprocess.run(
             ["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,duration", "-of", "json",
              str(video)], capture_output=True, text=True, check=True).stdout)["streams"]
@@ -112,7 +112,7 @@ def test_the_simulated_example_falls_back_from_a_dead_model_and_keeps_the_key_se
         assert topic["outputs"]["audio"] and topic["outputs"]["thumbnail"] == str(video.with_suffix(".jpg"))
     requests = [json.loads(line) for line in log.read_text().splitlines()]
     assert sorted({(r["model"], r["status"]) for r in requests}) == [
-        ("claude-opus-sim", 401), ("claude-sonnet-sim", 200)]
+        ("claude-opus-sim", 401), ("claude-sonnet-sim", 200), ("tts-sim", 200)]
     assert report["models"]["sim-opus"]["attempts"] == 4  # one per step: a 401 is not retried
 
     address = json.loads((Path(cli_env["RUNNER_HOME"]) / "server.json").read_text())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import wave
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,7 +61,10 @@ def catalog_for(sim: Simulator) -> Catalog:
     return Catalog(models={"claude": model("anthropic", "claude-sim",
                                            Price(input_per_mtok=15, output_per_mtok=75)),
                            "dead": model("anthropic", "claude-dead"),
-                           "free": model("litellm", "openai/free-sim")})
+                           "free": model("litellm", "openai/free-sim"),
+                           "tts": model("litellm", "openai/tts-sim",  # speech: per million characters
+                                        Price(input_per_mtok=15, output_per_mtok=0)),
+                           "offline": ModelSpec(provider="offline")})
 
 
 @pytest.fixture
@@ -70,15 +74,18 @@ def sim(request: pytest.FixtureRequest) -> Iterator[Simulator]:
     simulator.stop()
 
 
-async def run(client: Client, task_queue: str, tmp_path: Path, sim: Simulator, chains: list[list[str]]
-              ) -> tuple[BatchResult, dict[str, Any], list[dict[str, Any]]]:
-    """Run a batch, one topic per chain; returns its result, report.json and results.jsonl."""
+async def run(client: Client, task_queue: str, tmp_path: Path, sim: Simulator, chains: list[list[str]],
+              voices: list[str] | None = None) -> tuple[BatchResult, dict[str, Any], list[dict[str, Any]]]:
+    """Run a batch, one topic per chain; returns its result, report.json and results.jsonl. With
+    ``voices`` (a narrate chain), the topics speak (their decompose and script are the offline
+    model's then, so that every request the simulator sees is a speech request)."""
     fakes = Fakes()
     llm = LLMActivities(catalog_for(sim), all_responders())
     batch_id = f"gw-{task_queue}"
     topics = [TopicSpec(id=f"t{i}", topic=f"Derivative of x^{i + 2}",
-                        models={"decompose": c, "script": c},
-                        params={"quality": "low", "narration": False})  # chat models only here
+                        models={"decompose": c, "script": c} if voices is None else
+                        {"decompose": ["offline"], "script": ["offline"], "narrate": voices},
+                        params={"quality": "low", "narration": voices is not None})
               for i, c in enumerate(chains)]
     async with workers_with(client, task_queue, workflows=[BatchWorkflow, ExplainerWorkflow],
                             activities=[fakes.validate, fakes.render, fakes.merge,
@@ -155,6 +162,52 @@ async def test_a_dead_primary_and_a_healthy_secondary_finish_the_batch(
     assert report["totals"]["cost_usd"] == pytest.approx(expected, abs=1e-5)
     assert all(s["models_tried"][0]["error"].startswith("dead: NotFoundError (HTTP 404)")
                for t in lines for s in t["steps"][:2])
+
+
+def speech_steps(topic: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in topic["steps"] if s["name"].startswith("narrate (")]
+
+
+@pytest.mark.parametrize("sim", [SimConfig(rate_limit_first=1, retry_after_s=3)], indirect=True)
+async def test_speech_through_litellm_retries_a_429_no_sooner_than_retry_after(
+        client: Client, task_queue: str, tmp_path: Path, sim: Simulator, key: str) -> None:
+    """The narration's voice through the real litellm client and the simulator's speech endpoint:
+    the first request is rate-limited (retry-after 3 s) and asked again then, not sooner; every
+    sentence is spoken by the provider, as WAV of the length the response says, and priced."""
+    result, report, [topic] = await run(client, task_queue, tmp_path, sim, [[]], voices=["tts", "offline"])
+    assert result.succeeded == 1
+    first = sim.requests[0]
+    assert all(r["api"] == "speech" for r in sim.requests)
+    [again] = [r for r in sim.requests[1:] if r["digest"] == first["digest"]]  # the same sentence
+    assert (first["status"], again["status"]) == (429, 200)
+    assert 3.0 <= again["t"] - first["t"] < 4.5
+    spoken = speech_steps(topic)
+    assert len(spoken) >= 3 and len(sim.requests) == len(spoken) + 1
+    assert sorted(s["attempts"] for s in spoken) == [1] * (len(spoken) - 1) + [2]
+    assert {s["model"] for s in spoken} == {"tts"}
+    lengths = []
+    for audio in tmp_path.glob("topics/t0/audio/*.wav"):  # one file per sentence, whole
+        with wave.open(str(audio)) as w:
+            lengths.append(round(w.getnframes() / w.getframerate(), 3))
+    assert sorted(lengths) == sorted(s["detail"]["audio_s"] for s in spoken)
+    assert all(s["detail"]["cost_usd"] == pytest.approx(s["detail"]["characters"] * 15 / 1e6) for s in spoken)
+    assert report["models"]["tts"]["answered"] == len(spoken)
+
+
+@pytest.mark.parametrize("sim", [SimConfig(model_status={"tts-sim": 401})], indirect=True)
+async def test_speech_falls_back_to_offline_when_the_provider_is_dead(
+        client: Client, task_queue: str, tmp_path: Path, sim: Simulator, key: str) -> None:
+    result, _, [topic] = await run(client, task_queue, tmp_path, sim, [[]], voices=["tts", "offline"])
+    assert result.succeeded == 1
+    spoken = speech_steps(topic)
+    assert len(sim.requests) == len(spoken) >= 3 and all(r["status"] == 401 for r in sim.requests)
+    for step in spoken:  # one request each to the dead provider, then espeak-ng on the worker
+        assert [(m["model"], m["attempts"], m["outcome"]) for m in step["models_tried"]] == [
+            ("tts", 1, "failed"), ("offline", 1, "answered")]
+        assert step["models_tried"][0]["error"].startswith("tts: AuthenticationError (HTTP 401)")
+        assert step["detail"]["audio_s"] > 0 and step["detail"]["cost_usd"] == 0.0
+    assert len(list(tmp_path.glob("topics/t0/audio/*.wav"))) == len(spoken)
+    assert key not in json.dumps(topic)
 
 
 class FakeStatusError(Exception):

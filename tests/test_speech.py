@@ -1,19 +1,30 @@
-"""The speech activity (the narration's voice), called directly: offline speech is espeak-ng's,
-written whole to the requested WAV file with its length; a provider that cannot speak is a
-non-retryable error naming it."""
+"""The speech activity (the narration's voice): offline speech is espeak-ng's, written whole to the
+requested WAV file with its length; a provider that cannot speak is a non-retryable error naming it;
+spoken sentences are kept in the step cache. (Through litellm and the provider simulator:
+tests/test_llm_gateway.py.)"""
 
 from __future__ import annotations
 
 import asyncio
 import wave
 from pathlib import Path
+from typing import Any
 
 import pytest
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
+from jobs.explainer.workflow import ExplainerWorkflow
+from runner.activity.engine import EngineActivities
 from runner.activity.llm.activity import LLMActivities, wav_duration
 from runner.config.catalog import Catalog, ModelSpec
+from runner.config.jobkinds import all_responders
 from runner.contract.llm import SpeechCall, SpeechRequest
+from runner.contract.names import BATCH_WORKFLOW
+from runner.contract.types import BatchResult, TopicSpec
+from runner.workflow.batch import BatchWorkflow
+from tests.test_batch_workflow import Fakes
+from tests.workers import batch_input, results, workers_with
 
 CATALOG = Catalog(models={"offline": ModelSpec(provider="offline"),
                           "claude": ModelSpec(provider="anthropic", model="claude-x")})
@@ -46,3 +57,42 @@ def test_a_streamed_wav_is_measured_by_its_bytes() -> None:
                        b"\x22\x56\x00\x00\x44\xac\x00\x00\x02\x00\x10\x00data\xff\xff\xff\xff")
     assert wav_duration(bytes(header) + b"\x00\x00" * 22050) == pytest.approx(1.0)
     assert wav_duration(b"ID3 not a wav") is None
+
+
+async def test_spoken_sentences_are_kept_in_the_step_cache_and_reused(
+        client: Client, task_queue: str, tmp_path: Path) -> None:
+    """A resubmit takes every sentence's audio from the step cache (the same bytes, no speech
+    call); another voice is spoken afresh. (Render and merge are fakes here.)"""
+    fakes = Fakes()
+    llm = LLMActivities(Catalog(models={"offline": ModelSpec(provider="offline")}), all_responders())
+    cache = tmp_path / "cache"
+
+    async def batch(n: int, voice: str) -> list[dict[str, Any]]:
+        chain = ["offline"]
+        topic = TopicSpec(id="d", topic="Derivative of x^3", models={"decompose": chain, "script": chain},
+                          params={"quality": "low", "narration": True, "voice": voice})
+        inp = batch_input(batch_id=f"sp{n}-{task_queue}", name="sp", job="explainer",
+                          child_workflow="explainer.topic", task_queue=task_queue,
+                          output_dir=tmp_path / f"out{n}", concurrency=1, manifest="m", topics=[topic],
+                          cache=str(cache))
+        result = await client.execute_workflow(BATCH_WORKFLOW, inp, id=inp.batch_id, task_queue=task_queue,
+                                               result_type=BatchResult)
+        assert result.succeeded == 1
+        [line] = results(tmp_path / f"out{n}")
+        return [s for s in line["steps"] if s["name"].startswith("narrate (")]
+
+    async with workers_with(client, task_queue, workflows=[BatchWorkflow, ExplainerWorkflow],
+                            activities=[fakes.validate, fakes.render, fakes.merge,
+                                        *EngineActivities().activities()],
+                            llm=llm.complete, speech=llm.speak, models=llm.catalog):
+        first = await batch(1, "en-us")
+        again = await batch(2, "en-us")
+        other = await batch(3, "en-gb")
+    assert len(first) >= 4 and [s["name"] for s in again] == [s["name"] for s in first]
+    assert {m["outcome"] for s in first for m in s["models_tried"]} == {"answered"}
+    assert all(s["models_tried"] == [{"model": "offline", "attempts": 0, "outcome": "cached", "error": None}]
+               and s["detail"]["cached_from"]["batch"] == f"sp1-{task_queue}" for s in again)
+    assert {m["outcome"] for s in other for m in s["models_tried"]} == {"answered"}
+    audio = {n: sorted((tmp_path / f"out{n}" / "topics" / "d" / "audio").iterdir()) for n in (1, 2)}
+    assert [p.name for p in audio[1]] == [p.name for p in audio[2]] and len(audio[1]) == len(first)
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(audio[1], audio[2], strict=True))

@@ -5,6 +5,7 @@ Sandbox-safe: only the shared types are imported; activities are called by name.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from temporalio import workflow
@@ -115,17 +116,29 @@ class ExplainerWorkflow(TopicWorkflow):
         """Speak every sentence of every scene's narration (step ``narrate (s1.1)``, ...) with the
         narrate chain; per scene, its spoken sentences."""
         chain = inp.spec.models.get("narrate") or ["offline"]
-        voices: list[list[Sentence]] = []
-        for scene in script.scenes:
-            spoken = []
-            for n, text in enumerate(sentences(scene.narration), start=1):
-                where = f"{inp.topic_dir}/audio/{scene.id}-{n}-{input_key(text, options.voice)[:10]}.wav"
-                answer = await gateway.speak(
-                    log, f"narrate ({scene.id}.{n})", SpeechRequest(text=text, voice=options.voice,
-                                                                   output=where),
-                    chain, task_queue=inp.task_queue, models_out=self.models_out)
-                spoken.append(Sentence(text=text, audio=answer.audio, duration_s=answer.duration_s))
-            voices.append(spoken)
+
+        async def say(scene: str, n: int, text: str) -> Sentence:
+            where = f"{inp.topic_dir}/audio/{scene}-{n}-{input_key(text, options.voice)[:10]}.wav"
+            answer = await gateway.speak(
+                log, f"narrate ({scene}.{n})", SpeechRequest(text=text, voice=options.voice, output=where),
+                chain, task_queue=inp.task_queue, models_out=self.models_out)
+            return Sentence(text=text, audio=answer.audio, duration_s=answer.duration_s)
+
+        # every sentence at once: the model's task queue paces them to its rate limit
+        said = [[asyncio.ensure_future(say(scene.id, n, text))
+                 for n, text in enumerate(sentences(scene.narration), start=1)] for scene in script.scenes]
+        every = [s for scene in said for s in scene]
+        try:
+            spoken = await asyncio.gather(*every)
+        except BaseException:  # one failed for good (or the topic is cancelled): stop the others
+            for task in every:
+                task.cancel()
+            await asyncio.gather(*every, return_exceptions=True)
+            raise
+        voices, at = [], 0
+        for scene in said:
+            voices.append(list(spoken[at:at + len(scene)]))
+            at += len(scene)
         return voices
 
     async def _validate_render_repair(self, inp: TopicInput, log: StepLog, outputs: ExplainerOutputs,

@@ -67,8 +67,10 @@ def publish_kept(write: ResultWrite, workflow_id: str) -> int:
         if not isinstance(key, str) or out.get("cached_from") is not None:
             continue
         kept = {k: v for k, v in out.items() if k not in RUN_FIELDS}
-        try:  # an LLM answer names no files: its text is kept as it is
-            published += cache.publish(key, kept, {} if checkpoint.model else roots,
+        # an LLM answer names no files: its text is kept as it is; a speech answer names its audio
+        files = not checkpoint.model or bool(out.get("cache_files"))
+        try:
+            published += cache.publish(key, kept, roots if files else {},
                                        {**made_by, "step": step}, replace=write.refresh,
                                        expect=out.get("cache_files"))
         except OSError as exc:

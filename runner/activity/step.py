@@ -158,6 +158,9 @@ async def _run(fn: StepMethod[A, R], self: Any, arg: A, stage: Staging | None) -
             found = await asyncio.to_thread(
                 digests, out.model_dump(mode="json", exclude=set(RUN_FIELDS)), roots_of(use.roots))
             out.cache_files = {(stage.remote(p) if stage else None) or p: d for p, d in found.items()}
+    if stage is not None and isinstance(out, StepOutput) and key is None and out.cache_files:
+        # files a step keyed itself (the speech activity's audio), named as the store names them
+        out.cache_files = {stage.remote(p) or p: d for p, d in out.cache_files.items()}
     if stage is not None and isinstance(out, BaseModel):
         return typing.cast(R, await asyncio.to_thread(stage.stage_out, out))
     return out

@@ -26,7 +26,7 @@ from runner.config.manifest import BatchPlan
 from runner.contract.jobkind import JobKind, Step, base_step
 from runner.contract.types import TopicSpec
 from runner.store.cache import StepCache, identity_digest, topic_key
-from runner.store.identity import llm_identity, step_identity
+from runner.store.identity import llm_identity, speech_identity, step_identity
 
 # `runner plan`'s exit code when a submit would run something (0: everything is in the cache)
 WORK_TO_DO = 3
@@ -91,6 +91,8 @@ def _identities(kind: JobKind, catalog: Catalog) -> dict[str, str]:
     responders = all_responders()
     for name, spec in catalog.models.items():
         found[f"llm:{name}"] = identity_digest(llm_identity(spec.provider, spec.model, responders))
+        if any(s.speech for s in kind.steps):
+            found[f"speech:{name}"] = identity_digest(speech_identity(spec.provider, spec.model or ""))
     return found
 
 
@@ -109,7 +111,8 @@ def _topic(kind: JobKind, spec: TopicSpec, cache: StepCache | None,
         tokens = (int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))) \
             if usage else None
         step = kind.step(name)
-        ident = identities.get(f"llm:{model}" if step and step.llm else step.name if step else "")
+        ident = identities.get(f"speech:{model}" if step and step.speech else f"llm:{model}"
+                               if step and step.llm else step.name if step else "")
         chain = spec.models.get(step.name, []) if step and step.llm else []
         if entry.get("status", "succeeded") != "succeeded" and not (step and step.llm):
             # a job step the workflow rejected last time (never kept) runs again, and gives the
@@ -142,8 +145,9 @@ def _topic(kind: JobKind, spec: TopicSpec, cache: StepCache | None,
 
 
 def _kept(step: Step) -> bool:
-    """Whether the step cache keeps ``step``'s outputs (LLM answers, job steps that name their
-    code; not speech, which runs every time)."""
+    """Whether every run of a topic has ``step`` and the step cache keeps its outputs (LLM answers,
+    job steps that name their code). Speech is kept too, but only a narrated topic has it: its
+    steps count when the topic's record lists them (narration is one of the topic's options)."""
     return (step.llm and not step.speech) or step.cached
 
 

@@ -70,6 +70,14 @@ class SpeechCall(BaseModel):
     model: str
     request: SpeechRequest
     max_wait_s: float = Field(default=DEFAULT_MAX_WAIT_S, gt=0)
+    cache: str | None = Field(default=None, description="the step cache's folder: audio kept there "
+                              "for the same model, voice and text is copied instead of spoken")
+    refresh: bool = Field(default=False, description="speak even if the cache has the audio")
+
+
+# The offline voice: espeak-ng at this many words a minute (its default, 175, is brisk for
+# formulas). Part of the offline voice's identity in the step cache.
+OFFLINE_WPM = 165
 
 
 class SpeechResponse(StepOutput):

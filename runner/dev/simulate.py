@@ -1,5 +1,6 @@
 """A provider simulator on loopback: the Anthropic Messages API (``POST /v1/messages``) and the OpenAI
-chat-completions API (``POST /v1/chat/completions``), answered by the offline provider.
+chat-completions API (``POST /v1/chat/completions``), answered by the offline provider, and the OpenAI
+speech API (``POST /v1/audio/speech``), spoken by espeak-ng.
 
 It enforces token-bucket ``rpm`` / ``tpm`` limits with realistic 429s (``retry-after``,
 ``anthropic-ratelimit-*`` or ``x-ratelimit-*`` headers), injects faults (529/503 at a rate, latency,
@@ -14,6 +15,7 @@ import hashlib
 import json
 import math
 import random
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from runner.activity.llm.activity import espeak_argv
 from runner.activity.llm.offline import offline_answer
 from runner.activity.llm.pacing import TokenBucket, estimate_input_tokens
 from runner.contract.jobkind import OfflineResponder
@@ -29,6 +32,16 @@ from runner.contract.llm import LLMRequest, Message
 
 ANTHROPIC_PATH = "/v1/messages"
 OPENAI_PATH = "/v1/chat/completions"
+SPEECH_PATH = "/v1/audio/speech"
+# OpenAI's voices, as espeak-ng voices (variants: m = male, f = female)
+VOICES = {"alloy": "en-us", "ash": "en-us+m2", "ballad": "en-gb+m3", "coral": "en-us+f2",
+          "echo": "en-us+m3", "fable": "en-gb", "nova": "en-us+f3", "onyx": "en-us+m7",
+          "sage": "en-us+f4", "shimmer": "en-us+f1", "verse": "en-us+m4"}
+# response_format -> the ffmpeg output options that make it from espeak-ng's WAV (wav: as it is)
+AUDIO_FORMATS = {"wav": None, "mp3": ["-f", "mp3"], "opus": ["-c:a", "libopus", "-f", "ogg"],
+                 "aac": ["-c:a", "aac", "-f", "adts"], "flac": ["-f", "flac"],
+                 "pcm": ["-ar", "24000", "-ac", "1", "-f", "s16le"]}
+MAX_SPEECH_CHARS = 4096  # OpenAI's limit on one speech input
 
 
 @dataclass
@@ -115,6 +128,8 @@ class Simulator:
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
         started = time.time()
         body = json.loads(h.rfile.read(int(h.headers.get("content-length") or 0)) or b"{}")
+        if h.path.rstrip("/").endswith(SPEECH_PATH):
+            return self._speak(h, body, started)
         flavour = "anthropic" if h.path.rstrip("/").endswith("/messages") else "openai"
         if not (h.path.endswith(ANTHROPIC_PATH) or h.path.endswith(OPENAI_PATH)):
             return self._send(h, 404, {"error": {"type": "not_found_error", "message": "no such path"}})
@@ -128,12 +143,7 @@ class Simulator:
 
         status, wait, headers = self._admit(model, key, input_tokens, flavour)
         if status != 200:
-            entry.update(status=status)
-            self._record(entry)
-            body = _error_body(flavour, status, wait)
-            if status == 401:  # like some real providers, echo the key: it must never reach a report
-                body["error"]["message"] += f"; key provided: {key}"
-            return self._send(h, status, body, headers)
+            return self._refuse(h, entry, flavour, (status, wait, headers), key)
         if self.config.latency_s:
             time.sleep(self.config.latency_s)
         text, usage = offline_answer(request, self.responders)
@@ -144,6 +154,45 @@ class Simulator:
         self._record(entry)
         self._send(h, 200, _answer_body(flavour, model, text, input_tokens, usage.output_tokens),
                    headers)
+
+    def _speak(self, h: BaseHTTPRequestHandler, body: dict[str, Any], started: float) -> None:
+        """``POST /v1/audio/speech``: the input spoken by espeak-ng in the voice's espeak-ng
+        counterpart, in the asked format (default mp3, as OpenAI's), under the same limits and faults
+        as chat requests (a character counts as a quarter token)."""
+        model, text = str(body.get("model", "")), str(body.get("input", ""))
+        voice, form = str(body.get("voice", "")), str(body.get("response_format") or "mp3")
+        entry = {"t": started, "api": "speech", "model": model, "characters": len(text),
+                 "digest": hashlib.sha256(json.dumps([model, text, voice]).encode()).hexdigest()[:16]}
+        problem = ("input is empty" if not text.strip() else
+                   f"input is longer than {MAX_SPEECH_CHARS} characters" if len(text) > MAX_SPEECH_CHARS else
+                   f"voice {voice!r} is not one of {', '.join(VOICES)}" if voice not in VOICES else
+                   f"response_format {form!r} is not one of {', '.join(AUDIO_FORMATS)}"
+                   if form not in AUDIO_FORMATS else None)
+        key = (h.headers.get("authorization") or "").removeprefix("Bearer ")
+        status, wait, headers = self._admit(model, key, max(1, len(text) // 4), "openai")
+        if status == 200 and problem:
+            status = 400
+        if status != 200:
+            return self._refuse(h, entry, "openai", (status, wait, headers), key, problem)
+        if self.config.latency_s:
+            time.sleep(self.config.latency_s)
+        audio = _espeak(text, VOICES[voice], AUDIO_FORMATS[form])
+        entry.update(status=200, bytes=len(audio))
+        self._record(entry)
+        self._send(h, 200, audio, headers, f"audio/{form}")
+
+    def _refuse(self, h: BaseHTTPRequestHandler, entry: dict[str, Any], flavour: str,
+                fate: tuple[int, float, dict[str, str]], key: str, problem: str | None = None) -> None:
+        """Answer with the error ``fate`` (status, seconds to wait, headers) decided, and log it."""
+        status, wait, headers = fate
+        entry.update(status=status)
+        self._record(entry)
+        body = _error_body(flavour, status, wait)
+        if problem is not None and status == 400:
+            body["error"].update(message=problem, type="invalid_request_error")
+        if status == 401:  # like some real providers, echo the key: it must never reach a report
+            body["error"]["message"] += f"; key provided: {key}"
+        self._send(h, status, body, headers)
 
     def _admit(self, model: str, key: str, tokens: int, flavour: str) -> tuple[int, float, dict[str, str]]:
         """Decide a request's fate: (status, seconds to wait if limited, headers)."""
@@ -179,12 +228,12 @@ class Simulator:
         return 200, 0, headers
 
     @staticmethod
-    def _send(h: BaseHTTPRequestHandler, status: int, body: dict[str, Any],
-              headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
+    def _send(h: BaseHTTPRequestHandler, status: int, body: dict[str, Any] | bytes,
+              headers: dict[str, str] | None = None, content_type: str = "application/json") -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
         try:
             h.send_response(status)
-            h.send_header("content-type", "application/json")
+            h.send_header("content-type", content_type)
             h.send_header("content-length", str(len(data)))
             for k, v in (headers or {}).items():
                 h.send_header(k, v)
@@ -192,6 +241,15 @@ class Simulator:
             h.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
             pass
+
+
+def _espeak(text: str, voice: str, convert: list[str] | None) -> bytes:
+    """``text`` spoken by espeak-ng as WAV, converted by ffmpeg with ``convert``'s options."""
+    wav = subprocess.run(espeak_argv(text, voice), capture_output=True, check=True, timeout=120).stdout
+    if convert is None:
+        return wav
+    return subprocess.run(["ffmpeg", "-v", "error", "-i", "pipe:0", *convert, "pipe:1"], input=wav,
+                          capture_output=True, check=True, timeout=120).stdout
 
 
 def _request_from(body: dict[str, Any], flavour: str) -> LLMRequest:
@@ -221,7 +279,8 @@ def _limit_headers(flavour: str, wait: float, kind: str) -> dict[str, str]:
             f"x-ratelimit-remaining-{kind}": "0", f"x-ratelimit-reset-{kind}": f"{wait:.3f}s"}
 
 
-ERRORS = {401: ("authentication_error", "invalid x-api-key"),
+ERRORS = {400: ("invalid_request_error", "invalid request"),
+          401: ("authentication_error", "invalid x-api-key"),
           404: ("not_found_error", "model not found"),
           429: ("rate_limit_error", "rate limit exceeded"),
           503: ("api_error", "service unavailable"),

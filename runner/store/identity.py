@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.contract.jobkind import Step
+from runner.contract.llm import OFFLINE_WPM
 
 PROGRAM_TIMEOUT_S = 20.0
 
@@ -118,6 +119,16 @@ def code_version(objects: Iterable[Callable[..., Any]]) -> str:
 @cache
 def _code_of(objects: tuple[Callable[..., Any], ...]) -> str:
     return code_version(objects)
+
+
+@cache  # (asks espeak-ng its version once per process)
+def speech_identity(provider: str, model: str) -> dict[str, Any]:
+    """What besides the text and voice decides a speech call's audio: the provider and its model
+    id; for the ``offline`` voice, espeak-ng's version and pace."""
+    if provider == "offline":
+        return {"speech": "offline", "model": model, "wpm": OFFLINE_WPM,
+                "programs": {"espeak-ng": program_version("espeak-ng --version")}}
+    return {"speech": provider, "model": model, "format": "wav"}
 
 
 def llm_identity(provider: str, model: str, responders: Iterable[Callable[..., Any]]) -> dict[str, str]:

@@ -89,7 +89,8 @@ async def speak(
 
     return await _first_answer(
         log, step, input_key(request, chain), chain, SPEECH_ACTIVITY,
-        lambda name: SpeechCall(model=name, request=request), SpeechResponse, describe,
+        lambda name: SpeechCall(model=name, request=request, cache=log.cache, refresh=log.refresh),
+        SpeechResponse, describe,
         task_queue=task_queue, models_out=models_out)
 
 

@@ -93,8 +93,9 @@ class StepLog:
         else:
             record.status = "failed"
             record.error = failure_message(error)
-        self.current = None
-        self.trying = None
+        if self.current is record:  # (steps may run side by side: the narration's sentences)
+            self.current = None
+            self.trying = None
 
     def reuse(self, name: str, key: str, result_type: type[M]) -> M | None:
         """The output of step ``name`` from an earlier run's checkpoint for the same input

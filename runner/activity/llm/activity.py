@@ -22,11 +22,20 @@ from runner.activity.step import step_activity
 from runner.config.catalog import Catalog, ModelSpec
 from runner.contract.errors import PermanentStepError, StepError
 from runner.contract.jobkind import OfflineResponder
-from runner.contract.llm import LLMCall, LLMRequest, LLMResponse, Message, SpeechCall, SpeechResponse
+from runner.contract.llm import (
+    OFFLINE_WPM,
+    LLMCall,
+    LLMRequest,
+    LLMResponse,
+    Message,
+    SpeechCall,
+    SpeechResponse,
+)
 from runner.contract.names import LLM_ACTIVITY, SPEECH_ACTIVITY
 from runner.isolation.proc import run
-from runner.store.cache import StepCache, cache_key
-from runner.store.identity import llm_identity
+from runner.store.artifacts import join
+from runner.store.cache import StepCache, cache_key, file_digest
+from runner.store.identity import llm_identity, speech_identity
 
 
 class LLMActivities:
@@ -127,6 +136,21 @@ class LLMActivities:
         request = call.request
         output = Path(request.output)
         output.parent.mkdir(parents=True, exist_ok=True)
+        key = cache_key(speech_identity(spec.provider, spec.model or ""),
+                        request.model_dump(mode="json", include={"text", "voice"}), {})
+        if call.cache is not None and not call.refresh:
+            hit = await asyncio.to_thread(_cached_speech, call.cache, key, output)
+            if hit is not None:
+                return hit
+        answer = await self._spoken(call, spec, output)
+        if call.cache is not None:  # kept by the topic's result (the workflow may yet reject it)
+            answer.cache_key = key
+            answer.cache_files = {str(output): await asyncio.to_thread(file_digest, output)}
+        return answer
+
+    async def _spoken(self, call: SpeechCall, spec: ModelSpec, output: Path) -> SpeechResponse:
+        """Speak ``call``'s text with ``spec`` into ``output``, written whole."""
+        request = call.request
         if spec.provider == "offline":
             audio = await offline_speech(request.text, request.voice, output.parent)
             provider_model = "espeak-ng"
@@ -173,6 +197,22 @@ class LLMActivities:
         return [self.complete, self.speak]
 
 
+def _cached_speech(folder: str, key: str, output: Path) -> SpeechResponse | None:
+    """The audio the step cache in ``folder`` keeps under ``key``, copied whole to ``output``, and
+    its response (None: not there, or not a speech entry)."""
+    cache = StepCache(folder)
+    entry = cache.lookup(key)
+    if entry is None or len(entry.files) != 1 or not isinstance(entry.output, dict):
+        return None
+    try:
+        answer = SpeechResponse.model_validate({**entry.output, "audio": str(output), "cache_key": key,
+                                                "cached_from": entry.produced_by, "cost_usd": 0.0})
+        cache.store.get_file(join(entry.files_at, entry.files[0]), output)  # replaced whole
+    except (ValidationError, OSError):  # another kind of entry, or damaged: speak
+        return None
+    return answer
+
+
 def wav_duration(audio: bytes) -> float | None:
     """The length in seconds of WAV ``audio`` (None: not a WAV file). A streamed WAV may say it
     holds more frames than it does: the bytes decide."""
@@ -200,6 +240,12 @@ def whole_wav(audio: bytes) -> bytes:
             + size.to_bytes(4, "little") + audio[data + 8:])
 
 
+def espeak_argv(text: str, voice: str) -> list[str]:
+    """The espeak-ng command that writes ``text`` spoken in ``voice`` (default ``en-us``) as WAV on
+    its standard output (the offline voice, and the provider simulator's)."""
+    return ["espeak-ng", "-v", voice or "en-us", "-s", str(OFFLINE_WPM), "--stdout", text]
+
+
 async def offline_speech(text: str, voice: str, scratch: Path) -> bytes:
     """``text`` spoken by espeak-ng (no network, no key) as WAV bytes.
 
@@ -208,8 +254,7 @@ async def offline_speech(text: str, voice: str, scratch: Path) -> bytes:
     """
     if shutil.which("espeak-ng") is None:
         raise PermanentStepError("the offline voice needs espeak-ng (Debian package espeak-ng)")
-    done = await run(["espeak-ng", "-v", voice or "en-us", "-s", "165", "--stdout", text],
-                     cwd=scratch, timeout=120)
+    done = await run(espeak_argv(text, voice), cwd=scratch, timeout=120)
     if done.code != 0 or not done.stdout:
         raise PermanentStepError(f"espeak-ng failed (exit {done.code}): "
                                  f"{done.stderr.decode(errors='replace').strip()[:300]}")
