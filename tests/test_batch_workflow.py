@@ -39,7 +39,8 @@ from tests.workers import batch_input, results, workers_with
 PLAN = {"title": "T", "scenes": [{"id": "s1", "title": "a"}, {"id": "s2", "title": "b"}]}
 MODELS = ["offline", "broken", "quota", "slow"]
 SCRIPT = {"scenes": [{"id": s, "class_name": f"C{s}", "code": "pass", "claims": ["1 == 1"],
-                      "narration": f"Scene {s}. It says one thing."} for s in ("s1", "s2")]}
+                      "narration": f"Scene {s}. {said}"}
+                     for s, said in (("s1", "It says one thing."), ("s2", "Its answer is 42."))]}
 
 
 class Fakes:
@@ -166,7 +167,10 @@ async def test_fan_out_respects_concurrency_and_isolates_failures(
     narrate = [f"narrate ({s}.{n})" for s in ("s1", "s2") for n in (1, 2)]  # a call per sentence
     assert [s["name"] for s in ok["steps"]] == ["decompose", "script", "validate", "render", *narrate,
                                                 "merge"]
-    assert fakes.spoken.count("It says one thing.") == 2 * 4  # the four topics that rendered
+    assert fakes.spoken.count("It says one thing.") == 4  # the four topics that rendered
+    # what a narration states that no claim of its scene checks is flagged (the topic succeeds)
+    assert ok["outputs"]["narration_unchecked"] == [
+        's2: "Its answer is 42." names 42, which no claim of the scene has']
     assert all(s["status"] == "succeeded" and s["attempts"] == 1 for s in ok["steps"])
     assert ok["steps"][0]["model"] == "offline"
     assert ok["outputs"]["video"] == f"{tmp_path}/t0.mp4"
@@ -191,6 +195,7 @@ async def test_fan_out_respects_concurrency_and_isolates_failures(
     assert report["failures"][0]["error"] == bad["error"]
     md = Path(result.report_md).read_text()
     assert "4/6 topics succeeded, 2 failed" in md and "**Failed at render (repair 1):**" in md
+    assert '- narration not checked by a claim: s2: "Its answer is 42." names 42' in md
     assert md.index("## Failures") < md.index("## Topics")
 
 

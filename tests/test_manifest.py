@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 # the explainer's option defaults
 REPAIR_DEFAULTS = {"code_repairs": 3, "claim_regenerations": 2, "reencode": False, "crf": 23,
-                   "narration": False, "voice": "", "subtitles": "sidecar"}
+                   "narration": True, "voice": "", "subtitles": "sidecar"}
 
 def write(tmp_path: Path, text: str, name: str = "batch.yaml") -> Path:
     path = tmp_path / name

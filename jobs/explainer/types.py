@@ -60,10 +60,10 @@ class ExplainerOptions(BaseModel):
         "merge: re-encode the video to H.264 even when the scenes agree (they are copied otherwise)"))
     crf: int = Field(default=23, ge=0, le=51, description=(
         "merge: H.264 quality when re-encoding (lower is better and larger)"))
-    narration: bool = Field(default=False, description=(
+    narration: bool = Field(default=True, description=(
         "speak each scene's narration (the script step writes it) and put the voice in the video; "
         "a scene lasts at least as long as its narration (the voice: `models: {narrate: [...]}`, "
-        "default offline, espeak-ng)"))
+        "default offline, espeak-ng); on or off"))
     voice: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9_+.-]*$", description=(
         "the speech model's voice (e.g. alloy for openai/tts-1, en-us or en-gb for offline); "
         "empty: the model's default"))
@@ -226,6 +226,9 @@ class ExplainerOutputs(TopicOutputs):
     resolution: str | None = None
     codec: str | None = None
     narration: list[str] = Field(default_factory=list, description="each scene's narration")
+    narration_unchecked: list[str] = Field(default_factory=list, description=(
+        "narration sentences that state what none of their scene's claims checks (flagged, not "
+        "failed)"))
     audio: bool = False
     subtitles: list[str] = Field(default_factory=list)
     thumbnail: str | None = None
@@ -247,6 +250,8 @@ class ExplainerOutputs(TopicOutputs):
             lines.append(f"- narrated: {len(self.narration)} scene(s); subtitles: "
                          f"{report_cell(', '.join(self.subtitles) or 'none')}; thumbnail: "
                          f"{report_cell(self.thumbnail or 'none')}")
+        lines += [f"- narration not checked by a claim: {report_cell(flag)}"
+                  for flag in self.narration_unchecked]
         if self.claims:
             lines += ["", "| claim | check | detail |", "|---|---|---|"]
             lines += [f"| `{report_cell(c.claim)}` | {c.status} | {report_cell(c.detail)} |"

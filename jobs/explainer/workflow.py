@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
     from jobs.explainer import prompts
+    from jobs.explainer.spoken import unchecked
     from jobs.explainer.types import (
         MERGE_ACTIVITY,
         RENDER_ACTIVITY,
@@ -193,7 +194,12 @@ class ExplainerWorkflow(TopicWorkflow):
                     outputs.attempts.append(Attempt(step=step, outcome="rendered",
                                                     scenes=[s.id for s in checked.scenes]))
                     self.final_script = script
-                    outputs.narration = [s.narration for s in script.scenes] if self.narrated else []
+                    if self.narrated:
+                        outputs.narration = [s.narration for s in script.scenes]
+                        outputs.narration_unchecked = [
+                            f"{s.id}: \"{sentence}\" names {', '.join(names)}, which no claim of "
+                            "the scene has" for s in script.scenes
+                            for sentence, names in unchecked(s.narration, s.claims)]
                     return rendered
             log.reject(step, "; ".join(f"{i.scene}: {i.message.splitlines()[-1]}" for i in issues))
             outputs.attempts.append(Attempt(
