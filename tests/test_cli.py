@@ -16,7 +16,7 @@ from runner.cli import main
 from runner.client.server import ServerInfo
 
 REPO = Path(__file__).resolve().parent.parent
-COMMANDS = [[], ["submit"], ["validate"], ["worker"], ["jobs"], ["server"], ["server", "start"],
+COMMANDS = [[], ["submit"], ["validate"], ["worker"], ["jobs"], ["models"], ["server"], ["server", "start"],
             ["server", "stop"], ["server", "status"]]
 
 
@@ -50,6 +50,32 @@ def test_validate_ok_and_bad(tmp_path: Path) -> None:
         f"{bad}:6: topics[1].x: unknown key (allowed: claim_regenerations, code_repairs, crf, id, "
         "models, narration, quality, reencode, steps, subtitles, topic, voice)\n"
         "2 problems found; nothing was started.\n")
+
+
+def test_the_shipped_catalog_and_its_example_need_no_key_to_be_checked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """configs/models.yaml names the pipeline's chain (Opus, Sonnet, a free OpenRouter model) with
+    prices and limits; `runner models` lists it and says which keys this environment has; the
+    example that uses the chain validates with no key set."""
+    for name in ("ANTHROPIC_API_KEY", "OPENROUTER_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(REPO)  # the default catalog: ./configs/models.yaml
+    cli = CliRunner()
+    res = cli.invoke(main, ["validate", "configs/examples/quantum-sketch.yaml"])
+    assert res.exit_code == 0, res.output
+    assert "job explainer, 6 topics" in res.output
+    res = cli.invoke(main, ["models"])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert lines[0] == "catalog: configs/models.yaml"
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert set(rows) == {"claude-opus", "claude-sonnet", "openrouter-free", "offline"}
+    assert "anthropic:claude-opus-" in rows["claude-opus"]
+    assert "$ANTHROPIC_API_KEY NOT set here" in rows["claude-opus"]
+    assert "litellm:openrouter/" in rows["openrouter-free"] and "20 rpm" in rows["openrouter-free"]
+    assert "$5 in / $25 out per Mtok" in rows["claude-opus"] and "no key needed" in rows["offline"]
+    res = cli.invoke(main, ["models"], env={"ANTHROPIC_API_KEY": "sk-ant-secret-value"})
+    assert "$ANTHROPIC_API_KEY set here" in res.output and "sk-ant-secret-value" not in res.output
 
 
 async def test_submit_with_bad_manifest_starts_nothing(

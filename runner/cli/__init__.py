@@ -14,7 +14,7 @@ import sys
 import click
 
 from runner import __version__
-from runner.cli import batch, jobs, logs, schedule, server, worker
+from runner.cli import batch, jobs, logs, models, schedule, server, worker
 from runner.cli.errors import reports_errors, set_verbose
 
 
@@ -43,7 +43,7 @@ def main(verbose: bool) -> None:
 for command in (batch.submit, batch.validate, batch.plan_command, batch.status, batch.cancel, batch.retry,
                 batch.fetch,
                 batch.list_command, schedule.schedule_group, worker.worker, server.server_group,
-                jobs.jobs_command):
+                jobs.jobs_command, models.models_command):
     main.add_command(command)
 
 

@@ -51,12 +51,15 @@ class LLMActivities:
     async def prepare(self) -> None:
         """Import the providers' SDKs and make their clients before the first call (see
         :meth:`Providers.preload` and :meth:`Providers.warm`)."""
-        await asyncio.to_thread(Providers.preload, self.catalog.models.values())
+        usable = {}
         for name, spec in self.catalog.models.items():
             try:
-                key = self._key(name, spec)
-            except PermanentStepError:  # said again, to the topic, when the model is called
+                usable[name] = (spec, self._key(name, spec))
+            except PermanentStepError:  # no key here: said to the topic if the model is called
                 continue
+        # (a catalog's models without a key on this worker cost no SDK import at its start)
+        await asyncio.to_thread(Providers.preload, [spec for spec, _ in usable.values()])
+        for spec, key in usable.values():
             self.providers.warm(spec, key)
 
     @step_activity(LLM_ACTIVITY)
