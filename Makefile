@@ -1,6 +1,6 @@
 # runner: everything installs itself idempotently (Debian 12, as root or with sudo).
 #   make demo   run the demo batch (3 explainer videos, offline model) on the embedded Temporal
-#   make test   run the test suite (real Temporal dev server, real manim and ffmpeg)
+#   make test   run the test suite (real Temporal dev server, real manim and ffmpeg; headless chromium)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -15,6 +15,7 @@ demo: setup
 # Two tests at a time (these machines have two cores; most tests wait on servers and processes),
 # then, alone, the few that check the whole machine (no sandbox process left anywhere).
 test: setup
+	@bash scripts/install-system-deps.sh --test
 	$(BIN)/python -m pytest -n 2 --dist worksteal -m "not exclusive" --durations=40
 	$(BIN)/python -m pytest -m exclusive --durations=5
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the Debian packages runner needs (ffmpeg, cairo/pango headers for manim, TeX for MathTex).
-# Idempotent: does nothing when every package is already installed. Needs root (or sudo).
+# Install the Debian packages runner needs (ffmpeg, cairo/pango headers for manim, TeX for MathTex,
+# espeak-ng for the offline voice); with --test also what the tests need (chromium, headless, for
+# report.html). Idempotent: does nothing when every package is already installed. Needs root (or sudo).
 set -euo pipefail
 
 PACKAGES=(
@@ -8,6 +9,9 @@ PACKAGES=(
   ffmpeg libcairo2-dev libpango1.0-dev espeak-ng
   texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended dvisvgm
 )
+if [ "${1:-}" = "--test" ]; then
+  PACKAGES+=(chromium)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import uuid
@@ -14,6 +15,7 @@ import pytest
 
 from jobs.explainer.scenes.media import probe
 from runner.isolation.proc import dies_with_parent
+from tests.browser import colours, load, screenshot
 from tests.conftest import REPO
 from tests.workers import results
 
@@ -110,6 +112,18 @@ def test_the_simulated_example_falls_back_from_a_dead_model_and_keeps_the_key_se
         assert srt.count(" --> ") == len(spoken) and video.with_suffix(".vtt").is_file()
         assert video.with_suffix(".jpg").read_bytes()[:3] == b"\xff\xd8\xff"
         assert topic["outputs"]["audio"] and topic["outputs"]["thumbnail"] == str(video.with_suffix(".jpg"))
+    # report.html, in a real headless browser: both topics with their videos, no console errors
+    html = out / "report.html"
+    assert f"  to look at: {html}\n" in res.stdout
+    assert re.search(r"  in Temporal's Web UI: http://127\.0\.0\.1:\d+/namespaces/default/workflows/simulated-",
+                     res.stdout)
+    page = load(html.as_uri())
+    assert page.console == []
+    videos = re.findall(r'<video controls="" preload="none" src="([^"]+)" poster="([^"]+)"', page.dom)
+    assert len(videos) == 2 and all((out / v).is_file() and (out / p).is_file() for v, p in videos)
+    assert page.dom.count('<span class="badge succeeded">succeeded</span>') == 2
+    shot = screenshot(html.as_uri(), tmp_path / "report.png")  # kept with the test's folder
+    assert colours(shot) > 100  # thumbnails drawn, not a blank page
     requests = [json.loads(line) for line in log.read_text().splitlines()]
     assert sorted({(r["model"], r["status"]) for r in requests}) == [
         ("claude-opus-sim", 401), ("claude-sonnet-sim", 200), ("tts-sim", 200)]

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from runner.contract.artifacts import Artifact
-from runner.contract.jobkind import Step, TopicOutputs, report_cell
+from runner.contract.jobkind import ReportCheck, ReportMedia, Step, TopicOutputs, report_cell
 from runner.contract.types import StepInput, StepOutput, StepPolicy
 
 Quality = Literal["low", "medium", "high"]
@@ -235,6 +235,17 @@ class ExplainerOutputs(TopicOutputs):
 
     def main_output(self) -> str | None:
         return self.video
+
+    def report_media(self) -> ReportMedia:
+        return ReportMedia(video=self.video, thumbnail=self.thumbnail, duration_s=self.duration_s,
+                           files=list(self.subtitles))
+
+    def report_checks(self) -> list[ReportCheck]:
+        """The last script's claims and what sympy said; the narration's unchecked statements."""
+        return ([ReportCheck(text=f"{c.scene}: {c.claim}", verdict=c.status, detail=c.detail)
+                 for c in self.claims]
+                + [ReportCheck(text=flag, verdict="unchecked", detail="stated in the narration; no "
+                               "claim of the scene names it") for flag in self.narration_unchecked])
 
     def report_lines(self) -> list[str]:
         """The attempts (when there was more than one), the rewrites and the claims."""

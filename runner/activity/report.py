@@ -1,5 +1,6 @@
 """The batch report: ``report.json`` (a summary: totals, per-model usage, failures),
-``results.jsonl`` (one line per topic, streamable) and ``report.md`` for people.
+``results.jsonl`` (one line per topic, streamable), and for people ``report.md`` and
+``report.html`` (see :mod:`runner.activity.report_html`).
 
 The parent workflow keeps only counts; the report activity
 (:class:`runner.activity.engine.EngineActivities`) reads the batch's topic file and each topic's
@@ -13,19 +14,29 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
 from pydantic import ValidationError
 
+from runner.activity.report_html import HtmlReport
 from runner.contract.errors import first_line
-from runner.contract.jobkind import TopicOutputs, base_step, markdown_text, report_cell
+from runner.contract.jobkind import (
+    ReportCheck,
+    ReportMedia,
+    TopicOutputs,
+    base_step,
+    markdown_text,
+    report_cell,
+)
 from runner.contract.keys import spec_key
 from runner.contract.names import result_path, topic_dir
 from runner.contract.types import PlannedTopic, ReportInput, ReportOutput, TopicResult
 from runner.store.artifacts import join, store_for
 from runner.store.files import (
+    REPORT_HTML,
     REPORT_JSON,
     REPORT_MD,
     RESULTS_JSONL,
@@ -44,21 +55,33 @@ LISTED_FAILURES = 1000  # report.json and report.md list this many failures (all
 PAGE = 500  # topics read between heartbeats
 
 
-def kind_view(outputs_type: type[TopicOutputs], outputs: dict[str, Any]) -> tuple[str | None, list[str]]:
+@dataclass
+class KindView:
+    """A topic as its job kind draws it: its main output, report.md lines, report.html media and
+    checks."""
+
+    main: str | None = None
+    lines: list[str] = field(default_factory=list)
+    media: ReportMedia = field(default_factory=ReportMedia)
+    checks: list[ReportCheck] = field(default_factory=list)
+
+
+def kind_view(outputs_type: type[TopicOutputs], outputs: dict[str, Any]) -> KindView:
     """A topic's main output and report lines, as its job kind draws them. Outputs that do not fit
     the kind's model (a result file of an older version of the kind) or a hook that fails do not
     cost the batch its report: the topic's section says why its details are missing."""
     try:
         typed = outputs_type.model_validate(outputs)
     except ValidationError as exc:
-        return None, ["", f"_(details unavailable: its outputs do not fit {outputs_type.__name__}: "
-                          f"{report_cell(str(exc).splitlines()[0])})_"]
+        return KindView(lines=["", f"_(details unavailable: its outputs do not fit "
+                                   f"{outputs_type.__name__}: {report_cell(str(exc).splitlines()[0])})_"])
     try:
-        return typed.main_output(), typed.report_lines()
+        return KindView(typed.main_output(), typed.report_lines(), typed.report_media(),
+                        typed.report_checks())
     except Exception as exc:  # the kind's code: the report is written all the same
         log.warning("%s's report hooks failed: %s: %s", outputs_type.__name__, type(exc).__name__, exc)
-        return None, ["", f"_(details unavailable: {outputs_type.__name__}'s report hooks failed: "
-                          f"{report_cell(f'{type(exc).__name__}: {exc}')[:300]})_"]
+        return KindView(lines=["", f"_(details unavailable: {outputs_type.__name__}'s report hooks "
+                                   f"failed: {report_cell(f'{type(exc).__name__}: {exc}')[:300]})_"])
 
 
 class BatchReport:
@@ -75,6 +98,7 @@ class BatchReport:
         self.failures: list[dict[str, Any]] = []
         self.rows: list[str] = []  # report.md's table, up to TABLE_TOPICS topics
         self.details: list[list[str]] = []  # report.md's sections, up to DETAIL_TOPICS topics
+        self.html: HtmlReport | None = None  # report.html's pages, when it is written
 
     def result_of(self, index: int, planned: PlannedTopic) -> TopicResult:
         """The topic's result file, or what stands for it when it has none (or one written for
@@ -96,7 +120,8 @@ class BatchReport:
         """Count one topic; returns its line of results.jsonl."""
         result = self.result_of(index, planned)
         entry = result.model_dump(mode="json", exclude={"checkpoints"})
-        entry["output"], lines = kind_view(self.outputs_type, result.outputs)
+        view = kind_view(self.outputs_type, result.outputs)
+        entry["output"], lines = view.main, view.lines
         if planned.carried:
             entry["carried"] = True
         t = self.totals
@@ -117,6 +142,8 @@ class BatchReport:
             self.rows.append(self._row(entry))
         if t["topics"] <= DETAIL_TOPICS:
             self.details.append(self._section(entry, lines))
+        if self.html is not None:
+            self.html.add(entry, view.media, view.checks, self.inp.batch_id, t["topics"] - 1)
         return entry
 
     def _count_models(self, result: TopicResult) -> None:
@@ -262,13 +289,16 @@ async def write_report(inp: ReportInput, outputs_type: type[TopicOutputs],
     report = BatchReport(inp, outputs_type)
     out_dir = inp.output_dir
     store = store_for(out_dir)
+    report.html = HtmlReport(out_dir, lambda rel, page: write_text_atomic(join(out_dir, rel), page))
     topics = iter_topics(inp.topics_file)
     with store.writing(join(out_dir, RESULTS_JSONL)) as tmp, tmp.open("w", encoding="utf-8") as out:
         while await asyncio.to_thread(_take, topics, report, out):
             heartbeat(report.totals["topics"])
-    write_json_atomic(join(out_dir, REPORT_JSON), report.summary())
+    summary = report.summary()
+    write_json_atomic(join(out_dir, REPORT_JSON), summary)
     write_text_atomic(join(out_dir, REPORT_MD), report.markdown())
+    await asyncio.to_thread(report.html.finish, summary)
     t = report.totals
     return ReportOutput(report_json=join(out_dir, REPORT_JSON), report_md=join(out_dir, REPORT_MD),
-                        total=t["topics"], succeeded=t["succeeded"], failed=t["failed"],
-                        cancelled=t["cancelled"])
+                        report_html=join(out_dir, REPORT_HTML), total=t["topics"],
+                        succeeded=t["succeeded"], failed=t["failed"], cancelled=t["cancelled"])

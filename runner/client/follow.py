@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import is_cancelled_exception
@@ -22,7 +23,7 @@ from runner.contract.errors import BatchFailed, RunnerError, failure_message
 from runner.contract.names import PROGRESS_QUERY, child_id
 from runner.contract.types import BatchProgress, BatchResult, TopicProgress
 from runner.store.artifacts import join, parent
-from runner.store.files import REPORT_JSON, REPORT_MD, iter_results, load_report
+from runner.store.files import REPORT_HTML, REPORT_JSON, REPORT_MD, iter_results, load_report
 
 Echo = Callable[[str], None]
 # A worker this process runs for the duration of a batch: it serves until the event is set. The
@@ -83,7 +84,7 @@ async def follow(
         for task in tasks:
             with contextlib.suppress(Exception):
                 await task
-    _summarise(result, echo)
+    _summarise(result, echo, web_ui(target, handle.id))
     ci_outputs(result.report_json, junit, echo)
     if result.failed or result.cancelled:
         bad = ", ".join(f"{n} {what}" for n, what in ((result.failed, "failed"),
@@ -259,7 +260,21 @@ def result_from_report(batch_id: str, output_dir: str) -> BatchResult:
                        cancelled=t.get("cancelled", 0), wall_s=report["wall_s"])
 
 
-def _summarise(result: BatchResult, echo: Echo) -> None:
+def web_ui(target: Target, batch_id: str) -> str | None:
+    """The Temporal Web UI's page of the batch's workflow, on the embedded server (None elsewhere:
+    a configured Temporal's UI is wherever its operators put it)."""
+    if not target.embedded:
+        return None
+    from runner.client import server
+    from runner.config.home import runner_home
+
+    info = server.status(runner_home())
+    if info is None:
+        return None
+    return f"{info.ui_url}/namespaces/{quote(target.namespace, safe='')}/workflows/{quote(batch_id, safe='')}"
+
+
+def _summarise(result: BatchResult, echo: Echo, ui: str | None = None) -> None:
     # written by a worker on another machine: counts only
     report = load_report(parent(result.report_json)) or {}
     shown = 0
@@ -280,4 +295,7 @@ def _summarise(result: BatchResult, echo: Echo) -> None:
     failed += f", {result.cancelled} CANCELLED" if result.cancelled else ""
     echo(f"{result.succeeded}/{result.total} topics succeeded{failed} in {result.wall_s:.1f} s; "
          f"report: {result.report_md}")
+    echo(f"  to look at: {join(parent(result.report_json), REPORT_HTML)}")
+    if ui:
+        echo(f"  in Temporal's Web UI: {ui}")
     echo(result.report_json)

@@ -72,11 +72,28 @@ class Step:
         return bool(self.code) and not self.llm
 
 
+class ReportMedia(BaseModel):
+    """What report.html shows of a topic's deliverable: paths or URIs of files the topic made."""
+
+    video: str | None = None
+    thumbnail: str | None = None
+    duration_s: float | None = None
+    files: list[str] = []  # others to link to (subtitles, audio...)
+
+
+class ReportCheck(BaseModel):
+    """One check of a topic's output shown in report.html (a claim and what sympy said, say)."""
+
+    text: str
+    verdict: str  # e.g. verified, refuted, unknown: drawn as a badge
+    detail: str = ""
+
+
 class TopicOutputs(BaseModel):
     """Base of a job kind's outputs: what one topic produced, kept in its result file and shown by
     the report. Every field needs a default: a topic that fails half-way writes what it has.
 
-    The engine calls the two hooks below when it writes the batch's report; a kind overrides them.
+    The engine calls the hooks below when it writes the batch's report; a kind overrides them.
     """
 
     def main_output(self) -> str | None:
@@ -85,6 +102,16 @@ class TopicOutputs(BaseModel):
 
     def report_lines(self) -> list[str]:
         """Markdown lines for the topic's section of ``report.md``, after its table of steps."""
+        return []
+
+    def report_media(self) -> ReportMedia:
+        """The topic's video, thumbnail and other files, for report.html's gallery (by default the
+        main output, linked)."""
+        main = self.main_output()
+        return ReportMedia(files=[main] if main else [])
+
+    def report_checks(self) -> list[ReportCheck]:
+        """Checks of the topic's output listed in report.html, with their verdicts."""
         return []
 
 

@@ -354,6 +354,7 @@ class ReportInput(BaseModel):
 class ReportOutput(BaseModel):
     report_json: str
     report_md: str
+    report_html: str = ""
     total: int
     succeeded: int
     failed: int

@@ -15,6 +15,7 @@ from runner.store.artifacts import join, store_for
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
 RESULTS_JSONL = "results.jsonl"
 
 
