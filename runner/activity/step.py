@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 import typing
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from runner.activity import metrics
 from runner.activity.staging import Staging, needs_staging, staging
 from runner.config.jobkinds import job_kinds
 from runner.contract.artifacts import reset_files, use_files
@@ -172,6 +174,16 @@ def step_activity(name: str) -> Callable[[StepMethod[A, R]], StepMethod[A, R]]:
     def decorate(fn: StepMethod[A, R]) -> StepMethod[A, R]:
         @functools.wraps(fn)
         async def wrapper(self: Any, arg: A) -> R:
+            started = time.monotonic()
+            ok = False
+            try:
+                out = await attempt(self, arg)
+                ok = True
+                return out
+            finally:
+                metrics.step_ended(name, time.monotonic() - started, ok)
+
+        async def attempt(self: Any, arg: A) -> R:
             try:
                 use = getattr(arg, "cache", None)
                 roots = use.roots if isinstance(use, CacheUse) else None

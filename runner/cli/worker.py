@@ -14,7 +14,12 @@ from runner.cli.options import CATALOG_HELP
 from runner.client.connect import DEFAULT_TASK_QUEUE, connect, resolve_target
 from runner.config.catalog import load_catalog
 from runner.config.jobkinds import job_kinds
+from runner.contract.errors import UsageError
 from runner.worker.assembly import QUEUE_ROLES, SHUTDOWN, check_queues
+
+# runner_step_seconds: a step lasts from a fraction of a second (a file written) to an hour (a
+# long render)
+STEP_BUCKETS = {"runner_step_seconds": [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]}
 
 
 @click.command()
@@ -29,8 +34,14 @@ from runner.worker.assembly import QUEUE_ROLES, SHUTDOWN, check_queues
               show_default=True, metavar="SECONDS",
               help="Told to stop, give running activities this long to finish, then hand them "
                    "back (keep it under your service manager's stop timeout).")
+@click.option("--metrics-port", type=click.IntRange(1, 65535), default=None, metavar="PORT",
+              help="Serve Prometheus metrics on http://HOST:PORT/metrics: Temporal's SDK metrics "
+                   "and runner's own per model and per step (see docs/operations.md, Metrics).")
+@click.option("--metrics-host", default="0.0.0.0", show_default=True,
+              help="The address --metrics-port listens on (127.0.0.1: this machine only).")
 @reports_errors
-def worker(catalog: Path | None, task_queue: str, queues: str, grace: float) -> None:
+def worker(catalog: Path | None, task_queue: str, queues: str, grace: float, metrics_port: int | None,
+           metrics_host: str) -> None:
     """Run a worker for the batch workflow and every job kind until Ctrl-C or SIGTERM.
 
     Uses the configured Temporal, else the embedded server (started if needed). The worker reads
@@ -55,7 +66,18 @@ def worker(catalog: Path | None, task_queue: str, queues: str, grace: float) -> 
     target = resolve_target()
 
     async def go() -> None:
-        client = await connect(target)
+        runtime = None
+        if metrics_port is not None:
+            from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+            try:
+                runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(
+                    bind_address=f"{metrics_host}:{metrics_port}", counters_total_suffix=True,
+                    durations_as_seconds=True, histogram_bucket_overrides=STEP_BUCKETS)))
+            except Exception as exc:  # the SDK's own error: port taken, address unknown
+                raise UsageError(f"--metrics-port {metrics_port}: cannot serve metrics on "
+                                 f"{metrics_host}:{metrics_port}: {exc}") from exc
+        client = await connect(target, runtime)
         w = build_worker(client, task_queue=task_queue, catalog=cat, queues=roles,
                          grace=timedelta(seconds=grace))
         stop = asyncio.Event()
@@ -64,6 +86,8 @@ def worker(catalog: Path | None, task_queue: str, queues: str, grace: float) -> 
             loop.add_signal_handler(sig, stop.set)
         click.echo(f"worker polling task queue {task_queue!r} ({', '.join(roles)}) on "
                    f"{target.describe()}; jobs: {', '.join(sorted(job_kinds()))}; Ctrl-C to stop")
+        if metrics_port is not None:
+            click.echo(f"metrics: http://{metrics_host}:{metrics_port}/metrics")
         if "llm" in roles:
             click.echo(f"models ({cat.source}): " + ", ".join(
                 f"{name} ({spec.rpm or 'unlimited'} rpm, {spec.tpm or 'unlimited'} tpm, "

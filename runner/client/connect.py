@@ -15,6 +15,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfigProfile
+from temporalio.runtime import Runtime
 
 from runner.client import server
 from runner.contract.errors import ConnectionFailed, UsageError
@@ -66,15 +67,16 @@ def resolve_target() -> Target:
                   options={"target_host": info.address, "namespace": "default"})
 
 
-async def connect(target: Target) -> Client:
-    """A client for ``target`` using runner's data converter (pydantic models on the wire).
+async def connect(target: Target, runtime: Runtime | None = None) -> Client:
+    """A client for ``target`` using runner's data converter (pydantic models on the wire), on
+    ``runtime`` (the SDK's; e.g. one that serves metrics) or the default one.
 
     Raises:
         ConnectionFailed: the endpoint did not answer.
     """
     try:
         return await asyncio.wait_for(
-            Client.connect(**target.options, data_converter=pydantic_data_converter),
+            Client.connect(**target.options, data_converter=pydantic_data_converter, runtime=runtime),
             CONNECT_TIMEOUT_S,
         )
     except (TimeoutError, RuntimeError, OSError) as exc:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from runner.activity import metrics
 from runner.activity.llm.errors import translate
 from runner.activity.llm.offline import offline_answer
 from runner.activity.llm.pacing import Pacer
@@ -72,18 +73,31 @@ class LLMActivities:
                 f"model {call.model!r} is not in this worker's catalog ({self.catalog.source})"
             )
         if call.cache is None:
-            return await self._answer(call, spec)
+            return await self._counted(call, spec)
         key = cache_key(self._identity(spec), call.request.model_dump(mode="json"), {})
         if not call.refresh:
             hit = await asyncio.to_thread(StepCache(call.cache).lookup, key)
             if hit is not None:
                 try:
-                    return LLMResponse.model_validate({**hit.output, "cache_key": key,
-                                                       "cached_from": hit.produced_by, "cost_usd": 0.0})
+                    cached = LLMResponse.model_validate({**hit.output, "cache_key": key,
+                                                         "cached_from": hit.produced_by, "cost_usd": 0.0})
+                    metrics.llm_call(call.model, "chat", "cached")
+                    return cached
                 except ValidationError:  # an entry of another kind under this key: ask the model
                     pass
-        answer = await self._answer(call, spec)
+        answer = await self._counted(call, spec)
         answer.cache_key = key
+        return answer
+
+    async def _counted(self, call: LLMCall, spec: ModelSpec) -> LLMResponse:
+        """:meth:`_answer`, counted in the worker's metrics."""
+        try:
+            answer = await self._answer(call, spec)
+        except Exception as exc:
+            metrics.llm_call(call.model, "chat", _outcome(exc))
+            raise
+        metrics.llm_call(call.model, "chat", "answered", answer.usage.input_tokens,
+                         answer.usage.output_tokens, answer.cost_usd)
         return answer
 
     def _identity(self, spec: ModelSpec) -> dict[str, str]:
@@ -144,8 +158,14 @@ class LLMActivities:
         if call.cache is not None and not call.refresh:
             hit = await asyncio.to_thread(_cached_speech, call.cache, key, output)
             if hit is not None:
+                metrics.llm_call(call.model, "speech", "cached")
                 return hit
-        answer = await self._spoken(call, spec, output)
+        try:
+            answer = await self._spoken(call, spec, output)
+        except Exception as exc:
+            metrics.llm_call(call.model, "speech", _outcome(exc))
+            raise
+        metrics.llm_call(call.model, "speech", "answered", answer.characters, 0, answer.cost_usd)
         if call.cache is not None:  # kept by the topic's result (the workflow may yet reject it)
             answer.cache_key = key
             answer.cache_files = {str(output): await asyncio.to_thread(file_digest, output)}
@@ -198,6 +218,11 @@ class LLMActivities:
     def activities(self) -> list[object]:
         """The activity callables to register on a worker."""
         return [self.complete, self.speak]
+
+
+def _outcome(exc: BaseException) -> str:
+    """A failed call's outcome in the metrics: ``rate_limited`` (a 429) or ``failed``."""
+    return "rate_limited" if getattr(exc, "type", None) in ("RateLimited", "WaitTooLong") else "failed"
 
 
 def _cached_speech(folder: str, key: str, output: Path) -> SpeechResponse | None:
