@@ -97,17 +97,28 @@ async def merge_videos(parts: list[Path], output: Path, on_tick: Callable[[], No
                                          on_tick=on_tick)
     finally:
         listing.unlink(missing_ok=True)
+    result = await _publish(code, err, tmp, output, sum(i.duration_s for i in infos))
+    return VideoInfo(**{**result.__dict__, "reencoded": not same})
+
+
+async def _publish(code: int, err: bytes, tmp: Path, output: Path, expected: float) -> VideoInfo:
+    """Check ffmpeg's result in ``tmp`` (its exit ``code``, a length near ``expected`` seconds) and
+    move it to ``output``; describe it.
+
+    Raises:
+        StepError: ffmpeg failed (worth a retry).
+        PermanentStepError: ffmpeg wrote a broken video.
+    """
     if code != 0:
         tmp.unlink(missing_ok=True)
         raise StepError(f"ffmpeg failed (exit {code}): {tail(err, 8)}")
     result = await probe(tmp)
-    expected = sum(i.duration_s for i in infos)
     if result.duration_s <= 0 or result.duration_s < 0.9 * expected:
         tmp.unlink(missing_ok=True)
         raise PermanentStepError(f"merged video is broken: {result.duration_s:.2f} s long, "
                                  f"expected about {expected:.2f} s")
     os.replace(tmp, output)
-    return VideoInfo(**{**result.__dict__, "reencoded": not same})
+    return result
 
 
 def _quote(path: Path) -> str:
@@ -212,15 +223,7 @@ async def merge_narrated(parts: list[Path], voices: list[Voiceover | None], outp
                                          timeout=MERGE_TIMEOUT_S, on_tick=on_tick)
     finally:
         burned.unlink(missing_ok=True)
-    if code != 0:
-        tmp.unlink(missing_ok=True)
-        raise StepError(f"ffmpeg failed (exit {code}): {tail(err, 8)}")
-    result = await probe(tmp)
-    if result.duration_s <= 0 or result.duration_s < 0.9 * start:
-        tmp.unlink(missing_ok=True)
-        raise PermanentStepError(f"merged video is broken: {result.duration_s:.2f} s long, "
-                                 f"expected about {start:.2f} s")
-    os.replace(tmp, output)
+    result = await _publish(code, err, tmp, output, start)
     return VideoInfo(**{**result.__dict__, "reencoded": True}), cues
 
 
