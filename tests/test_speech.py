@@ -43,6 +43,14 @@ def test_offline_speech_is_written_whole_with_its_length(tmp_path: Path) -> None
     assert [p.name for p in out.parent.iterdir()] == ["s1-1.wav"]  # no partial file left
 
 
+def test_a_sentence_that_starts_like_an_option_is_spoken(tmp_path: Path) -> None:
+    """espeak-ng is told where its options end: "-2 is the root." is text, not an option."""
+    out = tmp_path / "minus.wav"
+    answer = asyncio.run(LLMActivities(CATALOG, []).speak(SpeechCall(
+        model="offline", request=SpeechRequest(text="-2 is the root.", output=str(out)))))
+    assert answer.duration_s > 0.5 and out.stat().st_size > 10_000
+
+
 def test_a_model_that_cannot_speak_is_a_permanent_error(tmp_path: Path) -> None:
     with pytest.raises(ApplicationError) as info:
         asyncio.run(LLMActivities(CATALOG, []).speak(SpeechCall(
@@ -96,3 +104,39 @@ async def test_spoken_sentences_are_kept_in_the_step_cache_and_reused(
     audio = {n: sorted((tmp_path / f"out{n}" / "topics" / "d" / "audio").iterdir()) for n in (1, 2)}
     assert [p.name for p in audio[1]] == [p.name for p in audio[2]] and len(audio[1]) == len(first)
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(audio[1], audio[2], strict=True))
+
+
+def test_the_simulators_speech_endpoint_answers_like_openais(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Audio in the asked format with OpenAI's content type, 400 for what OpenAI refuses, and a 500
+    with a body (logged) when it cannot speak, never a dropped connection."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from runner.dev import simulate
+
+    sim = simulate.Simulator(simulate.SimConfig(), []).start()
+
+    def post(body: dict[str, Any]) -> tuple[int, str, bytes]:
+        request = urllib.request.Request(f"{sim.base_url}/v1/audio/speech", data=json.dumps(body).encode(),
+                                         headers={"authorization": "Bearer sk-x"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, answer.headers["content-type"], answer.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.headers["content-type"], err.read()
+
+    try:
+        status, kind, audio = post({"model": "tts", "input": "Two x.", "voice": "nova",
+                                    "response_format": "mp3"})
+        assert (status, kind) == (200, "audio/mpeg") and len(audio) > 1000
+        status, _, wav = post({"model": "tts", "input": "Two x.", "voice": "alloy", "response_format": "wav"})
+        assert status == 200 and wav[:4] == b"RIFF"
+        status, _, body = post({"model": "tts", "input": "Two x.", "voice": "gandalf"})
+        assert status == 400 and "voice 'gandalf' is not one of" in json.loads(body)["error"]["message"]
+        monkeypatch.setattr(simulate, "_espeak", lambda *a: (_ for _ in ()).throw(OSError("no espeak-ng")))
+        status, _, body = post({"model": "tts", "input": "Two x.", "voice": "alloy"})
+        assert status == 500 and "no espeak-ng" in json.loads(body)["error"]["message"]
+        assert [r["status"] for r in sim.requests] == [200, 200, 400, 500]
+    finally:
+        sim.stop()

@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
 
 EXPLAINER_WORKFLOW = "explainer.topic"
 NARRATION_PATCH = "explainer.narration"
+NARRATION_AT_ONCE_PATCH = "explainer.narration-at-once"
 
 
 def parse_answer(text: str, model: type[BaseModel], what: str) -> Any:
@@ -125,6 +126,9 @@ class ExplainerWorkflow(TopicWorkflow):
                 chain, task_queue=inp.task_queue, models_out=self.models_out)
             return Sentence(text=text, audio=answer.audio, duration_s=answer.duration_s)
 
+        if not workflow.patched(NARRATION_AT_ONCE_PATCH):  # topics begun when they took turns
+            return [[await say(scene.id, n, text) for n, text in enumerate(sentences(scene.narration), 1)]
+                    for scene in script.scenes]
         # every sentence at once: the model's task queue paces them to its rate limit
         said = [[asyncio.ensure_future(say(scene.id, n, text))
                  for n, text in enumerate(sentences(scene.narration), start=1)] for scene in script.scenes]

@@ -41,6 +41,7 @@ VOICES = {"alloy": "en-us", "ash": "en-us+m2", "ballad": "en-gb+m3", "coral": "e
 AUDIO_FORMATS = {"wav": None, "mp3": ["-f", "mp3"], "opus": ["-c:a", "libopus", "-f", "ogg"],
                  "aac": ["-c:a", "aac", "-f", "adts"], "flac": ["-f", "flac"],
                  "pcm": ["-ar", "24000", "-ac", "1", "-f", "s16le"]}
+CONTENT_TYPES = {"mp3": "audio/mpeg", "pcm": "audio/pcm", "opus": "audio/ogg"}
 MAX_SPEECH_CHARS = 4096  # OpenAI's limit on one speech input
 
 
@@ -176,10 +177,16 @@ class Simulator:
             return self._refuse(h, entry, "openai", (status, wait, headers), key, problem)
         if self.config.latency_s:
             time.sleep(self.config.latency_s)
-        audio = _espeak(text, VOICES[voice], AUDIO_FORMATS[form])
+        try:
+            audio = _espeak(text, VOICES[voice], AUDIO_FORMATS[form])
+        except (OSError, subprocess.SubprocessError) as exc:  # espeak-ng or ffmpeg missing or failing
+            entry.update(status=500)
+            self._record(entry)
+            return self._send(h, 500, {"error": {"message": f"the simulator could not speak: {exc}",
+                                                 "type": "server_error", "code": "server_error"}})
         entry.update(status=200, bytes=len(audio))
         self._record(entry)
-        self._send(h, 200, audio, headers, f"audio/{form}")
+        self._send(h, 200, audio, headers, CONTENT_TYPES.get(form, f"audio/{form}"))
 
     def _refuse(self, h: BaseHTTPRequestHandler, entry: dict[str, Any], flavour: str,
                 fate: tuple[int, float, dict[str, str]], key: str, problem: str | None = None) -> None:

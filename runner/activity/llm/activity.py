@@ -153,8 +153,9 @@ class LLMActivities:
         request = call.request
         output = Path(request.output)
         output.parent.mkdir(parents=True, exist_ok=True)
-        key = cache_key(speech_identity(spec.provider, spec.model or ""),
-                        request.model_dump(mode="json", include={"text", "voice"}), {})
+        identity = await asyncio.to_thread(speech_identity, spec.provider, spec.model or "")  # (runs
+        # espeak-ng --version once)
+        key = cache_key(identity, request.model_dump(mode="json", include={"text", "voice"}), {})
         if call.cache is not None and not call.refresh:
             hit = await asyncio.to_thread(_cached_speech, call.cache, key, output)
             if hit is not None:
@@ -271,7 +272,7 @@ def whole_wav(audio: bytes) -> bytes:
 def espeak_argv(text: str, voice: str) -> list[str]:
     """The espeak-ng command that writes ``text`` spoken in ``voice`` (default ``en-us``) as WAV on
     its standard output (the offline voice, and the provider simulator's)."""
-    return ["espeak-ng", "-v", voice or "en-us", "-s", str(OFFLINE_WPM), "--stdout", text]
+    return ["espeak-ng", "-v", voice or "en-us", "-s", str(OFFLINE_WPM), "--stdout", "--", text]
 
 
 async def offline_speech(text: str, voice: str, scratch: Path) -> bytes:
