@@ -14,6 +14,9 @@ from jobs.explainer.spoken import claim_atoms, spoken_atoms, unchecked
     ("The integral of sine from 0 to pi equals 2.", [r"\int_0^{\pi} \sin x \, dx = 2"]),  # LaTeX
     ("The limit is 1.0 as x approaches 0.", ["limit(sin(x)/x, x, 0) == 1"]),
     ("The square root of 100 is 10.", ["sqrt(6**2 + 8**2) == 10", "6**2 + 8**2 == 100"]),
+    ("The sum is 1,000.", ["Sum(k, (k, 1, n)).subs(n, 44) + 10 == 1000"]),  # thousands
+    ("The squares add up to twenty-five.", ["3**2 + 4**2 == 5**2"]),  # compound number words
+    ("The price is 2.50.", ["x == 2.5"]),
 ])
 def test_what_the_claims_name_is_covered(narration: str, claims: list[str]) -> None:
     assert unchecked(narration, claims) == []
@@ -24,6 +27,8 @@ def test_a_statement_naming_what_no_claim_has_is_flagged() -> None:
                         ["integrate(x, (x, 0, 2)) == 2"])
     assert flagged == [("Its area is 12.", ["12"]),
                        ("The integral of sine over a period is zero.", ["sine"])]  # 0 it has
+    # a number inside a name (log10, x2) is not one the claims name
+    assert unchecked("The answer is 10.", ["log10(x2) == 1"]) == [("The answer is 10.", ["10"])]
     # a scene with no claims: every statement with a number, constant or function in it
     assert unchecked("In a right triangle, a squared plus b squared equals c squared.", []) == [
         ("In a right triangle, a squared plus b squared equals c squared.", ["2"])]

@@ -9,7 +9,8 @@ report; nothing fails. Questions are not statements.
 
 It is a screen, not a proof: a sentence that names only what the claims name may still say
 something else, and sentences that instruct ("Shade the region...", "Let f of x equal...") are
-taken as instructions. "one" is not counted (it is as often a pronoun as a number).
+taken as instructions. "one" is not counted (it is as often a pronoun as a number); "twenty-five"
+and "1,000" are read as numbers.
 """
 
 from __future__ import annotations
@@ -42,19 +43,29 @@ _RELATION = re.compile(r"=|<|>|\b(equals?|is|are|gives|becomes|approaches|satisf
 # sentences that instruct or ask rather than state
 _INSTRUCTION = re.compile(r"^(let|meet|define|consider|suppose|take|approximate|shade|introduce|recap|"
                           r"differentiate|integrate|evaluate|draw|plot|watch|look|compare|follow|show|"
-                          r"see|what|how|why|which|when|where|does|do|can)\b")
-_DIGITS = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
-_POWER = re.compile(r"(\d+)\s*(?:\*\*|\^)\s*\{?\s*(\d+)\b")
+                          r"see|what|how|why|does|do|can)\b")
+# a number not inside a name (log10, x2): LaTeX's _0 and ^2 are numbers
+_DIGITS = re.compile(r"(?<![A-Za-z0-9.])\d+(?:\.\d+)?")
+_POWER = re.compile(r"(?<![A-Za-z0-9.])(\d+)\s*(?:\*\*|\^)\s*\{?\s*(\d+)\b")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+         "ninety": 90}
+_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+          "nine": 9}
+_COMPOUND = re.compile(rf"\b({'|'.join(_TENS)})[- ]({'|'.join(_UNITS)})\b")
 
 
 def _number(text: str) -> str:
-    """``text`` as the claims would write it: ``2.0`` -> ``2``."""
-    return text[:-2] if text.endswith(".0") else text
+    """``text`` as the claims would write it: ``2.0`` -> ``2``, ``2.50`` -> ``2.5``."""
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
 
 
 def spoken_atoms(sentence: str) -> list[str]:
     """The numbers, constants and functions a sentence names, in order, each once."""
-    text = sentence.lower()
+    text = _THOUSANDS.sub("", sentence.lower())  # 1,000 -> 1000
+    text = _COMPOUND.sub(lambda m: str(_TENS[m.group(1)] + _UNITS[m.group(2)]), text)  # twenty-five
     found = [_number(d) for d in _DIGITS.findall(text)]
     found += [_NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text) if w in _NUMBER_WORDS]
     found += [_SPOKEN_NAMES[m] for m in re.findall(r"\b(pi|infinity|sine|cosine|square root|"
@@ -68,7 +79,7 @@ def claim_atoms(claims: list[str]) -> set[str]:
     found: set[str] = set()
     for claim in claims:
         text = claim.lower()
-        found.update(_number(d) for d in re.findall(r"\d+(?:\.\d+)?", text))
+        found.update(_number(d) for d in _DIGITS.findall(text))
         for base, power in _POWER.findall(text):
             if len(power) <= 2 and len(base) <= 6:
                 found.add(str(int(base) ** int(power)))
