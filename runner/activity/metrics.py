@@ -9,8 +9,8 @@ Names (Prometheus adds ``_total`` to counters, ``_bucket``/``_sum``/``_count`` t
   answered: no call), ``rate_limited`` (a 429), ``failed`` (any other error);
 * ``runner_llm_tokens{model, direction}``: ``in`` / ``out``; speech counts characters as ``in``;
 * ``runner_llm_cost_microdollars{model}``: priced calls only;
-* ``runner_step_seconds{step, outcome}`` (histogram) and ``runner_step_failures{step}``: every
-  step activity (``explainer.render`` is the render time);
+* ``runner_step_seconds{step, outcome}`` (histogram; outcome succeeded, failed or cancelled) and
+  ``runner_step_failures{step}``: every step activity (``explainer.render`` is the render time);
 * ``runner_llm_fallbacks{step, model}`` (from the workflows): a model of a chain failed for good and
   the next one was asked.
 """
@@ -28,15 +28,15 @@ def _meter() -> MetricMeter | None:
         return None
 
 
-def step_ended(step: str, seconds: float, ok: bool) -> None:
-    """A step activity ended after ``seconds``."""
+def step_ended(step: str, seconds: float, outcome: str) -> None:
+    """A step activity's attempt ended after ``seconds``: succeeded, failed, or cancelled (the
+    topic was cancelled, or the worker handed it back): only ``failed`` counts as a failure."""
     meter = _meter()
     if meter is None:
         return
-    outcome = "succeeded" if ok else "failed"
     meter.create_histogram_float("runner_step_seconds", "duration of a step activity's attempt",
                                  "s").record(seconds, {"step": step, "outcome": outcome})
-    if not ok:
+    if outcome == "failed":
         meter.create_counter("runner_step_failures", "failed attempts of a step activity").add(
             1, {"step": step})
 

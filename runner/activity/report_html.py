@@ -19,6 +19,7 @@ import posixpath
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 from runner.contract.jobkind import ReportCheck, ReportMedia
 from runner.store.files import REPORT_HTML
@@ -78,9 +79,10 @@ def href(path: str | None, out_dir: str, page_dir: str = "") -> str | None:
     root = out_dir.rstrip("/") + "/"
     if path.startswith(root):
         rel = path[len(root):]
-        return posixpath.relpath(rel, page_dir or ".") if page_dir else rel
+        rel = posixpath.relpath(rel, page_dir) if page_dir else rel
+        return quote(rel) if ":" not in rel.split("/")[0] else "./" + quote(rel)  # (not a scheme)
     if path.startswith("/"):
-        return "file://" + path
+        return "file://" + quote(path)
     if path.startswith(("http://", "https://")):
         return path
     return None

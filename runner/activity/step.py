@@ -175,13 +175,20 @@ def step_activity(name: str) -> Callable[[StepMethod[A, R]], StepMethod[A, R]]:
         @functools.wraps(fn)
         async def wrapper(self: Any, arg: A) -> R:
             started = time.monotonic()
-            ok = False
+            outcome = "failed"
             try:
                 out = await attempt(self, arg)
-                ok = True
+                outcome = "succeeded"
                 return out
+            except asyncio.CancelledError:
+                outcome = "cancelled"
+                raise
+            except ApplicationError as err:
+                if err.type == "WorkerShutdown":  # handed back, not failed
+                    outcome = "cancelled"
+                raise
             finally:
-                metrics.step_ended(name, time.monotonic() - started, ok)
+                metrics.step_ended(name, time.monotonic() - started, outcome)
 
         async def attempt(self: Any, arg: A) -> R:
             try:

@@ -45,6 +45,9 @@ def models_command(catalog: Path | None) -> None:
     click.echo(f"catalog: {cat.source}")
     rows = [(name, f"{spec.provider}{':' + spec.model if spec.model and spec.model != name else ''}",
              _limits(spec), _price(spec), _key(spec)) for name, spec in cat.models.items()]
+    if not rows:
+        click.echo("  (no models)")
+        return
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:
         click.echo("  " + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])

@@ -17,6 +17,12 @@ from runner.config.jobkinds import job_kinds
 from runner.contract.errors import UsageError
 from runner.worker.assembly import QUEUE_ROLES, SHUTDOWN, check_queues
 
+
+def bracketed(host: str) -> str:
+    """An IPv6 address in brackets, as a bind address needs it (``::1`` -> ``[::1]``)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
 # runner_step_seconds: a step lasts from a fraction of a second (a file written) to an hour (a
 # long render)
 STEP_BUCKETS = {"runner_step_seconds": [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]}
@@ -37,8 +43,9 @@ STEP_BUCKETS = {"runner_step_seconds": [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 1
 @click.option("--metrics-port", type=click.IntRange(1, 65535), default=None, metavar="PORT",
               help="Serve Prometheus metrics on http://HOST:PORT/metrics: Temporal's SDK metrics "
                    "and runner's own per model and per step (see docs/operations.md, Metrics).")
-@click.option("--metrics-host", default="0.0.0.0", show_default=True,
-              help="The address --metrics-port listens on (127.0.0.1: this machine only).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="The address --metrics-port listens on (0.0.0.0: every address, for a Prometheus "
+                   "on another machine; the endpoint has no authentication).")
 @reports_errors
 def worker(catalog: Path | None, task_queue: str, queues: str, grace: float, metrics_port: int | None,
            metrics_host: str) -> None:
@@ -72,7 +79,7 @@ def worker(catalog: Path | None, task_queue: str, queues: str, grace: float, met
 
             try:
                 runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(
-                    bind_address=f"{metrics_host}:{metrics_port}", counters_total_suffix=True,
+                    bind_address=f"{bracketed(metrics_host)}:{metrics_port}", counters_total_suffix=True,
                     durations_as_seconds=True, histogram_bucket_overrides=STEP_BUCKETS)))
             except Exception as exc:  # the SDK's own error: port taken, address unknown
                 raise UsageError(f"--metrics-port {metrics_port}: cannot serve metrics on "

@@ -139,10 +139,10 @@ async def _first_answer(
             )
             if models_out is not None and _error_type(err) == QUOTA_EXHAUSTED:
                 await models_out.mark(name)
-            # (the workflow's metric meter: nothing is recorded while a history replays)
-            workflow.metric_meter().create_counter(
-                "runner_llm_fallbacks", "a chain's model failed for good; the next one is asked").add(
-                1, {"step": base_step(step), "model": name})
+            if name != chain[-1]:  # (the workflow's meter: nothing is recorded while a history replays)
+                workflow.metric_meter().create_counter(
+                    "runner_llm_fallbacks", "a chain's model failed for good; the next one is asked"
+                ).add(1, {"step": base_step(step), "model": name})
             continue
         record.model = answer.model
         if answer.cache_key:
