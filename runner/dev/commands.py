@@ -32,15 +32,23 @@ from runner.contract.errors import UsageError
 @click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Append one JSON line per request (time, API, model, status, tokens).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault dice.")
+@click.option("--batch-delay", type=click.FloatRange(min=0), default=5.0, show_default=True,
+              metavar="SECONDS", help="Message Batches: how long a batch takes to process.")
+@click.option("--batch-error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Message Batches: the share of a batch's requests that come back errored.")
+@click.option("--batch-expire", is_flag=True, help="Message Batches: every request expires instead.")
 def simulate(port: int, rpm: int | None, tpm: int | None, fail_rate: float, latency: float,
              timeout_rate: float, hang: float, rate_limit_first: int, retry_after: float,
-             model_status: tuple[str, ...], log_path: Path | None, seed: int) -> None:
+             model_status: tuple[str, ...], log_path: Path | None, seed: int, batch_delay: float,
+             batch_error_rate: float, batch_expire: bool) -> None:
     """Serve a simulated LLM provider on 127.0.0.1 until Ctrl-C.
 
     It speaks the Anthropic Messages API (POST /v1/messages) and the OpenAI chat-completions API
     (POST /v1/chat/completions), answers with the offline model, and enforces --rpm / --tpm with
     realistic 429s. It also speaks OpenAI's speech API (POST /v1/audio/speech; espeak-ng's voice,
-    a character counting as a quarter token). Point a catalog model's base_url at it
+    a character counting as a quarter token) and Anthropic's Message Batches API
+    (/v1/messages/batches: create, retrieve, results, cancel, list; --batch-*). Point a catalog
+    model's base_url at it
     (http://127.0.0.1:PORT for anthropic, http://127.0.0.1:PORT/v1 for litellm `openai/...` models,
     chat or speech) to rehearse a batch against limits. Any non-empty API key is accepted.
     """
@@ -57,7 +65,8 @@ def simulate(port: int, rpm: int | None, tpm: int | None, fail_rate: float, late
     sim = Simulator(SimConfig(rpm=rpm, tpm=tpm, fail_rate=fail_rate, latency_s=latency,
                               timeout_rate=timeout_rate, hang_s=hang, rate_limit_first=rate_limit_first,
                               retry_after_s=retry_after, model_status=statuses, log=log_path,
-                              seed=seed), port=port).start()
+                              seed=seed, batch_delay_s=batch_delay, batch_error_rate=batch_error_rate,
+                              batch_expire=batch_expire), port=port).start()
     click.echo(f"provider simulator on {sim.base_url} (Anthropic: {sim.base_url}/v1/messages, "
                f"OpenAI: {sim.base_url}/v1/chat/completions); Ctrl-C to stop")
     try:

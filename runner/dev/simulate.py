@@ -1,6 +1,7 @@
 """A provider simulator on loopback: the Anthropic Messages API (``POST /v1/messages``) and the OpenAI
-chat-completions API (``POST /v1/chat/completions``), answered by the offline provider, and the OpenAI
-speech API (``POST /v1/audio/speech``), spoken by espeak-ng.
+chat-completions API (``POST /v1/chat/completions``), answered by the offline provider, the OpenAI
+speech API (``POST /v1/audio/speech``), spoken by espeak-ng, and Anthropic's Message Batches API
+(``/v1/messages/batches``: :mod:`runner.dev.batches`).
 
 It enforces token-bucket ``rpm`` / ``tpm`` limits with realistic 429s (``retry-after``,
 ``anthropic-ratelimit-*`` or ``x-ratelimit-*`` headers), injects faults (529/503 at a rate, latency,
@@ -29,6 +30,7 @@ from runner.activity.llm.offline import offline_answer
 from runner.activity.llm.pacing import TokenBucket, estimate_input_tokens
 from runner.contract.jobkind import OfflineResponder
 from runner.contract.llm import LLMRequest, Message
+from runner.dev.batches import BATCHES_PATH, MessageBatches
 
 ANTHROPIC_PATH = "/v1/messages"
 OPENAI_PATH = "/v1/chat/completions"
@@ -60,6 +62,9 @@ class SimConfig:
     model_status: dict[str, int] = field(default_factory=dict)
     log: Path | None = None
     seed: int = 0
+    batch_delay_s: float = 5.0  # Message Batches: how long a batch takes
+    batch_error_rate: float = 0.0  # ... the share of its requests that come back errored
+    batch_expire: bool = False  # ... every request expires instead
 
 
 # Seconds' worth of requests or tokens the simulated provider lets through at once (like a provider's
@@ -84,6 +89,9 @@ class Simulator:
         self.tpm = TokenBucket(config.tpm, BURST_S) if config.tpm else None
         self.count = 0
         self.requests: list[dict[str, Any]] = []
+        self.batches = MessageBatches(self._batch_answer, delay_s=config.batch_delay_s,
+                                      error_rate=config.batch_error_rate, expire=config.batch_expire,
+                                      rng=random.Random(config.seed + 1))
         self.server = ThreadingHTTPServer((host, port), self._handler())
         self.server.daemon_threads = True
         self.thread: threading.Thread | None = None
@@ -124,6 +132,9 @@ class Simulator:
             def do_POST(self) -> None:
                 sim._serve(self)
 
+            def do_GET(self) -> None:
+                sim._serve_batches(self, "GET", {})
+
         return Handler
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
@@ -131,6 +142,8 @@ class Simulator:
         body = json.loads(h.rfile.read(int(h.headers.get("content-length") or 0)) or b"{}")
         if h.path.rstrip("/").endswith(SPEECH_PATH):
             return self._speak(h, body, started)
+        if h.path.startswith(BATCHES_PATH):
+            return self._serve_batches(h, "POST", body)
         flavour = "anthropic" if h.path.rstrip("/").endswith("/messages") else "openai"
         if not (h.path.endswith(ANTHROPIC_PATH) or h.path.endswith(OPENAI_PATH)):
             return self._send(h, 404, {"error": {"type": "not_found_error", "message": "no such path"}})
@@ -155,6 +168,53 @@ class Simulator:
         self._record(entry)
         self._send(h, 200, _answer_body(flavour, model, text, input_tokens, usage.output_tokens),
                    headers)
+
+    def _serve_batches(self, h: BaseHTTPRequestHandler, method: str, body: dict[str, Any]) -> None:
+        """The Message Batches API (see :mod:`runner.dev.batches`): create and cancel (POST),
+        retrieve, results and list (GET)."""
+        path = h.path.split("?")[0].rstrip("/")
+        parts = (path.removeprefix(BATCHES_PATH).strip("/").split("/") if path.startswith(BATCHES_PATH)
+                 else None)
+        base = f"http://{h.headers.get('host') or f'127.0.0.1:{self.port}'}"
+        entry: dict[str, Any] = {"t": time.time(), "api": "batch"}
+        if parts is None:
+            op, status, answer = "?", 404, {"type": "error", "error": {"type": "not_found_error",
+                                                                     "message": "no such path"}}
+        elif not (h.headers.get("x-api-key") or h.headers.get("authorization")):
+            op, status, answer = "?", 401, _error_body("anthropic", 401, 0)
+        elif method == "POST" and parts == [""]:
+            op = "create"
+            status, answer = self.batches.create(body)
+            entry["requests"] = len(body.get("requests") or [])
+        elif method == "POST" and len(parts) == 2 and parts[1] == "cancel":
+            op = "cancel"
+            status, answer = self.batches.cancel(parts[0], base)
+        elif method == "GET" and parts == [""]:
+            op, status, answer = "list", 200, self.batches.listing(base)
+        elif method == "GET" and len(parts) == 1:
+            op = "retrieve"
+            status, answer = self.batches.retrieve(parts[0], base)
+        elif method == "GET" and len(parts) == 2 and parts[1] == "results":
+            op = "results"
+            status, found = self.batches.results(parts[0])
+            if status == 200 and isinstance(found, list):
+                entry.update(op=op, batch=parts[0], status=200, results=len(found))
+                self._record(entry)
+                data = "".join(json.dumps(r) + "\n" for r in found).encode()
+                return self._send(h, 200, data, None, "application/x-jsonl")
+            answer = found if isinstance(found, dict) else {}
+        else:
+            op, status, answer = "?", 404, {"type": "error", "error": {"type": "not_found_error",
+                                                                     "message": "no such path"}}
+        entry.update(op=op, batch=answer.get("id") or (parts[0] if parts else None), status=status)
+        self._record(entry)
+        self._send(h, status, answer)
+
+    def _batch_answer(self, params: dict[str, Any]) -> tuple[str, int, int]:
+        """One request of a Message Batch, answered like a chat request."""
+        request = _request_from(params, "anthropic")
+        text, usage = offline_answer(request, self.responders)
+        return text, estimate_input_tokens(request), usage.output_tokens
 
     def _speak(self, h: BaseHTTPRequestHandler, body: dict[str, Any], started: float) -> None:
         """``POST /v1/audio/speech``: the input spoken by espeak-ng in the voice's espeak-ng
