@@ -1,13 +1,17 @@
-"""The provider simulator's Anthropic Message Batches API through the real anthropic SDK: a batch is
-created once, polled until it ends, and every request's result comes back by its custom_id
-(succeeded with the offline model's answer, or errored at the configured rate); a batch cancelled
-in time ends with its requests cancelled; an expired one says so."""
+"""The provider simulator's batch APIs through the real clients: Anthropic's Message Batches (the
+anthropic SDK) and OpenAI's Batch API (litellm's file and batch functions). A batch is created once,
+polled until it ends, and every request's result comes back by its custom_id (succeeded with the
+offline model's answer, or errored at the configured rate); a batch cancelled in time ends with its
+requests cancelled; an expired one says so."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import anthropic
 import pytest
@@ -82,3 +86,80 @@ def test_an_expired_batch_says_so_per_request(sim: Simulator) -> None:
         api.messages.batches.retrieve("msgbatch_nosuch")
     with pytest.raises(anthropic.BadRequestError):
         api.messages.batches.create(requests=[])
+
+
+def openai_lines(n: int) -> bytes:
+    return "".join(json.dumps({"custom_id": f"topic-{i}", "method": "POST", "url": "/v1/chat/completions",
+                               "body": {"model": "gpt-sim", "max_tokens": 200, "messages": [
+                                   {"role": "system", "content": "FORMAT: explainer.decompose.v1"},
+                                   {"role": "user", "content": f"Topic: Derivative of x^{i + 2}"}]}}) + "\n"
+                   for i in range(n)).encode()
+
+
+def litellm_kwargs(sim: Simulator) -> dict[str, str]:
+    return {"custom_llm_provider": "openai", "api_base": f"{sim.base_url}/v1", "api_key": "sk-batch"}
+
+
+def submit(kw: dict[str, str], tmp_path: Path, n: int) -> Any:
+    """``n`` requests uploaded as a JSONL file and a batch of them created, through litellm."""
+    import litellm
+
+    (tmp_path / "in.jsonl").write_bytes(openai_lines(n))
+    with open(tmp_path / "in.jsonl", "rb") as f:
+        uploaded = litellm.create_file(file=f, purpose="batch", **kw)
+    return litellm.create_batch(completion_window="24h", endpoint="/v1/chat/completions",
+                                input_file_id=uploaded.id, **kw)
+
+
+@pytest.mark.parametrize("sim", [SimConfig(batch_delay_s=1.0, batch_error_rate=0.3, seed=5)], indirect=True)
+def test_openai_batches_through_litellm_files_and_batches(sim: Simulator, tmp_path: Path) -> None:
+    """OpenAI's Batch API through litellm's file and batch functions (the openai SDK underneath):
+    the requests' JSONL uploaded, one batch created and polled until completed, every custom_id
+    in its output file or its error file."""
+    import litellm
+
+    kw = litellm_kwargs(sim)
+    batch = submit(kw, tmp_path, 12)
+    assert batch.status == "in_progress"
+    started = time.monotonic()
+    while (batch := litellm.retrieve_batch(batch_id=batch.id, **kw)).status != "completed":
+        assert batch.status == "in_progress" and time.monotonic() - started < 30
+        time.sleep(0.1)
+    counts = batch.request_counts
+    assert counts is not None and (counts.total, counts.completed + counts.failed) == (12, 12)
+    assert 0 < counts.failed < 12
+    output = [json.loads(line) for line in litellm.file_content(file_id=batch.output_file_id, **kw)
+              .content.decode().splitlines()]
+    errors = [json.loads(line) for line in litellm.file_content(file_id=batch.error_file_id, **kw)
+              .content.decode().splitlines()]
+    assert sorted(r["custom_id"] for r in output + errors) == sorted(f"topic-{i}" for i in range(12))
+    assert len(output) == counts.completed and all(r["response"]["status_code"] == 200 for r in output)
+    assert all('"scenes"' in r["response"]["body"]["choices"][0]["message"]["content"] for r in output)
+    assert all(r["response"]["status_code"] == 500 for r in errors)
+    ops = Counter(e["op"] for e in sim.requests)
+    assert (ops["upload"], ops["create"]) == (1, 1)
+
+
+@pytest.mark.parametrize("sim", [SimConfig(batch_delay_s=60)], indirect=True)
+def test_an_openai_batch_cancelled_in_time_is_cancelled(sim: Simulator, tmp_path: Path) -> None:
+    import litellm
+
+    kw = litellm_kwargs(sim)
+    batch = submit(kw, tmp_path, 2)
+    litellm.cancel_batch(batch_id=batch.id, **kw)
+    batch = litellm.retrieve_batch(batch_id=batch.id, **kw)
+    assert batch.status == "cancelled" and batch.output_file_id is None
+
+
+@pytest.mark.parametrize("sim", [SimConfig(batch_delay_s=0, batch_expire=True)], indirect=True)
+def test_an_expired_openai_batch_lists_every_request_as_expired(sim: Simulator, tmp_path: Path) -> None:
+    import litellm
+
+    kw = litellm_kwargs(sim)
+    batch = submit(kw, tmp_path, 3)
+    batch = litellm.retrieve_batch(batch_id=batch.id, **kw)
+    assert batch.status == "expired" and batch.output_file_id is None
+    errors = [json.loads(line) for line in litellm.file_content(file_id=batch.error_file_id, **kw)
+              .content.decode().splitlines()]
+    assert sorted(e["custom_id"] for e in errors) == ["topic-0", "topic-1", "topic-2"]
+    assert {e["error"]["code"] for e in errors} == {"batch_expired"}

@@ -46,8 +46,9 @@ def simulate(port: int, rpm: int | None, tpm: int | None, fail_rate: float, late
     It speaks the Anthropic Messages API (POST /v1/messages) and the OpenAI chat-completions API
     (POST /v1/chat/completions), answers with the offline model, and enforces --rpm / --tpm with
     realistic 429s. It also speaks OpenAI's speech API (POST /v1/audio/speech; espeak-ng's voice,
-    a character counting as a quarter token) and Anthropic's Message Batches API
-    (/v1/messages/batches: create, retrieve, results, cancel, list; --batch-*). Point a catalog
+    a character counting as a quarter token), Anthropic's Message Batches API
+    (/v1/messages/batches) and OpenAI's Batch API (/v1/files, /v1/batches), with --batch-*. Point
+    a catalog
     model's base_url at it
     (http://127.0.0.1:PORT for anthropic, http://127.0.0.1:PORT/v1 for litellm `openai/...` models,
     chat or speech) to rehearse a batch against limits. Any non-empty API key is accepted.

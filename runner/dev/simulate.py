@@ -1,7 +1,8 @@
 """A provider simulator on loopback: the Anthropic Messages API (``POST /v1/messages``) and the OpenAI
 chat-completions API (``POST /v1/chat/completions``), answered by the offline provider, the OpenAI
-speech API (``POST /v1/audio/speech``), spoken by espeak-ng, and Anthropic's Message Batches API
-(``/v1/messages/batches``: :mod:`runner.dev.batches`).
+speech API (``POST /v1/audio/speech``), spoken by espeak-ng, and the batch APIs: Anthropic's Message
+Batches (``/v1/messages/batches``) and OpenAI's files and batches (``/v1/files``, ``/v1/batches``),
+in :mod:`runner.dev.batches`.
 
 It enforces token-bucket ``rpm`` / ``tpm`` limits with realistic 429s (``retry-after``,
 ``anthropic-ratelimit-*`` or ``x-ratelimit-*`` headers), injects faults (529/503 at a rate, latency,
@@ -30,7 +31,13 @@ from runner.activity.llm.offline import offline_answer
 from runner.activity.llm.pacing import TokenBucket, estimate_input_tokens
 from runner.contract.jobkind import OfflineResponder
 from runner.contract.llm import LLMRequest, Message
-from runner.dev.batches import BATCHES_PATH, MessageBatches
+from runner.dev.batches import (
+    BATCHES_PATH,
+    OPENAI_BATCHES_PATH,
+    OPENAI_FILES_PATH,
+    MessageBatches,
+    OpenAIBatches,
+)
 
 ANTHROPIC_PATH = "/v1/messages"
 OPENAI_PATH = "/v1/chat/completions"
@@ -92,6 +99,9 @@ class Simulator:
         self.batches = MessageBatches(self._batch_answer, delay_s=config.batch_delay_s,
                                       error_rate=config.batch_error_rate, expire=config.batch_expire,
                                       rng=random.Random(config.seed + 1))
+        self.openai_batches = OpenAIBatches(self._openai_batch_answer, delay_s=config.batch_delay_s,
+                                            error_rate=config.batch_error_rate,
+                                            expire=config.batch_expire, rng=random.Random(config.seed + 2))
         self.server = ThreadingHTTPServer((host, port), self._handler())
         self.server.daemon_threads = True
         self.thread: threading.Thread | None = None
@@ -133,13 +143,19 @@ class Simulator:
                 sim._serve(self)
 
             def do_GET(self) -> None:
-                sim._serve_batches(self, "GET", {})
+                if self.path.startswith((OPENAI_FILES_PATH, OPENAI_BATCHES_PATH)):
+                    sim._serve_openai_batches(self, "GET", b"")
+                else:
+                    sim._serve_batches(self, "GET", {})
 
         return Handler
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
         started = time.time()
-        body = json.loads(h.rfile.read(int(h.headers.get("content-length") or 0)) or b"{}")
+        raw = h.rfile.read(int(h.headers.get("content-length") or 0))
+        if h.path.startswith((OPENAI_FILES_PATH, OPENAI_BATCHES_PATH)):
+            return self._serve_openai_batches(h, "POST", raw)
+        body = json.loads(raw or b"{}")
         if h.path.rstrip("/").endswith(SPEECH_PATH):
             return self._speak(h, body, started)
         if h.path.startswith(BATCHES_PATH):
@@ -210,9 +226,55 @@ class Simulator:
         self._record(entry)
         self._send(h, status, answer)
 
+    def _serve_openai_batches(self, h: BaseHTTPRequestHandler, method: str, raw: bytes) -> None:
+        """OpenAI's Batch API (see :class:`runner.dev.batches.OpenAIBatches`): files (upload,
+        retrieve, content) and batches (create, retrieve, cancel, list)."""
+        path = h.path.split("?")[0].rstrip("/")
+        files = path.startswith(OPENAI_FILES_PATH)
+        parts = path.removeprefix(OPENAI_FILES_PATH if files else OPENAI_BATCHES_PATH).strip("/").split("/")
+        entry: dict[str, Any] = {"t": time.time(), "api": "openai-batch"}
+        api = self.openai_batches
+        content: bytes | None = None
+        if not h.headers.get("authorization"):
+            op, status, answer = "?", 401, _error_body("openai", 401, 0)
+        elif files and method == "POST" and parts == [""]:
+            op = "upload"
+            name, data, purpose = _multipart_file(h.headers.get("content-type") or "", raw)
+            status, answer = api.upload(name, data, purpose)
+        elif files and method == "GET" and len(parts) == 2 and parts[1] == "content":
+            op = "content"
+            status, found = api.content(parts[0])
+            content, answer = (found, {}) if isinstance(found, bytes) else (None, found)
+        elif files and method == "GET" and len(parts) == 1 and parts[0] in api.files:
+            op, status, answer = "file", 200, api._file_view(parts[0])
+        elif not files and method == "POST" and parts == [""]:
+            op = "create"
+            status, answer = api.create(json.loads(raw or b"{}"))
+        elif not files and method == "POST" and len(parts) == 2 and parts[1] == "cancel":
+            op = "cancel"
+            status, answer = api.cancel(parts[0])
+        elif not files and method == "GET" and parts == [""]:
+            op, status, answer = "list", 200, api.listing()
+        elif not files and method == "GET" and len(parts) == 1:
+            op = "retrieve"
+            status, answer = api.retrieve(parts[0])
+        else:
+            op, status, answer = "?", 404, {"error": {"message": "no such path", "type": "not_found"}}
+        entry.update(op=op, id=answer.get("id") or (parts[0] or None), status=status)
+        self._record(entry)
+        if content is not None:
+            return self._send(h, 200, content, None, "application/jsonl")
+        self._send(h, status, answer)
+
     def _batch_answer(self, params: dict[str, Any]) -> tuple[str, int, int]:
         """One request of a Message Batch, answered like a chat request."""
         request = _request_from(params, "anthropic")
+        text, usage = offline_answer(request, self.responders)
+        return text, estimate_input_tokens(request), usage.output_tokens
+
+    def _openai_batch_answer(self, body: dict[str, Any]) -> tuple[str, int, int]:
+        """One line of an OpenAI batch, answered like a chat-completions request."""
+        request = _request_from(body, "openai")
         text, usage = offline_answer(request, self.responders)
         return text, estimate_input_tokens(request), usage.output_tokens
 
@@ -317,6 +379,26 @@ def _espeak(text: str, voice: str, convert: list[str] | None) -> bytes:
         return wav
     return subprocess.run(["ffmpeg", "-v", "error", "-i", "pipe:0", *convert, "pipe:1"], input=wav,
                           capture_output=True, check=True, timeout=120).stdout
+
+
+def _multipart_file(content_type: str, raw: bytes) -> tuple[str, bytes, str]:
+    """The file and its ``purpose`` in a multipart/form-data upload: (name, bytes, purpose)."""
+    from email.parser import BytesParser
+    from email.policy import default
+
+    message = BytesParser(policy=default).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    name, data, purpose = "upload.jsonl", b"", ""
+    for part in message.iter_parts():
+        field = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        value = payload if isinstance(payload, bytes) else b""
+        if field == "file":
+            name = part.get_filename() or name
+            data = value
+        elif field == "purpose":
+            purpose = value.decode(errors="replace").strip()
+    return name, data, purpose
 
 
 def _request_from(body: dict[str, Any], flavour: str) -> LLMRequest:
