@@ -19,8 +19,9 @@ SPEC = TopicSpec(id="t", topic="entropy", models={"answer": ["a", "b"]},
                  params={"prompt": "Define {topic}"})
 
 
-EXPLAINER = TopicSpec(id="t", topic="Derivative of x^2",
-                      models={"decompose": ["a"], "script": ["a"]}, params={"quality": "low"})
+EXPLAINER = TopicSpec(id="t", topic="Derivative of x^2",  # silent: its record has no narrate steps
+                      models={"decompose": ["a"], "script": ["a"]}, params={"quality": "low",
+                                                                           "narration": False})
 
 
 def indexed(tmp_path: Path, steps: list[dict[str, Any]], job: str = "prompt",
@@ -65,6 +66,25 @@ def test_a_rejected_job_step_runs_again_and_what_followed_is_reused(tmp_path: Pa
     [topic] = plan.work
     assert [s.name for s in topic.steps if not s.reused] == ["validate"]
     assert topic.why == "validate: rejected last time, runs again" and plan.llm_calls == 0
+
+
+def test_a_narrated_topic_plans_its_narration_and_a_silent_one_does_not(tmp_path: Path) -> None:
+    """narrate runs only with narration on (Step(..., when="narration")): a new narrated topic lists
+    it, a recorded narrated topic without its narration in the record has work, a silent one not."""
+    ok = "succeeded"
+    steps = [{"name": n, "model": "a" if n in ("decompose", "script") else None, "status": ok}
+             for n in ("decompose", "script", "validate", "render", "merge")]
+    narrated = EXPLAINER.model_copy(update={"params": {"quality": "low"}})  # on by default
+    assert plan_batch(indexed(tmp_path / "silent", steps, job="explainer", spec=EXPLAINER),
+                      CATALOG).work == []
+    [topic] = plan_batch(indexed(tmp_path / "narrated", steps, job="explainer", spec=narrated), CATALOG).work
+    assert topic.why == "narrate: not recorded"
+    for spec, names in ((narrated, ["decompose", "script", "validate", "render", "narrate", "merge"]),
+                        (EXPLAINER, ["decompose", "script", "validate", "render", "merge"])):
+        fresh = BatchPlan(name="p", job="explainer", manifest="m", output_dir=str(tmp_path / "o"),
+                          concurrency=1, topics=[spec], cache=str(tmp_path / "empty"))
+        [new] = plan_batch(fresh, CATALOG).work  # not in the cache: every step it would run
+        assert [s.name for s in new.steps] == names
 
 
 def test_a_rejected_answer_is_asked_again_and_what_followed_may_differ(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ STEPS = (
                "runner.isolation"),
          packages=("manim",), programs=("ffmpeg -version", "latex --version")),
     # one speech call per sentence of a scene's narration, named "narrate s1.2"
-    Step("narrate", StepPolicy(timeout_s=120), llm=True, speech=True),
+    Step("narrate", StepPolicy(timeout_s=120), llm=True, speech=True, when="narration"),
     Step("merge", StepPolicy(timeout_s=600, heartbeat_s=60),
          code=(f"{ACTIVITIES}.merge", "jobs.explainer.scenes.media"), programs=("ffmpeg -version",)),
 )

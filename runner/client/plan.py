@@ -102,7 +102,7 @@ def _topic(kind: JobKind, spec: TopicSpec, cache: StepCache | None,
     if record is None:
         why = "no step cache" if cache is None else "new or changed: not in the cache"
         return TopicPlan(spec.id, spec.topic, [StepPlan(s.name, False, why) for s in kind.steps
-                                               if _kept(s)], why)
+                                               if _planned(s, kind, spec)], why)
     steps: list[StepPlan] = []
     missed = rejected = ""
     for entry in record.get("steps", []):
@@ -138,17 +138,17 @@ def _topic(kind: JobKind, spec: TopicSpec, cache: StepCache | None,
         steps.append(StepPlan(name, not missed, missed, model, tokens))
     recorded = {base_step(s.name) for s in steps}
     for s in kind.steps:  # (steps the cache does not keep run every time: not listed)
-        if _kept(s) and s.name not in recorded:
+        if _planned(s, kind, spec) and s.name not in recorded:
             steps.append(StepPlan(s.name, False, "not recorded"))
             missed = missed or f"{s.name}: not recorded"
     return TopicPlan(spec.id, spec.topic, steps, missed or rejected)
 
 
-def _kept(step: Step) -> bool:
-    """Whether every run of a topic has ``step`` and the step cache keeps its outputs (LLM answers,
-    job steps that name their code). Speech is kept too, but only a narrated topic has it: its
-    steps count when the topic's record lists them (narration is one of the topic's options)."""
-    return (step.llm and not step.speech) or step.cached
+def _planned(step: Step, kind: JobKind, spec: TopicSpec) -> bool:
+    """Whether the topic runs ``step`` (a step an option turns on, the explainer's narrate, runs
+    only with it on) and the step cache keeps its outputs (LLM answers and speech; job steps that
+    name their code)."""
+    return (step.llm or step.cached) and step.runs_for(spec.params, kind.options)
 
 
 def plan_batch(plan: BatchPlan, catalog: Catalog) -> Plan:

@@ -56,6 +56,8 @@ class Step:
         packages: Python distributions whose versions decide the output (``manim``).
         programs: commands whose first line of output is a version that decides it
             (``ffmpeg -version``); a program that is not installed counts as ``missing``.
+        when: the name of a boolean option of the kind that turns the step on (``narration``): a
+            topic whose option is off has no such step (``runner plan`` says so).
     """
 
     name: str
@@ -65,6 +67,14 @@ class Step:
     code: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()
     programs: tuple[str, ...] = ()
+    when: str | None = None
+
+    def runs_for(self, params: dict[str, Any], options: type[BaseModel]) -> bool:
+        """Whether a topic with these options (``params``, resolved or not) has this step."""
+        if self.when is None:
+            return True
+        default = options.model_fields[self.when].default if self.when in options.model_fields else True
+        return bool(params.get(self.when, default))
 
     @property
     def cached(self) -> bool:
