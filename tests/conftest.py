@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,17 @@ REPO = Path(__file__).resolve().parent.parent
 # (tests count calls and renders). A test of the cache names its own folder (`cache:` in the
 # manifest, or RUNNER_CACHE in its environment); the default itself is tested without this.
 os.environ[CACHE_ENV] = "off"
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+# Told to stop (SIGTERM: a CI timeout, a killed `make test`, xdist stopping its workers), the run
+# stops as on Ctrl-C: the test's `finally` blocks and the fixtures' teardowns run, so servers are
+# stopped and a mounted file system is unmounted. (Python's default for SIGTERM is to die on the
+# spot.)
+signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
 
 @pytest.fixture(scope="session")
