@@ -16,19 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
-from runs import RUNNER
+from runs import served
 from runs import submit as submit_and_wait
-
-from runner.client import server
-from runner.client.server import _free_port
-from runner.isolation.proc import dies_with_parent
 
 DEMO_TOPICS = ["Derivative of x^2", "The Pythagorean theorem", "Integral of sin(x) from 0 to pi"]
 
@@ -55,13 +49,7 @@ def main() -> None:
     walls: dict[str, list[float]] = {"silent": [], "narrated": []}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        home = work / "home"
-        server.start(home, port=_free_port(), owned=True)  # dies with this process
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "RUNNER_"))}
-        env.update(RUNNER_HOME=str(home), TEMPORAL_CONFIG_FILE=str(home / "none.toml"))
-        worker = subprocess.Popen([RUNNER, "worker"], env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, cwd=work, preexec_fn=dies_with_parent())
-        try:
+        with served(work) as env:
             print(f"narration: {args.topics} topics (explainer, offline model and voice, quality low), "
                   f"concurrency {args.concurrency}, {args.rounds} round(s), sides alternating")
             for r in range(args.rounds):
@@ -80,10 +68,6 @@ def main() -> None:
             silent, narrated = min(walls["silent"]), min(walls["narrated"])
             print(f"  narrated / silent: {narrated / silent:.2f}x the wall time (best of {args.rounds} "
                   f"each: {narrated:.1f} s vs {silent:.1f} s)")
-        finally:
-            worker.terminate()
-            worker.wait(30)
-            server.stop(home)
 
 
 if __name__ == "__main__":

@@ -17,18 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
-from runs import RUNNER, submit
-
-from runner.client import server
-from runner.client.server import _free_port
-from runner.isolation.proc import dies_with_parent
+from runs import RUNNER, served, submit
 
 
 def topics(job: str, n: int) -> list[str]:
@@ -60,13 +55,8 @@ def main() -> None:
     work_step = "render" if args.job == "explainer" else "write"
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        home, cache, path = work / "home", work / "cache", work / "batch.yaml"
-        server.start(home, port=_free_port(), owned=True)  # dies with this process
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
-        env.update(RUNNER_HOME=str(home), TEMPORAL_CONFIG_FILE=str(home / "none.toml"))
-        worker = subprocess.Popen([RUNNER, "worker"], env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, preexec_fn=dies_with_parent())
-        try:
+        cache, path = work / "cache", work / "batch.yaml"
+        with served(work) as env:
             items = topics(args.job, args.topics + args.add + 1)
             first_items = items[:args.topics]
             write(path, args.job, first_items, args.concurrency, cache)
@@ -94,10 +84,6 @@ def main() -> None:
             calls = t2["llm_calls"] / t1["llm_calls"] if t1["llm_calls"] else float("nan")
             print(f"  again / first: wall {wall2 / wall1:.2f}x, LLM calls {calls:.3f}x "
                   f"(real work {1 + args.add}/{len(edited)} = {share:.2f} of the topics)")
-        finally:
-            worker.terminate()
-            worker.wait(30)
-            server.stop(home)
 
 
 if __name__ == "__main__":

@@ -18,19 +18,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import subprocess
 import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
 
 import yaml
-from runs import RUNNER
+from runs import served
 from runs import submit as submit_and_wait
-
-from runner.client import server
-from runner.client.server import _free_port
-from runner.isolation.proc import dies_with_parent
 
 DEMO_TOPICS = ["Derivative of x^2", "The Pythagorean theorem", "Integral of sin(x) from 0 to pi"]
 
@@ -76,37 +71,29 @@ def main() -> None:
     walls: dict[str, list[float]] = {"local": [], "s3": []}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        home = work / "home"
-        server.start(home, port=_free_port(), owned=True)  # dies with this process
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "RUNNER_"))}
-        env.update(aws, RUNNER_HOME=str(home), TEMPORAL_CONFIG_FILE=str(home / "none.toml"))
-        worker = subprocess.Popen([RUNNER, "worker"], env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, cwd=work, preexec_fn=dies_with_parent())
         try:
-            print(f"store: {args.topics} topics ({args.job}, offline model), concurrency "
-                  f"{args.concurrency}, {args.rounds} round(s), sides alternating")
-            for r in range(args.rounds):
-                for side, out in (("local", str(work / f"out-{r}")), ("s3", f"s3://bench/demo-{r}")):
-                    wall, report = submit(work / "batch.yaml", args.job, out, items, args.concurrency,
-                                          env)
-                    t = report["totals"]
-                    walls[side].append(wall)
-                    extra = ""
-                    if side == "s3":
-                        pages = api.get_paginator("list_objects_v2").paginate(Bucket="bench",
-                                                                              Prefix=f"demo-{r}/")
-                        objects = [o for page in pages for o in page.get("Contents", [])]
-                        extra = (f", {len(objects)} objects, {sum(o['Size'] for o in objects) / 1e6:.1f} MB "
-                                 "in the bucket")
-                    print(f"  {side:6} wall {wall:6.1f} s, {t['succeeded']}/{t['topics']} succeeded"
-                          f"{extra}")
-            local, s3 = min(walls["local"]), min(walls["s3"])
-            print(f"  s3 / local: {s3 / local:.2f}x the wall time (best of {args.rounds} each: "
-                  f"{s3:.1f} s vs {local:.1f} s)")
+            with served(work, aws) as env:
+                print(f"store: {args.topics} topics ({args.job}, offline model), concurrency "
+                      f"{args.concurrency}, {args.rounds} round(s), sides alternating")
+                for r in range(args.rounds):
+                    for side, out in (("local", str(work / f"out-{r}")), ("s3", f"s3://bench/demo-{r}")):
+                        wall, report = submit(work / "batch.yaml", args.job, out, items,
+                                              args.concurrency, env)
+                        t = report["totals"]
+                        walls[side].append(wall)
+                        extra = ""
+                        if side == "s3":
+                            pages = api.get_paginator("list_objects_v2").paginate(Bucket="bench",
+                                                                                  Prefix=f"demo-{r}/")
+                            objects = [o for page in pages for o in page.get("Contents", [])]
+                            size = sum(o["Size"] for o in objects) / 1e6
+                            extra = f", {len(objects)} objects, {size:.1f} MB in the bucket"
+                        print(f"  {side:6} wall {wall:6.1f} s, {t['succeeded']}/{t['topics']} succeeded"
+                              f"{extra}")
+                local, s3 = min(walls["local"]), min(walls["s3"])
+                print(f"  s3 / local: {s3 / local:.2f}x the wall time (best of {args.rounds} each: "
+                      f"{s3:.1f} s vs {local:.1f} s)")
         finally:
-            worker.terminate()
-            worker.wait(30)
-            server.stop(home)
             moto.stop()
 
 

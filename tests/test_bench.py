@@ -43,6 +43,18 @@ BENCHES = {
 }
 
 
+def test_every_benchmark_has_a_tiny_run_and_every_helper_is_used() -> None:
+    """A benchmark nothing runs rots: every program in bench/ is in BENCHES, and every module that
+    is not a program (a helper, e.g. runs.py) is imported by one that is."""
+    files = {f"bench/{p.name}": p.read_text(encoding="utf-8") for p in (REPO / "bench").glob("*.py")}
+    programs = {name for name, text in files.items() if 'if __name__ == "__main__":' in text}
+    assert programs == set(BENCHES)
+    for name in set(files) - programs:
+        module = Path(name).stem
+        users = [p for p in programs if f"from {module} import" in files[p] or f"import {module}" in files[p]]
+        assert users, f"{name} is imported by no benchmark"
+
+
 def servers_and_simulators(under: Path) -> set[str]:
     """The Temporal servers and provider simulators working in ``under`` (a benchmark's servers run
     in its temporary directory, its simulators in its working directory): not those of anything else
