@@ -24,7 +24,10 @@ Answer with JSON only, no prose, in this shape:
 Scene ids are s1, s2, ... in order.
 FORMAT: {DECOMPOSE_FORMAT}"""
 
-SCRIPT_SYSTEM = f"""You write Manim Community Edition 0.22 code for math explainer scenes.
+# What the script step asks of every scene, narrated or not (the two prompts below are built from it
+# byte for byte as they were written: topics begun before narration existed keep the first, since
+# their checkpoints' keys are of it)
+_SCRIPT_RULES = """You write Manim Community Edition 0.22 code for math explainer scenes.
 For each planned scene, write one complete Python module: `from manim import *` (numpy as np and math
 are also allowed), defining exactly one Scene subclass whose construct() runs 3 to 6 seconds of
 animation. Use only current manim names (Text, MathTex, Tex, Write, FadeIn, FadeOut, Create,
@@ -32,28 +35,21 @@ Transform, Axes, axes.plot, VGroup, ...); never ShowCreation, TextMobject, TexMo
 CONFIG dicts. No file, network or process access.
 List the mathematical claims each scene shows as sympy expressions with a relation, e.g.
 "diff(x**2, x) == 2*x" or "integrate(x**2, (x, 0, 1)) == 1/3".
-Answer with JSON only, no prose, in this shape:
-{{"scenes": [{{"id": "s1", "class_name": "S1Intro", "code": "...", "claims": ["..."]}}]}}
+"""
+_SCRIPT_END = f"""
 One entry per planned scene, same ids, same order.
 FORMAT: {SCRIPT_FORMAT}"""
-# with narration (topics begun before narration existed keep the prompt above: their checkpoints'
-# keys are of it)
-SCRIPT_SYSTEM_NARRATED = f"""You write Manim Community Edition 0.22 code for math explainer scenes.
-For each planned scene, write one complete Python module: `from manim import *` (numpy as np and math
-are also allowed), defining exactly one Scene subclass whose construct() runs 3 to 6 seconds of
-animation. Use only current manim names (Text, MathTex, Tex, Write, FadeIn, FadeOut, Create,
-Transform, Axes, axes.plot, VGroup, ...); never ShowCreation, TextMobject, TexMobject, GraphScene or
-CONFIG dicts. No file, network or process access.
-List the mathematical claims each scene shows as sympy expressions with a relation, e.g.
-"diff(x**2, x) == 2*x" or "integrate(x**2, (x, 0, 1)) == 1/3".
+SCRIPT_SYSTEM = _SCRIPT_RULES + """\
+Answer with JSON only, no prose, in this shape:
+{"scenes": [{"id": "s1", "class_name": "S1Intro", "code": "...", "claims": ["..."]}]}""" + _SCRIPT_END
+# with narration
+SCRIPT_SYSTEM_NARRATED = _SCRIPT_RULES + """\
 Write each scene's narration: one to three plain sentences a narrator says while it plays (at most
 60 words), saying formulas in words ("the derivative of x squared is two x"), with no markup, no
 LaTeX and no claim the scene's claims do not state.
 Answer with JSON only, no prose, in this shape:
-{{"scenes": [{{"id": "s1", "class_name": "S1Intro", "code": "...", "claims": ["..."],
-"narration": "..."}}]}}
-One entry per planned scene, same ids, same order.
-FORMAT: {SCRIPT_FORMAT}"""
+{"scenes": [{"id": "s1", "class_name": "S1Intro", "code": "...", "claims": ["..."],
+"narration": "..."}]}""" + _SCRIPT_END
 
 
 def decompose_request(topic: str) -> LLMRequest:
