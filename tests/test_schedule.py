@@ -17,9 +17,8 @@ from temporalio.client import Client
 from runner.cli import main
 from runner.client.schedules import overlap_policy
 from runner.config.catalog import BUILTIN
-from runner.config.cron import check_cron
+from runner.config.cron import OVERLAPS, check_cron
 from runner.config.jobkinds import job_kinds
-from runner.config.manifest import OVERLAPS
 from runner.contract.names import fixed_part, run_output_dir
 from runner.worker.assembly import build_worker
 

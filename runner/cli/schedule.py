@@ -13,7 +13,8 @@ from runner.cli.errors import reports_errors
 from runner.cli.options import CATALOG_HELP, by_ref, echo
 from runner.client.connect import DEFAULT_TASK_QUEUE, connect, resolve_target
 from runner.config.catalog import load_catalog
-from runner.config.manifest import OVERLAPS, load_manifest
+from runner.config.cron import OVERLAPS
+from runner.config.manifest import load_manifest
 
 SCHEDULE_HELP = ("SCHEDULE is a schedule id (see `runner schedule list`) or the manifest file it was "
                  "applied from.")

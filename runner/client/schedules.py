@@ -39,7 +39,8 @@ from runner.client.control import missing_as_usage_error, table
 from runner.client.follow import Echo
 from runner.client.identity import batch_id_for, batch_input
 from runner.client.pollers import has_pollers
-from runner.config.manifest import BatchPlan, ScheduleEntry
+from runner.config.cron import ScheduleEntry
+from runner.config.manifest import BatchPlan
 from runner.contract.errors import UsageError
 from runner.contract.names import BATCH_WORKFLOW, fixed_part
 from runner.contract.policy import format_duration

@@ -5,12 +5,23 @@ Temporal's grammar: 5 fields (minute hour day-of-month month day-of-week), 6 (th
 an optional ``/STEP``; month and weekday names (``jan``, ``mon``); weekday 0-7 (0 and 7 are
 Sunday); and the shortcuts ``@hourly``, ``@daily`` (``@midnight``), ``@weekly``, ``@monthly``,
 ``@yearly`` (``@annually``). ``L``, ``W``, ``#`` and ``?`` are not supported. A time zone goes in
-the manifest's ``timezone:``, an interval in ``every:``.
+the manifest's ``timezone:``, an interval in ``every:``. :class:`ScheduleEntry` is the manifest's
+``schedule:``.
 """
 
 from __future__ import annotations
 
 import re
+import typing
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from runner.contract.policy import MAX_DURATION_S, Duration, format_duration
+
+Overlap = Literal["skip", "buffer-one", "buffer-all", "cancel-other", "terminate-other", "allow-all"]
+OVERLAPS: tuple[str, ...] = typing.get_args(Overlap)
+MIN_EVERY_S = 1.0  # Temporal's shortest schedule interval
 
 SHORTCUTS = ("@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -91,3 +102,58 @@ def _value(token: str, name: str, low: int, high: int, names: tuple[str, ...]) -
 def _full(short: str) -> str:
     """The English name that a three-letter month or weekday name starts (``mon`` -> ``monday``)."""
     return FULL_NAMES.get(short, short)
+
+
+class ScheduleEntry(BaseModel):
+    """When a batch runs by itself (`runner schedule apply`): a Temporal Schedule."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    cron: str | None = Field(default=None, description="a cron expression, e.g. `0 3 * * *` "
+                             "(minute hour day-of-month month day-of-week), or @daily, @hourly, ...")
+    every: Duration | None = Field(default=None, description="instead of cron: an interval, e.g. "
+                                   "`6h` (at least 1s)")
+    timezone: str = Field(default="UTC", description="IANA time zone the cron expression is read "
+                          "in, e.g. Europe/Paris")
+    overlap: Overlap = Field(default="skip", description="when a run is due while the last one "
+                             "still runs: " + " | ".join(OVERLAPS))
+    jitter: Duration | None = Field(default=None, description="start each run up to this much later, "
+                                    "at random")
+    catchup_window: Duration | None = Field(default=None, description="runs missed while the server "
+                                            "was down are made up if at most this late (default 1 year)")
+    paused: bool = Field(default=False, description="apply the schedule paused")
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        return None if v is None else check_cron(v)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (an IANA name such as UTC or "
+                             "Europe/Paris)") from None
+        return v
+
+    @field_validator("every", "jitter", "catchup_window")
+    @classmethod
+    def _bounded(cls, v: float | None) -> float | None:
+        if v is not None and not v <= MAX_DURATION_S:  # also refuses nan and inf
+            raise ValueError(f"must be at most 366d, got {v:g} s")
+        return v
+
+    def when(self) -> str:
+        """``cron 0 3 * * *`` or ``every 6h``."""
+        return f"cron {self.cron}" if self.cron else f"every {format_duration(self.every or 0)}"
+
+    @model_validator(mode="after")
+    def _when(self) -> ScheduleEntry:
+        if (self.cron is None) == (self.every is None):
+            raise ValueError("give exactly one of `cron:` and `every:`")
+        if self.every is not None and self.every < MIN_EVERY_S:
+            raise ValueError(f"every: must be at least 1s, got {self.every:g} s")
+        return self

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -23,11 +23,10 @@ from pydantic import (
     ValidationError,
     create_model,
     field_validator,
-    model_validator,
 )
 
 from runner.config.catalog import Catalog
-from runner.config.cron import check_cron
+from runner.config.cron import ScheduleEntry
 from runner.config.home import runner_home
 from runner.config.jobkinds import job_kinds
 from runner.config.validation import problems_from
@@ -36,22 +35,16 @@ from runner.contract.errors import ManifestError, Problem, UsageError
 from runner.contract.jobkind import JobKind
 from runner.contract.names import OUTPUT_PLACEHOLDERS, fixed_part
 from runner.contract.policy import (
-    MAX_DURATION_S,
-    Duration,
     RetryEntry,
     StepEntry,
     apply,
     conflicts,
-    format_duration,
 )
 from runner.contract.types import StepPolicy, TopicSpec
 from runner.store.artifacts import StoreError, check_url, is_url
 
 NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_ID = 64
-Overlap = Literal["skip", "buffer-one", "buffer-all", "cancel-other", "terminate-other", "allow-all"]
-OVERLAPS: tuple[str, ...] = typing.get_args(Overlap)
-MIN_EVERY_S = 1.0  # Temporal's shortest schedule interval
 
 
 def slugify(text: str) -> str:
@@ -107,61 +100,6 @@ class TopicEntry(BaseModel):
     @classmethod
     def _topic(cls, v: str) -> str:
         return check_topic_text(v)
-
-
-class ScheduleEntry(BaseModel):
-    """When a batch runs by itself (`runner schedule apply`): a Temporal Schedule."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-    cron: str | None = Field(default=None, description="a cron expression, e.g. `0 3 * * *` "
-                             "(minute hour day-of-month month day-of-week), or @daily, @hourly, ...")
-    every: Duration | None = Field(default=None, description="instead of cron: an interval, e.g. "
-                                   "`6h` (at least 1s)")
-    timezone: str = Field(default="UTC", description="IANA time zone the cron expression is read "
-                          "in, e.g. Europe/Paris")
-    overlap: Overlap = Field(default="skip", description="when a run is due while the last one "
-                             "still runs: " + " | ".join(OVERLAPS))
-    jitter: Duration | None = Field(default=None, description="start each run up to this much later, "
-                                    "at random")
-    catchup_window: Duration | None = Field(default=None, description="runs missed while the server "
-                                            "was down are made up if at most this late (default 1 year)")
-    paused: bool = Field(default=False, description="apply the schedule paused")
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, v: str | None) -> str | None:
-        return None if v is None else check_cron(v)
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, v: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r} (an IANA name such as UTC or "
-                             "Europe/Paris)") from None
-        return v
-
-    @field_validator("every", "jitter", "catchup_window")
-    @classmethod
-    def _bounded(cls, v: float | None) -> float | None:
-        if v is not None and not v <= MAX_DURATION_S:  # also refuses nan and inf
-            raise ValueError(f"must be at most 366d, got {v:g} s")
-        return v
-
-    def when(self) -> str:
-        """``cron 0 3 * * *`` or ``every 6h``."""
-        return f"cron {self.cron}" if self.cron else f"every {format_duration(self.every or 0)}"
-
-    @model_validator(mode="after")
-    def _when(self) -> ScheduleEntry:
-        if (self.cron is None) == (self.every is None):
-            raise ValueError("give exactly one of `cron:` and `every:`")
-        if self.every is not None and self.every < MIN_EVERY_S:
-            raise ValueError(f"every: must be at least 1s, got {self.every:g} s")
-        return self
 
 
 def _no_control_characters(value: str) -> None:

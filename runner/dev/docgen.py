@@ -15,8 +15,9 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from runner.config.catalog import ModelSpec, Price
+from runner.config.cron import ScheduleEntry
 from runner.config.jobkinds import job_kinds
-from runner.config.manifest import Manifest, ScheduleEntry, TopicEntry
+from runner.config.manifest import Manifest, TopicEntry
 from runner.contract.policy import RetryEntry, StepEntry, describe_policy
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
