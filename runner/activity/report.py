@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from runner.activity.report_html import HtmlReport
+from runner.contract.budget import budget_text
 from runner.contract.errors import first_line
 from runner.contract.jobkind import (
     ReportCheck,
@@ -91,8 +92,8 @@ class BatchReport:
     def __init__(self, inp: ReportInput, outputs_type: type[TopicOutputs] = TopicOutputs) -> None:
         self.inp = inp
         self.outputs_type = outputs_type
-        self.totals = {"topics": 0, "succeeded": 0, "failed": 0, "cancelled": 0, "reused_steps": 0,
-                       "cached_steps": 0}
+        self.totals = {"topics": 0, "succeeded": 0, "failed": 0, "cancelled": 0, "budget_exhausted": 0,
+                       "reused_steps": 0, "cached_steps": 0}
         self.steps: dict[str, dict[str, int]] = {}  # step -> ran / cached / reused
         self.models: dict[str, dict[str, Any]] = {}
         self.failures: list[dict[str, Any]] = []
@@ -104,9 +105,13 @@ class BatchReport:
         """The topic's result file, or what stands for it when it has none (or one written for
         another input)."""
         spec = planned.spec
-        if (not planned.carried and self.inp.cancelled and 0 <= self.inp.started <= index):
-            return TopicResult(id=spec.id, topic=spec.topic, status="cancelled",
-                               error="cancelled before it started")
+        if (not planned.carried and (self.inp.cancelled or self.inp.out_of_budget)
+                and 0 <= self.inp.started <= index):
+            if self.inp.cancelled:
+                return TopicResult(id=spec.id, topic=spec.topic, status="cancelled",
+                                   error="cancelled before it started")
+            return TopicResult(id=spec.id, topic=spec.topic, status="budget_exhausted",
+                               error="not started: the batch's budget was spent")
         result = load_result(result_path(topic_dir(self.inp.output_dir, spec.id)))
         if result is not None and result.spec_key == spec_key(spec):
             return result
@@ -184,6 +189,9 @@ class BatchReport:
         lines = ["", f"## {topic['id']}: {markdown_text(topic['topic'])}", ""]
         if topic["status"] == "cancelled":
             lines += [f"**Cancelled** (at {topic.get('failed_step') or 'before it started'})", ""]
+        elif topic["status"] == "budget_exhausted":
+            lines += [f"**Out of budget** (at {topic.get('failed_step') or 'before it started'}): "
+                      f"{report_cell(topic.get('error') or '')}", ""]
         elif topic.get("error"):
             lines += [f"**Failed at {topic.get('failed_step') or '?'}:** {report_cell(topic['error'])}", ""]
         lines += ["| step | status | duration | attempts | model |", "|---|---|---|---|---|"]
@@ -217,6 +225,7 @@ class BatchReport:
             "steps": self.steps,
             "models": models,
             "models_out": inp.models_out,
+            "budget": inp.budget.model_dump(mode="json") if inp.budget else None,
             "results": RESULTS_JSONL,
             "failures": self.failures,
         }
@@ -232,6 +241,7 @@ class BatchReport:
             *(["- **the batch was cancelled**"] if report["cancelled"] else []),
             f"- {t['succeeded']}/{t['topics']} topics succeeded, {t['failed']} failed"
             + (f", {t['cancelled']} cancelled" if t["cancelled"] else "")
+            + (f", {t['budget_exhausted']} out of budget" if t["budget_exhausted"] else "")
             + f"; wall time {report['wall_s']:.1f} s"
             + (f"; {t['reused_steps']} steps reused from an earlier run" if t["reused_steps"] else ""),
             *(["- steps run / from the step cache: " + ", ".join(
@@ -244,10 +254,11 @@ class BatchReport:
                if t.get("cached_llm_calls") else ""),
             *([f"- out of quota during the batch (skipped afterwards): {', '.join(gone)}"]
               if (gone := report["models_out"]) else []),
+            *([f"- budget: {budget_text(report['budget'])}"] if report["budget"] else []),
             f"- every topic, one JSON line each: `{RESULTS_JSONL}`",
         ]
         if self.failures:
-            more = t["failed"] + t["cancelled"] - len(self.failures)
+            more = t["failed"] + t["cancelled"] + t["budget_exhausted"] - len(self.failures)
             lines += ["", "## Failures" + (f" (first {len(self.failures)}; {more} more in "
                                            f"{RESULTS_JSONL})" if more else ""), "",
                       "| topic | status | step | error |", "|---|---|---|---|"]
@@ -301,4 +312,5 @@ async def write_report(inp: ReportInput, outputs_type: type[TopicOutputs],
     t = report.totals
     return ReportOutput(report_json=join(out_dir, REPORT_JSON), report_md=join(out_dir, REPORT_MD),
                         report_html=join(out_dir, REPORT_HTML), total=t["topics"],
-                        succeeded=t["succeeded"], failed=t["failed"], cancelled=t["cancelled"])
+                        succeeded=t["succeeded"], failed=t["failed"], cancelled=t["cancelled"],
+                        budget_exhausted=t["budget_exhausted"])

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
+from runner.contract.budget import budget_text
 from runner.contract.jobkind import ReportCheck, ReportMedia
 from runner.store.files import REPORT_HTML
 
@@ -39,7 +40,7 @@ td,th{border:1px solid #d8dbe2;padding:3px 8px;text-align:left;vertical-align:to
 .facts span{display:inline-block;margin:0 14px 4px 0}
 .badge{display:inline-block;border-radius:9px;padding:0 8px;font-size:12px;color:#fff;background:#6b7280}
 .succeeded,.verified,.answered{background:#15803d}.failed,.refuted{background:#b91c1c}
-.cancelled,.unknown,.unchecked{background:#b45309}
+.cancelled,.unknown,.unchecked,.budget_exhausted{background:#b45309}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:14px}
 .card{background:#fff;border:1px solid #d8dbe2;border-radius:8px;padding:10px;overflow:hidden}
 .card h3{font-size:15px;margin:0 0 6px}.card video,.card img{width:100%;border-radius:4px;background:#000}
@@ -195,10 +196,14 @@ def summary_page(report: dict[str, Any], cards: list[str], counts: dict[str, int
     t = report["totals"]
     facts = [f"job <b>{text(report['job'])}</b>", f"manifest {text(report['manifest'])}",
              f"<b>{t['succeeded']}/{t['topics']}</b> succeeded", f"{t['failed']} failed",
-             f"{t['cancelled']} cancelled", f"wall time {report['wall_s']:.1f} s",
+             f"{t['cancelled']} cancelled",
+             *([f"{t['budget_exhausted']} out of budget"] if t.get("budget_exhausted") else []),
+             f"wall time {report['wall_s']:.1f} s",
              f"LLM calls {t['llm_calls']}", f"tokens in/out {t['input_tokens']}/{t['output_tokens']}",
              f"cost ${t['cost_usd']:.4f}" + (f" (+{t['unpriced_calls']} unpriced calls)"
                                              if t["unpriced_calls"] else "")]
+    if report.get("budget"):
+        facts.append("budget: " + text(budget_text(report["budget"])))
     if report["cancelled"]:
         facts.insert(0, "<b>the batch was cancelled</b>")
     body = [f"<header><h1>Batch {text(report['batch_id'])}</h1>",
@@ -207,7 +212,7 @@ def summary_page(report: dict[str, Any], cards: list[str], counts: dict[str, int
             f'{text(report["finished_at"])}; every topic: <a href="results.jsonl">results.jsonl</a>, '
             f'<a href="report.json">report.json</a>, <a href="report.md">report.md</a></div></header><main>']
     if report["failures"]:
-        more = t["failed"] + t["cancelled"] - len(report["failures"])
+        more = t["failed"] + t["cancelled"] + t.get("budget_exhausted", 0) - len(report["failures"])
         body.append(f"<h2>Failures ({len(report['failures'])}"
                     + (f"; {more} more in results.jsonl" if more else "") + ")</h2>")
         body.append("<table><tr><th>topic</th><th>status</th><th>step</th><th>error</th></tr>")

@@ -16,8 +16,10 @@ from runner.cli.options import CATALOG_HELP, by_ref, echo
 from runner.client.connect import DEFAULT_TASK_QUEUE, connect, resolve_target
 from runner.client.follow import LocalWorker
 from runner.client.plan import WORK_TO_DO, plan_batch, render
+from runner.config.budgets import budget_warnings
 from runner.config.catalog import Catalog, load_catalog, missing_keys
-from runner.config.manifest import load_manifest
+from runner.config.manifest import load_manifest, models_used
+from runner.contract.budget import Budget
 from runner.contract.errors import UsageError
 
 JUNIT_OPTION = click.option(
@@ -74,11 +76,11 @@ def submit(manifest: Path, wait: bool, worker: bool | None, catalog: Path | None
     plan = load_manifest(manifest, cat)
     if no_cache:
         plan = plan.model_copy(update={"cache": None})
+    for warning in budget_warnings(plan.budget, models_used(plan), cat):
+        click.echo(warning, err=True)
     target = resolve_target()
     if target.embedded or (wait and worker):  # the workers run here, with this environment
-        used = {m for chains in {id(t.models): t.models for t in plan.topics}.values()
-                for chain in chains.values() for m in chain}
-        if missing := missing_keys(cat, used):
+        if missing := missing_keys(cat, models_used(plan)):
             raise UsageError("; ".join(missing) + " in this environment (the workers of this "
                              "machine read it from here); set it, or leave the model out of "
                              "`models:`. Nothing was started.")
@@ -161,13 +163,18 @@ async def cancel(client: Any, batch_id: str, wait_s: float, **_: Any) -> None:
               help="With --wait: run a worker in this process (default as for `submit`).")
 @click.option("--task-queue", default=None,
               help="Task queue (default: the one the batch ran on).")
+@click.option("--budget", "budget_usd", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="USD", help="This run's cap in US dollars (default: the batch's `budget:`, "
+                                  "which each run may spend anew); its other caps stay.")
 @JUNIT_OPTION
 @by_ref("batch", BATCH_HELP)
 async def retry(client: Any, batch_id: str, target: Any, catalog: Any, wait: bool,
-                worker: bool | None, task_queue: str | None, junit: Path | None) -> None:
-    """Run again only the topics of a finished batch that failed or were cancelled, as a new run
-    of the same batch. Each reuses the steps it had finished (same input: same checkpoint); the
-    topics that succeeded are carried into the new report as they were."""
+                worker: bool | None, task_queue: str | None, budget_usd: float | None,
+                junit: Path | None) -> None:
+    """Run again only the topics of a finished batch that did not succeed (failed, cancelled or
+    budget_exhausted), as a new run of the same batch. Each reuses the steps it had finished (same
+    input: same checkpoint); the topics that succeeded are carried into the new report as they
+    were. Topics that ran out of budget need a higher cap: --budget USD."""
     from runner.client.control import plan_retry
     from runner.client.follow import follow
     from runner.client.submit import start_batch
@@ -175,10 +182,14 @@ async def retry(client: Any, batch_id: str, target: Any, catalog: Any, wait: boo
     _needs_wait(junit, wait)
     plan = await plan_retry(client, batch_id)
     inp = plan.inp if task_queue is None else plan.inp.model_copy(update={"task_queue": task_queue})
+    if budget_usd is not None:
+        inp = inp.model_copy(update={"budget": (inp.budget or Budget()).model_copy(
+            update={"usd": budget_usd})})
     handle = await start_batch(client, inp, run="retry")
     more = f", +{plan.rerun - len(plan.first)} more" if plan.rerun > len(plan.first) else ""
     echo(f"retrying batch {batch_id}: {plan.rerun} topic(s) ({', '.join(plan.first)}{more}); "
-         f"{inp.carried} carried over; {plan.resumed} resume from their finished steps")
+         f"{inp.carried} carried over; {plan.resumed} resume from their finished steps"
+         + (f"; budget {inp.budget.describe()}" if inp.budget else ""))
     if not wait:
         echo(batch_id)
         return
@@ -213,12 +224,16 @@ def validate(manifest: Path, catalog: Path | None) -> None:
     Prints every problem at once as FILE:LINE: key.path: message and exits 2, or a one-line summary
     and exits 0.
     """
-    plan = load_manifest(manifest, load_catalog(catalog))
+    cat = load_catalog(catalog)
+    plan = load_manifest(manifest, cat)
+    for warning in budget_warnings(plan.budget, models_used(plan), cat):
+        click.echo(warning, err=True)
     s = plan.schedule
     when = "" if s is None else f", schedule: {s.when()}" + (f" ({s.timezone})" if s.cron else "")
     click.echo(f"{manifest}: ok: batch {plan.name!r}, job {plan.job}, {len(plan.topics)} topics, "
                f"concurrency {plan.concurrency}, output {plan.output_dir}, step cache "
-               f"{plan.cache or 'off'}{when}")
+               f"{plan.cache or 'off'}{when}"
+               + (f", budget {plan.budget.describe()}" if plan.budget else ""))
 
 
 @click.command(name="plan")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from runner.contract.budget import budget_text
 from runner.contract.errors import first_line
 from runner.contract.jobkind import report_cell
 from runner.store.artifacts import store_for
@@ -37,14 +38,15 @@ def ci_outputs(report_json: str, junit: Path | None, echo: Echo) -> None:
 
 def write_junit(report: dict[str, Any], path: Path) -> int:
     """One testsuite for the batch, one testcase per topic (a failed topic is a failure with its
-    step and error, a cancelled one is skipped; reused steps and carried topics are said in
-    system-out). Returns the number of testcases."""
+    step and error, and so is one out of budget; a cancelled one is skipped; reused steps and
+    carried topics are said in system-out). Returns the number of testcases."""
     totals = report["totals"]
+    failures = str(totals.get("failed", 0) + totals.get("budget_exhausted", 0))
     root = ET.Element("testsuites", name=f"runner {report['name']}", tests=str(totals["topics"]),
-                      failures=str(totals.get("failed", 0)), skipped=str(totals.get("cancelled", 0)),
+                      failures=failures, skipped=str(totals.get("cancelled", 0)),
                       errors="0", time=f"{report.get('wall_s', 0):.3f}")
     suite = ET.SubElement(root, "testsuite", name=report["batch_id"], tests=str(totals["topics"]),
-                          failures=str(totals.get("failed", 0)),
+                          failures=failures,
                           skipped=str(totals.get("cancelled", 0)), errors="0",
                           time=f"{report.get('wall_s', 0):.3f}", timestamp=report.get("started_at", ""))
     classname = f"{report['name']}.{report['job']}"
@@ -61,6 +63,10 @@ def write_junit(report: dict[str, Any], path: Path) -> int:
             failure = ET.SubElement(case, "failure", type=str(where),
                                     message=f"at {where}: {first_line(row.get('error'))}")
             failure.text = str(row.get("error") or "")
+        elif status == "budget_exhausted":
+            ET.SubElement(case, "failure", type="budget_exhausted",
+                          message=f"out of budget at {row.get('failed_step') or 'start'}: "
+                                  f"{first_line(row.get('error'))}").text = str(row.get("error") or "")
         elif status == "cancelled":
             ET.SubElement(case, "skipped", message=f"cancelled at {row.get('failed_step') or 'start'}")
         out = [f"topic: {row.get('topic', '')}", f"output: {row.get('output') or '-'}"]
@@ -81,15 +87,17 @@ def write_junit(report: dict[str, Any], path: Path) -> int:
 def step_summary(report: dict[str, Any]) -> str:
     """The batch in Markdown for a CI job's summary page: counts, cost, failures, where it is."""
     t = report["totals"]
-    state = "cancelled" if report.get("cancelled") else ("failed" if t.get("failed") else "passed")
+    state = ("cancelled" if report.get("cancelled") else "failed" if t.get("failed")
+             else "out of budget" if t.get("budget_exhausted") else "passed")
     lines = [
         f"### runner batch `{report['batch_id']}`: {state}", "",
-        "| topics | succeeded | failed | cancelled | reused steps | LLM calls | cached steps "
-        "| cost (USD) | wall |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| topics | succeeded | failed | cancelled | out of budget | reused steps | LLM calls "
+        "| cached steps | cost (USD) | wall |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         f"| {t['topics']} | {t.get('succeeded', 0)} | {t.get('failed', 0)} | {t.get('cancelled', 0)} "
-        f"| {t.get('reused_steps', 0)} | {t.get('llm_calls', 0)} | {t.get('cached_steps', 0)} "
-        f"| {t.get('cost_usd', 0):.4f} | {report.get('wall_s', 0):.1f} s |", "",
+        f"| {t.get('budget_exhausted', 0)} | {t.get('reused_steps', 0)} | {t.get('llm_calls', 0)} "
+        f"| {t.get('cached_steps', 0)} | {t.get('cost_usd', 0):.4f} | {report.get('wall_s', 0):.1f} s |",
+        *([f"Budget: {budget_text(report['budget'])}", ""] if report.get("budget") else [""]),
     ]
     failures = report.get("failures") or []
     if failures:
@@ -97,7 +105,8 @@ def step_summary(report: dict[str, Any]) -> str:
         for f in failures[:SUMMARY_FAILURES]:
             lines.append(f"| `{f['id']}` | {f['status']} | {f.get('failed_step') or ''} | "
                          f"{_cell(f.get('error'))} |")
-        more = max(len(failures), t.get("failed", 0) + t.get("cancelled", 0)) - SUMMARY_FAILURES
+        more = max(len(failures), t.get("failed", 0) + t.get("cancelled", 0)
+                   + t.get("budget_exhausted", 0)) - SUMMARY_FAILURES
         if more > 0:
             lines.append(f"\n... and {more} more (see report.md)")
         lines.append("")

@@ -21,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from runner.client.follow import Echo, ago
 from runner.client.identity import topic_file
+from runner.contract.budget import budget_text
 from runner.contract.errors import RunnerError, UsageError, first_line
 from runner.contract.keys import spec_key
 from runner.contract.names import (
@@ -129,12 +130,14 @@ async def status(client: Client, batch_id: str, echo: Echo, *, topics: bool = Fa
 
 def counts_line(p: BatchProgress) -> str:
     """A batch's counts in one line."""
-    pending = p.total - p.succeeded - p.failed - p.cancelled - p.running_count
-    return (f"{p.succeeded} succeeded, {p.failed} failed, {p.cancelled} cancelled, {p.running_count} "
-            f"running, {pending} pending, of {p.total}"
+    pending = p.total - p.succeeded - p.failed - p.cancelled - p.budget_exhausted - p.running_count
+    return (f"{p.succeeded} succeeded, {p.failed} failed, {p.cancelled} cancelled, "
+            + (f"{p.budget_exhausted} out of budget, " if p.budget_exhausted else "")
+            + f"{p.running_count} running, {pending} pending, of {p.total}"
             + (f" ({p.carried} carried from an earlier run)" if p.carried else "")
             + (f"; parent run {p.runs}" if p.runs > 1 else "")
-            + ("; cancelling" if p.cancelling else ""))
+            + ("; cancelling" if p.cancelling else "")
+            + (f"; budget: {p.budget.describe()}" if p.budget else ""))
 
 
 def table(rows: list[tuple[str, ...]], echo: Echo, *, indent: str = "  ") -> None:
@@ -153,7 +156,10 @@ def _ended_status(output_dir: str, echo: Echo, *, topics: bool, failed: bool) ->
         return
     t = report["totals"]
     echo(f"  {t['succeeded']} succeeded, {t['failed']} failed, {t.get('cancelled', 0)} cancelled, "
-         f"of {t['topics']}; wall {report['wall_s']:.1f} s; report {join(output_dir, REPORT_MD)}")
+         + (f"{t['budget_exhausted']} out of budget, " if t.get("budget_exhausted") else "")
+         + f"of {t['topics']}; wall {report['wall_s']:.1f} s; report {join(output_dir, REPORT_MD)}")
+    if report.get("budget"):
+        echo(f"  budget: {budget_text(report['budget'])}")
     if not (topics or failed):
         return
     if not store_for(output_dir).is_file(join(output_dir, RESULTS_JSONL)):

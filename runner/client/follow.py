@@ -19,6 +19,7 @@ from temporalio.exceptions import is_cancelled_exception
 from runner.client.ci import ci_outputs
 from runner.client.connect import Target
 from runner.client.pollers import has_pollers
+from runner.contract.budget import budget_text
 from runner.contract.errors import BatchFailed, RunnerError, failure_message
 from runner.contract.names import PROGRESS_QUERY, child_id
 from runner.contract.types import BatchProgress, BatchResult, TopicProgress
@@ -86,9 +87,10 @@ async def follow(
                 await task
     _summarise(result, echo, web_ui(target, handle.id))
     ci_outputs(result.report_json, junit, echo)
-    if result.failed or result.cancelled:
+    if result.failed or result.cancelled or result.budget_exhausted:
         bad = ", ".join(f"{n} {what}" for n, what in ((result.failed, "failed"),
-                                                      (result.cancelled, "cancelled")) if n)
+                                                      (result.cancelled, "cancelled"),
+                                                      (result.budget_exhausted, "out of budget")) if n)
         failed = BatchFailed(f"{bad} of {result.total} topics")
         failed.shown = True  # the summary above already said so, ending with the report's path
         raise failed
@@ -121,7 +123,7 @@ async def _follow(client: Client, batch_id: str, output_dir: str, view: Progress
         result: BatchResult = result_task.result()
         view.show(BatchProgress(batch_id=batch_id, total=result.total, succeeded=result.succeeded,
                                 failed=result.failed, cancelled=result.cancelled, running=[],
-                                finished=True), [])
+                                budget_exhausted=result.budget_exhausted, finished=True), [])
         return result
     except WorkflowFailureError as exc:
         if exc.cause is not None and is_cancelled_exception(exc.cause):
@@ -210,12 +212,17 @@ class ProgressView:
 
     def show(self, p: BatchProgress, slowest: list[str]) -> None:
         now = time.monotonic()
-        ended = p.succeeded + p.failed + p.cancelled
+        ended = p.succeeded + p.failed + p.cancelled + p.budget_exhausted
         rate = self.rate(ended - p.carried, now)
         left = p.total - ended
         eta = _duration(left / rate) if rate and left else ("-" if left else "0s")
         counts = (f"{ended}/{p.total} done ({p.succeeded} ok, {p.failed} failed"
-                  + (f", {p.cancelled} cancelled" if p.cancelled else "") + f"), {p.running_count} running")
+                  + (f", {p.cancelled} cancelled" if p.cancelled else "")
+                  + (f", {p.budget_exhausted} out of budget" if p.budget_exhausted else "")
+                  + f"), {p.running_count} running"
+                  + (f", ${p.budget.spent_usd:.4f} spent" + (f" of ${p.budget.cap.usd:g}"
+                                                             if p.budget.cap.usd is not None else "")
+                     if p.budget else ""))
         speed = f"{rate:.1f} topics/s, ETA {eta}" if rate is not None else "measuring rate"
         state = ("done" if p.finished else "writing report" if not left and not p.running_count
                  else "cancelling" if p.cancelling else "")
@@ -257,7 +264,8 @@ def result_from_report(batch_id: str, output_dir: str) -> BatchResult:
     t = report["totals"]
     return BatchResult(batch_id=batch_id, report_json=path, report_md=join(output_dir, REPORT_MD),
                        total=t["topics"], succeeded=t["succeeded"], failed=t["failed"],
-                       cancelled=t.get("cancelled", 0), wall_s=report["wall_s"])
+                       cancelled=t.get("cancelled", 0), budget_exhausted=t.get("budget_exhausted", 0),
+                       wall_s=report["wall_s"])
 
 
 def web_ui(target: Target, batch_id: str) -> str | None:
@@ -286,13 +294,19 @@ def _summarise(result: BatchResult, echo: Echo, ui: str | None = None) -> None:
         shown += 1
         if topic["status"] == "cancelled":
             echo(f"  CANCELLED {topic['id']}: at {topic.get('failed_step') or 'not started'}")
+        elif topic["status"] == "budget_exhausted":
+            echo(f"  OUT OF BUDGET {topic['id']}: at {topic.get('failed_step') or 'not started'}")
         else:
             echo(f"  FAILED  {topic['id']}: at {topic.get('failed_step') or '?'}: {topic.get('error') or ''}")
-    if result.failed + result.cancelled > shown:
-        echo(f"  ... {result.failed + result.cancelled - shown} more failed or cancelled: "
+    unfinished = result.failed + result.cancelled + result.budget_exhausted
+    if unfinished > shown:
+        echo(f"  ... {unfinished - shown} more failed, cancelled or out of budget: "
              f"`runner status --failed {result.batch_id}` or {result.report_md}")
     failed = f", {result.failed} FAILED" if result.failed else ""
     failed += f", {result.cancelled} CANCELLED" if result.cancelled else ""
+    failed += f", {result.budget_exhausted} OUT OF BUDGET" if result.budget_exhausted else ""
+    if budget := report.get("budget"):
+        echo(f"  budget: {budget_text(budget)}")
     echo(f"{result.succeeded}/{result.total} topics succeeded{failed} in {result.wall_s:.1f} s; "
          f"report: {result.report_md}")
     echo(f"  to look at: {join(parent(result.report_json), REPORT_HTML)}")

@@ -25,12 +25,14 @@ from pydantic import (
     field_validator,
 )
 
+from runner.config.budgets import BudgetEntry, TopicBudgetEntry
 from runner.config.catalog import Catalog
 from runner.config.cron import ScheduleEntry
 from runner.config.home import runner_home
 from runner.config.jobkinds import job_kinds
 from runner.config.validation import problems_from
 from runner.config.yamlsource import PathKey, YamlSource, load_yaml
+from runner.contract.budget import Budget
 from runner.contract.errors import ManifestError, Problem, UsageError
 from runner.contract.jobkind import JobKind
 from runner.contract.names import OUTPUT_PLACEHOLDERS, fixed_part
@@ -144,6 +146,11 @@ class Manifest(BaseModel):
     schedule: ScheduleEntry | None = Field(
         default=None, description="run the batch on a schedule (`runner schedule apply`); each run "
         "writes to its own folder under output_dir")
+    budget: BudgetEntry | None = Field(
+        default=None, description="caps on what a run of the batch (a submit, a `runner retry`) "
+        "spends on model calls: `usd`, `tokens`, and `per_topic: {usd, tokens}`. Once a call does "
+        "not fit the batch's caps, no call and no topic starts; unfinished topics end "
+        "`budget_exhausted` (see below)")
     cache: str | None = Field(
         default=None, description="folder of the step cache, relative to the current directory, or "
         "an object store URL (s3://bucket/cache: shared by workers on several machines): a "
@@ -189,6 +196,7 @@ class BatchPlan(BaseModel):
     topics: list[TopicSpec]
     schedule: ScheduleEntry | None = None
     cache: str | None = None
+    budget: Budget | None = None
 
 
 @cache
@@ -248,6 +256,10 @@ def plan_from_source(source: YamlSource, catalog: Catalog, *, manifest_path: Pat
             return list(batch_model.model_fields)
         if loc == ("schedule",):
             return list(ScheduleEntry.model_fields)
+        if loc == ("budget",):
+            return list(BudgetEntry.model_fields)
+        if loc == ("budget", "per_topic"):
+            return list(TopicBudgetEntry.model_fields)
         if len(loc) == 2 and loc[0] == "topics":
             return list(topic_model.model_fields)
         tail = loc[2:] if loc[:1] == ("topics",) else loc
@@ -516,8 +528,14 @@ def _resolve(parsed: Manifest, kind: JobKind, manifest_path: Path, cwd: Path,
         name=parsed.name, job=parsed.job, manifest=str(manifest_path.resolve()),
         output_dir=output_dir, concurrency=parsed.concurrency, topics=topics,
         schedule=parsed.schedule,
-        cache=cache_folder(parsed.cache, cwd),
+        cache=cache_folder(parsed.cache, cwd), budget=parsed.budget.caps() if parsed.budget else None,
     )
+
+
+def models_used(plan: BatchPlan) -> set[str]:
+    """The catalog names the plan's model chains name."""
+    chains = {id(t.models): t.models for t in plan.topics}  # (most topics share the batch's)
+    return {m for models in chains.values() for chain in models.values() for m in chain}
 
 
 def cache_folder(value: str | None, cwd: Path) -> str | None:

@@ -27,6 +27,14 @@ class LLMRequest(BaseModel):
 DEFAULT_MAX_WAIT_S = 120.0
 
 
+class BudgetRef(BaseModel):
+    """Whom a call of a budgeted batch asks for room before it is made (and tells what it cost)."""
+
+    batch: str = Field(description="the batch's workflow id")
+    index: int = Field(description="the topic's line in the batch's topic file")
+    step: str = Field(description="the step's base name")
+
+
 class LLMCall(BaseModel):
     """Input of the LLM activity: a catalog model name (never a key) and the request."""
 
@@ -37,6 +45,7 @@ class LLMCall(BaseModel):
     cache: str | None = Field(default=None, description="the step cache's folder: an answer kept "
                               "there for the same model and request is given without a call")
     refresh: bool = Field(default=False, description="call the model even if the cache has an answer")
+    budget: BudgetRef | None = Field(default=None, description="the batch has a budget: ask it first")
 
 
 class Usage(BaseModel):
@@ -73,6 +82,7 @@ class SpeechCall(BaseModel):
     cache: str | None = Field(default=None, description="the step cache's folder: audio kept there "
                               "for the same model, voice and text is copied instead of spoken")
     refresh: bool = Field(default=False, description="speak even if the cache has the audio")
+    budget: BudgetRef | None = Field(default=None, description="the batch has a budget: ask it first")
 
 
 # The offline voice: espeak-ng at this many words a minute (its default, 175, is brisk for

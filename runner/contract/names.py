@@ -25,6 +25,8 @@ SPEECH_ACTIVITY = "runner.llm.speak"
 MODEL_OUT_SIGNAL = "model_out"
 # Sent by a topic to its parent when it ends (TopicDone).
 TOPIC_DONE_SIGNAL = "topic_done"
+BUDGET_UPDATE = "budget_ask"  # a model call asks the batch for room in its budget
+BUDGET_SPENT_SIGNAL = "budget_spent"  # and says what it cost
 PROGRESS_QUERY = "progress"  # a batch's counts, or a topic's current step
 TOPICS_QUERY = "topics"  # a batch's progress with every running topic
 

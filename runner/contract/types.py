@@ -11,7 +11,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-TopicStatus = Literal["succeeded", "failed", "cancelled"]
+from runner.contract.budget import Budget, BudgetReport, BudgetState
+
+TopicStatus = Literal["succeeded", "failed", "cancelled", "budget_exhausted"]
 StepStatusName = Literal["running", "succeeded", "failed", "cancelled"]
 
 
@@ -109,7 +111,9 @@ class BatchState(BaseModel):
     succeeded: int = 0
     failed: int = 0
     cancelled: int = 0
+    budget_exhausted: int = 0
     models_out: list[str] = Field(default_factory=list)
+    budget: BudgetState | None = None
 
 
 class BatchInput(BaseModel):
@@ -138,6 +142,7 @@ class BatchInput(BaseModel):
                                     "runs (`runner schedule apply`)")
     scheduled_at: str | None = Field(default=None, description="a scheduled run's time (ISO, UTC), "
                                      "once the run has taken its own id and output folder")
+    budget: Budget | None = Field(default=None, description="spending caps (None: none)")
 
     def memo(self, run: str) -> dict[str, Any]:
         """What `runner list` shows of a batch without asking a worker (``run``: how it was
@@ -223,6 +228,8 @@ class TopicInput(BaseModel):
                           "this topic's in it)")
     job: str = Field(default="", description="the batch's job kind (names the steps' code in cache "
                      "keys)")
+    budget: bool = Field(default=False, description="the batch has a budget: each model call asks "
+                         "the parent for room first")
 
 
 class Checkpoint(BaseModel):
@@ -331,6 +338,8 @@ class BatchProgress(BaseModel):
     started_at: str | None = None
     runs: int = Field(default=1, description="runs of the parent so far (it continues as new)")
     cancelling: bool = False
+    budget_exhausted: int = 0
+    budget: BudgetReport | None = None
 
 
 class ReportInput(BaseModel):
@@ -349,6 +358,9 @@ class ReportInput(BaseModel):
     run_id: str = ""
     cancelled: bool = Field(default=False, description="the batch was cancelled")
     models_out: list[str] = Field(default_factory=list, description="models whose quota ran out")
+    budget: BudgetReport | None = None
+    out_of_budget: bool = Field(default=False, description="the batch's budget ran out: topics at "
+                                "and after ``started`` never started")
 
 
 class ReportOutput(BaseModel):
@@ -359,6 +371,7 @@ class ReportOutput(BaseModel):
     succeeded: int
     failed: int
     cancelled: int = 0
+    budget_exhausted: int = 0
 
 
 class BatchResult(BaseModel):
@@ -372,6 +385,7 @@ class BatchResult(BaseModel):
     failed: int
     wall_s: float
     cancelled: int = 0
+    budget_exhausted: int = 0
 
 
 StepRecord.model_rebuild()

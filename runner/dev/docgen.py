@@ -14,6 +14,7 @@ import click
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from runner.config.budgets import BudgetEntry, TopicBudgetEntry
 from runner.config.catalog import ModelSpec, Price
 from runner.config.cron import ScheduleEntry
 from runner.config.jobkinds import job_kinds
@@ -105,7 +106,29 @@ def manifest_reference() -> str:
              "`out/nightly/2026-11-29T030000Z/`), or, when `output_dir` holds `{date}` "
              "(`2026-11-29`) or `{time}` (`030000Z`), `output_dir` with them filled in (a `runner "
              "submit` fills them with the time it starts). The run's batch id is "
-             "`<schedule id>-<due time>`.\n"]
+             "`<schedule id>-<due time>`.\n",
+             "\n## Budgets (`budget:`)\n\n",
+             "Caps on what a run of the batch spends on model calls, at the catalog's prices:\n\n",
+             "```yaml\nbudget: {usd: 5, tokens: 2000000, per_topic: {usd: 0.25}}\n```\n\n",
+             _field_table(BudgetEntry), "\n`per_topic:`\n\n", _field_table(TopicBudgetEntry),
+             "\nThe parent workflow keeps the spend (durably: it survives worker and server restarts). "
+             "Before each call to a provider (LLM or speech; the `offline` model is free and never "
+             "asks) the activity asks it for room: a call is expected to cost what the dearest call of "
+             "the same step and model has cost in this run (at least its input, priced), and starts "
+             "only if what was spent, what running calls are expected to cost and its own expected "
+             "cost fit under every cap; otherwise it waits for running calls to settle, or, if it can "
+             "never fit, is refused. The first refusal under the batch's caps ends its spending: no "
+             "call and no topic starts any more, running calls finish, running topics go on until "
+             "they need a call (a topic in its render finishes), and every topic that did not finish "
+             "ends `budget_exhausted` (those never started too). A refused call does not fall back to "
+             "the chain's next model. A refusal under `per_topic` "
+             "ends only that topic. The spend ends within about one call's cost of the cap (a call "
+             "dearer than any before it of its step and model can pass it by the difference). "
+             "report.json's `budget` (and report.md, report.html, `runner status`) shows spent "
+             "against the caps. `runner retry BATCH --budget USD` runs the unfinished topics again "
+             "under a new cap, reusing their finished steps; each run counts its own calls. Models "
+             "without a price in the catalog count as unknown cost ($0): `runner submit` and "
+             "`runner validate` warn when a budgeted batch names one.\n"]
     for kind in job_kinds().values():
         parts += [f"\n## Job `{kind.name}`\n\n{kind.summary}.\n\n",
                   f"Steps: {' -> '.join(kind.step_names)}. LLM steps (keys of `models:`): "

@@ -23,11 +23,14 @@ from typing import NoReturn, TypeVar
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
+    from runner.contract.budget import BUDGET_WAIT, BudgetAnswer, BudgetAsk, BudgetSpent, BudgetState
     from runner.contract.names import (
         BATCH_WORKFLOW,
+        BUDGET_SPENT_SIGNAL,
+        BUDGET_UPDATE,
         CHECK_TOPICS_ACTIVITY,
         MODEL_OUT_SIGNAL,
         PROGRESS_QUERY,
@@ -58,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
         TopicPage,
         TopicPageRequest,
     )
+    from runner.workflow.budget import Ledger
 
 # Children one run starts before it continues as new (Temporal: at most 2,000 pending children
 # per execution, and each child costs the parent's history about five events).
@@ -113,6 +117,10 @@ class BatchWorkflow:
         self.refresh = set(inp.refresh)  # topics that take nothing from the step cache
         self.finished = False
         self.cancelling = False
+        self.ledger: Ledger | None = None
+        if inp.budget is not None:
+            self.st.budget = self.st.budget or BudgetState()
+            self.ledger = Ledger(inp.budget, self.st.budget)
 
     @workflow.run
     async def run(self, inp: BatchInput) -> BatchResult:
@@ -129,7 +137,7 @@ class BatchWorkflow:
         try:
             if guarded:  # running topics from an earlier run: learn their ids
                 await self._learn_names()
-            while buffer or not st.eof or st.in_flight:
+            while st.in_flight or ((buffer or not st.eof) and not self._out_of_budget()):
                 if self.telling:
                     await self._tell_models()
                     continue
@@ -142,6 +150,9 @@ class BatchWorkflow:
                     workflow.continue_as_new(inp.model_copy(update={"state": st}))
                 free = min(inp.concurrency - len(st.in_flight), MAX_STARTS_PER_RUN - self.starts,
                            START_BATCH)
+                if self._out_of_budget():  # start nothing more: wait for the running topics
+                    await self._news()
+                    continue
                 if free > 0 and not buffer and not st.eof:
                     page = await self._activity(READ_TOPICS_ACTIVITY, TopicPageRequest(
                         path=inp.topics_file, offset=st.offset, index=st.index), TopicPage)
@@ -166,9 +177,11 @@ class BatchWorkflow:
             ReportInput(
                 batch_id=inp.batch_id, name=inp.name, job=inp.job, manifest=inp.manifest,
                 output_dir=inp.output_dir, started_at=st.started_at, finished_at=finished.isoformat(),
-                topics_file=inp.topics_file, started=started if cancel is not None else -1,
+                topics_file=inp.topics_file,
+                started=started if cancel is not None or self._out_of_budget() else -1,
                 run_id=workflow.info().run_id, cancelled=cancel is not None,
-                models_out=st.models_out,
+                models_out=st.models_out, budget=self.ledger.report() if self.ledger else None,
+                out_of_budget=self._out_of_budget(),
             ),
             result_type=ReportOutput, task_queue=inp.task_queue,
             start_to_close_timeout=REPORT_TIMEOUT, heartbeat_timeout=REPORT_HEARTBEAT,
@@ -181,7 +194,8 @@ class BatchWorkflow:
         return BatchResult(
             batch_id=inp.batch_id, report_json=report.report_json, report_md=report.report_md,
             total=report.total, succeeded=report.succeeded, failed=report.failed,
-            cancelled=report.cancelled, wall_s=round((finished - began).total_seconds(), 3),
+            cancelled=report.cancelled, budget_exhausted=report.budget_exhausted,
+            wall_s=round((finished - began).total_seconds(), 3),
         )
 
     def _take_run_folder(self) -> NoReturn:
@@ -247,7 +261,8 @@ class BatchWorkflow:
                            topic_dir=topic_dir(inp.output_dir, item.spec.id),
                            output_dir=inp.output_dir, task_queue=inp.task_queue, index=item.index,
                            models_out=list(self.st.models_out), resume_from=item.resume_from,
-                           cache=inp.cache, refresh=item.spec.id in self.refresh, job=inp.job),
+                           cache=inp.cache, refresh=item.spec.id in self.refresh, job=inp.job,
+                           budget=inp.budget is not None),
                 id=child_id(inp.batch_id, item.spec.id), task_queue=inp.task_queue,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             )
@@ -266,10 +281,14 @@ class BatchWorkflow:
         if self.st.in_flight.pop(index, None) is None:
             return  # heard already (a sweep, or a second word)
         self.names.pop(index, None)
+        if self.ledger is not None:
+            self.ledger.release(index)
         if status == "succeeded":
             self.st.succeeded += 1
         elif status == "cancelled":
             self.st.cancelled += 1
+        elif status == "budget_exhausted":
+            self.st.budget_exhausted += 1
         else:
             self.st.failed += 1
         self.heard += 1
@@ -332,6 +351,29 @@ class BatchWorkflow:
             self.st.models_out.append(model)
             self.telling.append(model)
 
+    def _out_of_budget(self) -> bool:
+        return self.ledger is not None and self.ledger.st.out
+
+    @workflow.update(name=BUDGET_UPDATE)
+    def budget_ask(self, ask: BudgetAsk) -> BudgetAnswer:
+        """A topic's model call asks for room in the batch's budget before it is made: granted
+        (room is held for it until it says what it cost) or denied (the cap is reached). A call
+        that must wait is refused by the validator, which writes nothing to the history."""
+        if self.ledger is None:  # (a batch without a budget: its topics do not ask)
+            return BudgetAnswer(decision="granted")
+        return self.ledger.ask(ask)
+
+    @budget_ask.validator
+    def _budget_room(self, ask: BudgetAsk) -> None:
+        if self.ledger is not None and (answer := self.ledger.decide(ask)).decision == "wait":
+            raise ApplicationError(answer.reason, type=BUDGET_WAIT)
+
+    @workflow.signal(name=BUDGET_SPENT_SIGNAL)
+    def budget_spent(self, spent: BudgetSpent) -> None:
+        """A granted call answered (or failed): what it cost."""
+        if self.ledger is not None:
+            self.ledger.settle(spent)
+
     def _progress(self, shown: int | None) -> BatchProgress:
         st = self.st
         running = [self.names.get(i, f"line {i + 1}") for i in st.in_flight]
@@ -340,7 +382,8 @@ class BatchWorkflow:
             failed=st.failed, cancelled=st.cancelled, carried=self.inp.carried,
             running=running[:shown], running_count=len(running), started=st.started,
             started_at=st.started_at, runs=st.runs, finished=self.finished,
-            cancelling=self.cancelling,
+            cancelling=self.cancelling, budget_exhausted=st.budget_exhausted,
+            budget=self.ledger.report() if self.ledger else None,
         )
 
     @workflow.query(name=PROGRESS_QUERY)

@@ -15,10 +15,19 @@ from typing import Any, TypeVar
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
+from runner.contract.budget import BUDGET_EXHAUSTED
 from runner.contract.errors import failure_message
 from runner.contract.jobkind import base_step
 from runner.contract.keys import input_key
-from runner.contract.llm import LLMCall, LLMRequest, LLMResponse, SpeechCall, SpeechRequest, SpeechResponse
+from runner.contract.llm import (
+    BudgetRef,
+    LLMCall,
+    LLMRequest,
+    LLMResponse,
+    SpeechCall,
+    SpeechRequest,
+    SpeechResponse,
+)
 from runner.contract.names import (
     LLM_ACTIVITY,
     MODEL_OUT_SIGNAL,
@@ -68,7 +77,8 @@ async def complete(
 
     return await _first_answer(
         log, step, input_key(request, chain), chain, LLM_ACTIVITY,
-        lambda name: LLMCall(model=name, request=request, cache=log.cache, refresh=log.refresh),
+        lambda name: LLMCall(model=name, request=request, cache=log.cache, refresh=log.refresh,
+                             budget=_budget(log, step)),
         LLMResponse, describe, task_queue=task_queue, models_out=models_out)
 
 
@@ -90,12 +100,21 @@ async def speak(
 
     return await _first_answer(
         log, step, input_key(request, chain), chain, SPEECH_ACTIVITY,
-        lambda name: SpeechCall(model=name, request=request, cache=log.cache, refresh=log.refresh),
+        lambda name: SpeechCall(model=name, request=request, cache=log.cache, refresh=log.refresh,
+                                budget=_budget(log, step)),
         SpeechResponse, describe,
         task_queue=task_queue, models_out=models_out)
 
 
 A = TypeVar("A", LLMResponse, SpeechResponse)
+
+
+def _budget(log: StepLog, step: str) -> BudgetRef | None:
+    """Whom the step's calls ask for room (None: the batch has no budget)."""
+    if log.budget is None:
+        return None
+    batch, index = log.budget
+    return BudgetRef(batch=batch, index=index, step=base_step(step))
 
 
 async def _first_answer(
@@ -133,6 +152,13 @@ async def _first_answer(
             if is_cancelled_exception(err):
                 log.end(record, error=err)
                 raise
+            if _error_type(err) == BUDGET_EXHAUSTED:  # no call starts once the budget is spent
+                record.models_tried.append(ModelAttempt(model=name, attempts=0, outcome="skipped",
+                                                        error=failure_message(err)))
+                error = ApplicationError(f"{step}: {failure_message(err)}", type=BUDGET_EXHAUSTED,
+                                         non_retryable=True)
+                log.end(record, error=error)
+                raise error from None
             record.models_tried.append(
                 ModelAttempt(model=name, attempts=failed_attempts(err, retry),
                              outcome="failed", error=failure_message(err))

@@ -68,6 +68,8 @@ class StepLog:
         self.job = ""  # the job kind, and which of its steps the cache keeps
         self.cached_steps: frozenset[str] = frozenset()
         self.roots: dict[str, str] = {}  # folders the steps' paths lie under (see CacheUse)
+        self.budget: tuple[str, int] | None = None  # the batch's workflow id and this topic's line,
+        # when the batch has a budget: each model call asks it for room first
 
     def policy(self, name: str) -> StepPolicy:
         """The policy of step ``name`` (a re-ask such as ``answer (re-ask 1)`` has its step's)."""

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError, is_cancelled_exception
 
+from runner.contract.budget import BUDGET_EXHAUSTED
 from runner.contract.errors import failure_message
 from runner.contract.jobkind import Step, TopicOutputs
 from runner.contract.keys import spec_key
@@ -62,8 +63,10 @@ async def finish(
         asyncio.CancelledError: ``error`` is a cancellation (re-raised: the child ends cancelled).
     """
     cancelled = error is not None and is_cancelled_exception(error)
-    bad: TopicStatus = "cancelled" if cancelled else "failed"
-    failed_step = next((r.name for r in reversed(log.records) if r.status == bad), None)
+    bad: TopicStatus = ("cancelled" if cancelled else "budget_exhausted" if _over_budget(error)
+                        else "failed")
+    failed_step = next((r.name for r in reversed(log.records)
+                        if r.status == ("cancelled" if cancelled else "failed")), None)
     message = ("cancelled" if cancelled else failure_message(error)) if error is not None else None
     if error is not None and failed_step is None and log.records:
         failed_step = log.records[-1].name
@@ -90,8 +93,18 @@ async def finish(
         assert error is not None
         raise error
     if error is not None:
-        raise ApplicationError(f"{failed_step}: {message}", type="TopicFailed", non_retryable=True)
+        raise ApplicationError(f"{failed_step}: {message}", non_retryable=True,
+                               type=BUDGET_EXHAUSTED if bad == "budget_exhausted" else "TopicFailed")
     return TopicOutcome(id=inp.spec.id, status="succeeded", result_path=path)
+
+
+def _over_budget(error: BaseException | None) -> bool:
+    """``error`` (or what caused it) is a call the batch's budget refused."""
+    while error is not None:
+        if isinstance(error, ApplicationError) and error.type == BUDGET_EXHAUSTED:
+            return True
+        error = error.cause if isinstance(error, FailureError) and error.cause else error.__cause__
+    return False
 
 
 async def tell_parent(inp: TopicInput, status: TopicStatus) -> None:
@@ -153,6 +166,9 @@ class TopicWorkflow:
         self.log.job = inp.job
         self.log.cached_steps = frozenset(step.name for step in self.steps if step.cached)
         self.log.roots = {"topic": inp.topic_dir, "output": inp.output_dir}
+        parent = workflow.info().parent
+        if inp.budget and parent is not None and inp.index >= 0:
+            self.log.budget = (parent.workflow_id, inp.index)
         return self.log
 
     @workflow.signal(name=MODEL_OUT_SIGNAL)

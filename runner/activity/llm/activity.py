@@ -15,12 +15,14 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from runner.activity import metrics
+from runner.activity.llm.budget import room
 from runner.activity.llm.errors import translate
 from runner.activity.llm.offline import offline_answer
-from runner.activity.llm.pacing import Pacer
+from runner.activity.llm.pacing import Pacer, estimate_input_tokens
 from runner.activity.llm.providers import Providers, cost_usd
 from runner.activity.step import step_activity
 from runner.config.catalog import Catalog, ModelSpec
+from runner.contract.budget import BUDGET_EXHAUSTED
 from runner.contract.errors import PermanentStepError, StepError
 from runner.contract.jobkind import OfflineResponder
 from runner.contract.llm import (
@@ -90,9 +92,16 @@ class LLMActivities:
         return answer
 
     async def _counted(self, call: LLMCall, spec: ModelSpec) -> LLMResponse:
-        """:meth:`_answer`, counted in the worker's metrics."""
+        """:meth:`_answer`, counted in the worker's metrics (and, in a budgeted batch, in its
+        budget: the call is made only if the batch has room for it)."""
+        budget = call.budget if spec.provider != "offline" else None
+        tokens = estimate_input_tokens(call.request)
         try:
-            answer = await self._answer(call, spec)
+            async with room(budget, call.model, tokens=tokens,
+                            usd=tokens * spec.price.input_per_mtok / 1e6 if spec.price else 0.0) as cost:
+                answer = await self._answer(call, spec)
+                cost.usd, cost.answered = answer.cost_usd, True
+                cost.tokens = answer.usage.input_tokens + answer.usage.output_tokens
         except Exception as exc:
             metrics.llm_call(call.model, "chat", _outcome(exc))
             raise
@@ -161,8 +170,13 @@ class LLMActivities:
             if hit is not None:
                 metrics.llm_call(call.model, "speech", "cached")
                 return hit
+        budget = call.budget if spec.provider != "offline" else None
+        chars = len(request.text)  # (a voice is priced per character: known before the call)
         try:
-            answer = await self._spoken(call, spec, output)
+            async with room(budget, call.model, tokens=0,
+                            usd=chars * spec.price.input_per_mtok / 1e6 if spec.price else 0.0) as cost:
+                answer = await self._spoken(call, spec, output)
+                cost.usd, cost.answered = answer.cost_usd, True
         except Exception as exc:
             metrics.llm_call(call.model, "speech", _outcome(exc))
             raise
@@ -222,8 +236,12 @@ class LLMActivities:
 
 
 def _outcome(exc: BaseException) -> str:
-    """A failed call's outcome in the metrics: ``rate_limited`` (a 429) or ``failed``."""
-    return "rate_limited" if getattr(exc, "type", None) in ("RateLimited", "WaitTooLong") else "failed"
+    """A failed call's outcome in the metrics: ``rate_limited`` (a 429), ``over_budget`` (not made:
+    the batch's budget had no room for it) or ``failed``."""
+    kind = getattr(exc, "type", None)
+    if kind == BUDGET_EXHAUSTED:
+        return "over_budget"
+    return "rate_limited" if kind in ("RateLimited", "WaitTooLong") else "failed"
 
 
 def _cached_speech(folder: str, key: str, output: Path) -> SpeechResponse | None:
