@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from runner.client.server import ServerInfo
 from runner.config.budgets import budget_warnings
 from runner.config.catalog import load_catalog
 from runner.config.manifest import load_manifest, models_used
@@ -252,3 +253,70 @@ def test_a_batch_stops_at_its_cap_and_a_retry_with_a_higher_cap_finishes_it(
     reused = {r["id"]: [s["name"] for s in r["steps"] if s.get("reused")] for r in results(out)}
     assert cut_mid_way and all("decompose" in reused[i] for i in cut_mid_way), (cut_mid_way, reused)
     assert again["budget"]["cap"]["usd"] == pytest.approx(cap * 4) and not again["budget"]["out"]
+
+
+@pytest.mark.slow
+def test_once_the_cap_is_reached_no_topic_starts_and_waiting_writes_no_history(
+        tmp_path: Path, cli_env: dict[str, str], temporal_server: ServerInfo) -> None:
+    """Twelve one-call topics (the prompt job) two at a time, capped at three and a half calls'
+    cost: about three answer, the first refusal stops the batch, the topics not started end
+    budget_exhausted "not started", and the parent's history holds one accepted update per grant or
+    refusal: a call that waited for room wrote nothing."""
+    import asyncio
+
+    from temporalio.api.enums.v1 import EventType
+    from temporalio.client import Client
+
+    from runner.client.server import _free_port
+
+    port = _free_port()
+    log = tmp_path / "requests.jsonl"
+    catalog = tmp_path / "models.yaml"
+    catalog.write_text((REPO / "configs" / "models.simulated.yaml").read_text()
+                       .replace("127.0.0.1:8765", f"127.0.0.1:{port}"))
+    env = {**cli_env, "RUNNER_SIM_KEY": "sk-budget"}
+
+    def prompt(name: str, topics: int, budget: str = "") -> str:
+        terms = ", ".join(f"term {i:02d}" for i in range(topics))
+        return (f"name: {name}\njob: prompt\nprompt: 'Define {{topic}} in a line.'\nconcurrency: 2\n"
+                f"cache: off\nmodels: {{default: [sim-opus]}}\n{budget}topics: [{terms}]\n")
+
+    sim = subprocess.Popen([RUNNER, "simulate", "--port", str(port), "--rpm", "600", "--latency", "0.5",
+                            "--log", str(log)], env=env, stdout=subprocess.PIPE, text=True,
+                           preexec_fn=dies_with_parent())
+    try:
+        assert sim.stdout is not None and "provider simulator on" in sim.stdout.readline()
+        (tmp_path / "one.yaml").write_text(prompt("one", 1))
+        assert run_cli(["submit", "one.yaml", "--wait", "--catalog", str(catalog)], tmp_path,
+                       env).returncode == 0
+        call = json.loads((tmp_path / "out" / "one" / "report.json").read_text())["totals"]["cost_usd"]
+        cap = round(call * 3.5, 6)
+        (tmp_path / "capped.yaml").write_text(prompt("capped", 12, f"budget: {{usd: {cap}}}\n"))
+        made = len(log.read_text().splitlines())
+        res = run_cli(["submit", "capped.yaml", "--wait", "--catalog", str(catalog)], tmp_path, env)
+        made = len(log.read_text().splitlines()) - made
+    finally:
+        sim.terminate()
+        sim.wait(10)
+    assert res.returncode == 1, res.stdout + res.stderr
+    out = tmp_path / "out" / "capped"
+    report = json.loads((out / "report.json").read_text())
+    t, budget = report["totals"], report["budget"]
+    assert t["succeeded"] + t["budget_exhausted"] == 12 and t["failed"] == 0
+    assert 2 <= t["succeeded"] <= 4, t
+    assert budget["calls"] == made == t["succeeded"]  # one provider request per answer, none refused
+    dearest = max(costs(results(out)))
+    assert cap - dearest <= budget["spent_usd"] <= cap + dearest, (budget, dearest)
+    never = [r for r in results(out) if r["status"] == "budget_exhausted" and not r["steps"]]
+    refused = [r for r in results(out) if r["status"] == "budget_exhausted" and r["steps"]]
+    assert never and all(r["error"] == "not started: the batch's budget was spent" for r in never)
+    assert len(refused) <= 2  # at most the topics running when the cap was reached
+    assert all(r["steps"][0]["models_tried"][0]["outcome"] == "skipped" for r in refused)
+
+    async def updates() -> int:
+        client = await Client.connect(temporal_server.address)
+        history = await client.get_workflow_handle(report["batch_id"]).fetch_history()
+        return sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+                   for e in history.events)
+
+    assert asyncio.run(updates()) == t["succeeded"] + len(refused)
