@@ -320,3 +320,18 @@ def test_once_the_cap_is_reached_no_topic_starts_and_waiting_writes_no_history(
                    for e in history.events)
 
     assert asyncio.run(updates()) == t["succeeded"] + len(refused)
+
+
+def test_runner_plan_says_whether_the_estimate_fits_the_budget() -> None:
+    from runner.client.plan import Plan, render
+
+    plan = Plan(batch="b", job="prompt", cache=None, llm_calls=10, tokens=(1000, 2000), cost_usd=0.5,
+                budget=Budget(usd=0.2, topic_usd=0.05))
+    assert render(plan)[-1] == ("budget: $0.2; per topic $0.05; the estimate (~$0.5000) is over it: "
+                                "about 40% of the work would be done, the rest would end budget_exhausted")
+    plan.cost_usd = 0.1
+    assert render(plan)[-1].endswith("the estimate (~$0.1000) fits it")
+    plan.unknown_tokens = 3
+    assert render(plan)[-1].endswith("the estimate is incomplete (steps with no earlier run to "
+                                     "estimate from)")
+    assert plan.as_json()["budget"] == {"usd": 0.2, "tokens": None, "topic_usd": 0.05, "topic_tokens": None}

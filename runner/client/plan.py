@@ -23,6 +23,7 @@ from typing import Any
 from runner.config.catalog import Catalog
 from runner.config.jobkinds import all_responders, job_kinds
 from runner.config.manifest import BatchPlan
+from runner.contract.budget import Budget
 from runner.contract.jobkind import JobKind, Step, base_step
 from runner.contract.types import TopicSpec
 from runner.store.cache import StepCache, identity_digest, topic_key
@@ -66,6 +67,7 @@ class Plan:
     unpriced_calls: int = 0
     runs: Counter[str] = field(default_factory=Counter)  # step -> topics that run it
     reuses: Counter[str] = field(default_factory=Counter)
+    budget: Budget | None = None
 
     @property
     def work(self) -> list[TopicPlan]:
@@ -80,6 +82,7 @@ class Plan:
                            "output_tokens": self.tokens[1], "calls_without_estimate": self.unknown_tokens,
                            "cost_usd": round(self.cost_usd, 6), "unpriced_calls": self.unpriced_calls,
                            "steps_run": dict(self.runs), "steps_reused": dict(self.reuses)},
+                "budget": self.budget.model_dump(mode="json") if self.budget else None,
                 "topics": [{"id": t.id, "topic": t.topic, "up_to_date": t.up_to_date, "why": t.why,
                             "run": [s.name for s in t.steps if not s.reused],
                             "reuse": [s.name for s in t.steps if s.reused]} for t in self.topics]}
@@ -156,7 +159,7 @@ def plan_batch(plan: BatchPlan, catalog: Catalog) -> Plan:
     kind = job_kinds()[plan.job]
     cache = StepCache(plan.cache) if plan.cache else None
     identities = _identities(kind, catalog)
-    out = Plan(batch=plan.name, job=plan.job, cache=plan.cache)
+    out = Plan(batch=plan.name, job=plan.job, cache=plan.cache, budget=plan.budget)
     out.topics = [_topic(kind, spec, cache, identities) for spec in plan.topics]
     llm = set(kind.llm_steps)
     seen: dict[str, list[tuple[int, int]]] = {}
@@ -228,4 +231,19 @@ def render(plan: Plan, *, limit: int = 200) -> list[str]:
     lines.append(f"{len(plan.work)} of {len(plan.topics)} topics have work"
                  + (f"; steps to run: {steps}" if steps else "")
                  + (f"; LLM calls >= {plan.llm_calls}, {estimate}" if plan.llm_calls else ""))
+    if plan.budget is not None:
+        lines.append(f"budget: {plan.budget.describe()}" + _against(plan))
     return lines
+
+
+def _against(plan: Plan) -> str:
+    """How the estimate compares with the budget's dollar cap."""
+    cap = plan.budget.usd if plan.budget else None
+    if cap is None or not plan.llm_calls:
+        return ""
+    if plan.unknown_tokens:
+        return "; the estimate is incomplete (steps with no earlier run to estimate from)"
+    if plan.cost_usd <= cap:
+        return f"; the estimate (~${plan.cost_usd:.4f}) fits it"
+    return (f"; the estimate (~${plan.cost_usd:.4f}) is over it: about {cap / plan.cost_usd:.0%} of "
+            "the work would be done, the rest would end budget_exhausted")
