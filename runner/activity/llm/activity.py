@@ -57,7 +57,7 @@ class LLMActivities:
         usable = {}
         for name, spec in self.catalog.models.items():
             try:
-                usable[name] = (spec, self._key(name, spec))
+                usable[name] = (spec, self.key_for(name, spec))
             except PermanentStepError:  # no key here: said to the topic if the model is called
                 continue
         # (a catalog's models without a key on this worker cost no SDK import at its start)
@@ -69,27 +69,45 @@ class LLMActivities:
     async def complete(self, call: LLMCall) -> LLMResponse:
         """Answer one LLM call with the model the catalog names, or, with a step cache, with the
         answer kept there for the same model and request (no call, no cost)."""
-        spec = self.catalog.models.get(call.model)
-        if spec is None:
-            raise PermanentStepError(
-                f"model {call.model!r} is not in this worker's catalog ({self.catalog.source})"
-            )
+        spec = self.spec(call.model)
         if call.cache is None:
             return await self._counted(call, spec)
-        key = cache_key(self._identity(spec), call.request.model_dump(mode="json"), {})
-        if not call.refresh:
-            hit = await asyncio.to_thread(StepCache(call.cache).lookup, key)
-            if hit is not None:
-                try:
-                    cached = LLMResponse.model_validate({**hit.output, "cache_key": key,
-                                                         "cached_from": hit.produced_by, "cost_usd": 0.0})
-                    metrics.llm_call(call.model, "chat", "cached")
-                    return cached
-                except ValidationError:  # an entry of another kind under this key: ask the model
-                    pass
+        key = self.cache_key(spec, call)
+        if not call.refresh and (hit := await self.cached(call, key)) is not None:
+            return hit
         answer = await self._counted(call, spec)
         answer.cache_key = key
         return answer
+
+    def spec(self, model: str) -> ModelSpec:
+        """Catalog model ``model``.
+
+        Raises:
+            PermanentStepError: this worker's catalog has no such model.
+        """
+        spec = self.catalog.models.get(model)
+        if spec is None:
+            raise PermanentStepError(f"model {model!r} is not in this worker's catalog "
+                                     f"({self.catalog.source})")
+        return spec
+
+    def cache_key(self, spec: ModelSpec, call: LLMCall) -> str:
+        """The call's key in the step cache."""
+        return cache_key(self._identity(spec), call.request.model_dump(mode="json"), {})
+
+    async def cached(self, call: LLMCall, key: str) -> LLMResponse | None:
+        """The answer the step cache keeps under ``key`` (None: none, or an entry of another kind)."""
+        assert call.cache is not None
+        hit = await asyncio.to_thread(StepCache(call.cache).lookup, key)
+        if hit is None:
+            return None
+        try:
+            cached = LLMResponse.model_validate({**hit.output, "cache_key": key,
+                                                 "cached_from": hit.produced_by, "cost_usd": 0.0})
+        except ValidationError:  # an entry of another kind under this key: ask the model
+            return None
+        metrics.llm_call(call.model, "chat", "cached")
+        return cached
 
     async def _counted(self, call: LLMCall, spec: ModelSpec) -> LLMResponse:
         """:meth:`_answer`, counted in the worker's metrics (and, in a budgeted batch, in its
@@ -118,7 +136,7 @@ class LLMActivities:
             text, usage = await asyncio.to_thread(offline_answer, call.request, self.responders)
             return LLMResponse(text=text, model=call.model, provider="offline",
                                provider_model=spec.model or "offline", usage=usage, cost_usd=0.0)
-        key = self._key(call.model, spec)
+        key = self.key_for(call.model, spec)
         pacer = self.pacers.get(call.model)
         reserved = await pacer.admit(call.request) if pacer else 0
         try:
@@ -134,7 +152,7 @@ class LLMActivities:
                            cost_usd=cost_usd(spec, answer.usage))
 
     @staticmethod
-    def _key(model: str, spec: ModelSpec) -> str | None:
+    def key_for(model: str, spec: ModelSpec) -> str | None:
         """The API key of catalog model ``model``, from the worker's environment (None: it needs
         none).
 
@@ -155,10 +173,7 @@ class LLMActivities:
     async def speak(self, call: SpeechCall) -> SpeechResponse:
         """Speak one text with the model the catalog names into ``call.request.output`` (a WAV
         file): espeak-ng for ``offline``, the provider's speech API through litellm otherwise."""
-        spec = self.catalog.models.get(call.model)
-        if spec is None:
-            raise PermanentStepError(
-                f"model {call.model!r} is not in this worker's catalog ({self.catalog.source})")
+        spec = self.spec(call.model)
         request = call.request
         output = Path(request.output)
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -215,7 +230,7 @@ class LLMActivities:
         if spec.provider != "litellm":
             raise PermanentStepError(f"model {call.model!r}: provider {spec.provider} has no speech "
                                      "API (give a litellm speech model, e.g. openai/tts-1, or offline)")
-        key = self._key(call.model, spec)
+        key = self.key_for(call.model, spec)
         pacer = self.pacers.get(call.model)
         text = call.request.text
         reserved = await pacer.admit(LLMRequest(messages=[Message(role="user", content=text)],

@@ -67,9 +67,10 @@ class Providers:
         takes a noticeable moment (an HTTP client and its TLS context), which would delay the first
         requests after the pacer admitted them and bunch them up at the provider."""
         if spec.provider == "anthropic":
-            self._anthropic_client(spec, key)
+            self.anthropic_client(spec, key)
 
-    def _anthropic_client(self, spec: ModelSpec, key: str | None) -> Any:
+    def anthropic_client(self, spec: ModelSpec, key: str | None) -> Any:
+        """The AsyncAnthropic client of ``spec``'s base URL and ``key`` (made once)."""
         import anthropic
 
         cache_key = (spec.base_url, key or "")
@@ -82,7 +83,7 @@ class Providers:
 
     async def _call_anthropic(self, spec: ModelSpec, request: LLMRequest,
                               key: str | None) -> ProviderAnswer:
-        client = self._anthropic_client(spec, key)
+        client = self.anthropic_client(spec, key)
         kwargs: dict[str, Any] = {}
         if request.system:
             kwargs["system"] = request.system
