@@ -43,6 +43,8 @@ bench: setup
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/gallery.py
 	$(BIN)/python bench/narration.py
+	$(BIN)/python bench/regenerate.py
+	$(BIN)/python bench/delivery.py
 
 docs: setup
 	$(BIN)/python -m runner.dev.docgen

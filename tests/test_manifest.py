@@ -52,8 +52,8 @@ topics:
         "batch.yaml:1: name: must be lowercase letters, digits and '-' (e.g. calculus-basics), "
         "got 'Calculus Basics'",
         "batch.yaml:3: concurency: unknown key (allowed: budget, cache, claim_regenerations, code_repairs, "
-        "concurrency, crf, job, models, name, narration, output_dir, quality, reencode, schedule, steps, "
-        "subtitles, topics, voice)",
+        "concurrency, crf, delivery, job, models, name, narration, output_dir, quality, reencode, schedule, "
+        "steps, subtitles, topics, voice)",
         "batch.yaml:6: models.default[1]: unknown model 'gpt-9' (catalog built-in has: offline)",
         "batch.yaml:7: models.render: unknown step 'render' for job 'explainer' "
         "(LLM steps: decompose, default, narrate, script)",

@@ -83,8 +83,8 @@ def test_a_kinds_options_and_steps_are_checked_like_the_engines_own(
     res = run_cli(["validate", "bad.yaml"], tmp_path, with_tally(cli_env))
     assert res.returncode == 2, res.stdout + res.stderr
     assert res.stderr.splitlines() == [
-        "bad.yaml:3: units: unknown key (allowed: budget, cache, concurrency, job, models, name, output_dir, "
-        "refuse, schedule, steps, topics, unit)",
+        "bad.yaml:3: units: unknown key (allowed: budget, cache, concurrency, delivery, job, models, name, "
+        "output_dir, refuse, schedule, steps, topics, unit)",
         "bad.yaml:4: steps.render: unknown step 'render' for job 'tally' (steps: count, write)",
         "bad.yaml:5: models.script: unknown step 'script' for job 'tally' (LLM steps: count, default)",
         "3 problems found; nothing was started.",

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from runner.activity.report_html import HtmlReport
 from runner.contract.budget import budget_text
+from runner.contract.delivery import DELIVERY_DIR
 from runner.contract.errors import first_line
 from runner.contract.jobkind import (
     ReportCheck,
@@ -100,6 +101,7 @@ class BatchReport:
         self.rows: list[str] = []  # report.md's table, up to TABLE_TOPICS topics
         self.details: list[list[str]] = []  # report.md's sections, up to DETAIL_TOPICS topics
         self.html: HtmlReport | None = None  # report.html's pages, when it is written
+        self.windows: list[dict[str, Any]] = []  # this run's provider batches (batch delivery)
 
     def result_of(self, index: int, planned: PlannedTopic) -> TopicResult:
         """The topic's result file, or what stands for it when it has none (or one written for
@@ -226,6 +228,7 @@ class BatchReport:
             "models": models,
             "models_out": inp.models_out,
             "budget": inp.budget.model_dump(mode="json") if inp.budget else None,
+            "provider_batches": self.windows,
             "results": RESULTS_JSONL,
             "failures": self.failures,
         }
@@ -255,6 +258,10 @@ class BatchReport:
             *([f"- out of quota during the batch (skipped afterwards): {', '.join(gone)}"]
               if (gone := report["models_out"]) else []),
             *([f"- budget: {budget_text(report['budget'])}"] if report["budget"] else []),
+            *([f"- provider batches: {len(wins)} ({sum(w['requests'] for w in wins)} calls, "
+               f"{sum(w['resubmitted'] for w in wins)} of them resubmitted after expiring); batch "
+               "prices (the catalog's batch_discount) in the costs"] if (wins := report["provider_batches"])
+              else []),
             f"- every topic, one JSON line each: `{RESULTS_JSONL}`",
         ]
         if self.failures:
@@ -272,6 +279,15 @@ class BatchReport:
                 lines.append(f"| {name} | {m['calls']} | {m['answered']} | {m['attempts']} | "
                              f"{m['skipped']} | {m['input_tokens']} | {m['output_tokens']} | "
                              f"${m['cost_usd']:.4f} |")
+        if report["provider_batches"]:
+            lines += ["", "## Provider batches", "",
+                      "| window | model | provider batch | calls | succeeded | errored | expired "
+                      "| resubmission |",
+                      "|---|---|---|---|---|---|---|---|"]
+            lines += [f"| {report_cell(w['window'])} | {report_cell(w['model'])} | "
+                      f"{report_cell(w['provider_batch'])} | {w['requests']} | {w.get('succeeded', '?')} | "
+                      f"{w.get('errored', '?')} | {w.get('expired', '?')} | "
+                      f"{'yes' if w['resubmitted'] else ''} |" for w in report["provider_batches"][:100]]
         shown = (f" (the first {TABLE_TOPICS}, then the failed ones; all in {RESULTS_JSONL})"
                  if t["topics"] > TABLE_TOPICS else "")
         lines += ["", f"## Topics{shown}", "", "| topic | status | output | steps |", "|---|---|---|---|",
@@ -283,6 +299,21 @@ class BatchReport:
             lines += ["", f"_Per-topic detail: each topic's result.json (over {DETAIL_TOPICS} topics "
                           "report.md has no sections)._"]
         return "\n".join(lines) + "\n"
+
+
+def provider_batches(out_dir: str, run_key: str) -> list[dict[str, Any]]:
+    """The provider batches of the batch run ``run_key`` (see :mod:`runner.contract.delivery`), from
+    their window files, in the order they were submitted."""
+    folder = join(out_dir, DELIVERY_DIR, "windows")
+    store = store_for(folder)
+    found = []
+    for info in store.files(folder):
+        name = info.path.rsplit("/", 1)[-1]
+        if name.startswith(f"{run_key}-w") and name.endswith(".json"):
+            entry = json.loads(store.read_text(info.path))
+            entry.pop("custom_ids", None)
+            found.append(entry)
+    return sorted(found, key=lambda w: (w.get("submitted_at", ""), w["window"]))
 
 
 def _take(topics: Iterator[tuple[int, PlannedTopic]], report: BatchReport, out: Any) -> int:
@@ -305,6 +336,8 @@ async def write_report(inp: ReportInput, outputs_type: type[TopicOutputs],
     with store.writing(join(out_dir, RESULTS_JSONL)) as tmp, tmp.open("w", encoding="utf-8") as out:
         while await asyncio.to_thread(_take, topics, report, out):
             heartbeat(report.totals["topics"])
+    if inp.windows:
+        report.windows = await asyncio.to_thread(provider_batches, out_dir, inp.windows)
     summary = report.summary()
     write_json_atomic(join(out_dir, REPORT_JSON), summary)
     write_text_atomic(join(out_dir, REPORT_MD), report.markdown())

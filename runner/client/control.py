@@ -12,7 +12,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
@@ -114,6 +114,14 @@ async def status(client: Client, batch_id: str, echo: Echo, *, topics: bool = Fa
              "worker` to see its progress)")
         return state
     echo("  " + counts_line(progress))
+    if progress.provider_batches:
+        now = datetime.now(UTC)
+        windows: list[tuple[str, ...]] = [("PROVIDER BATCH", "MODEL", "REQUESTS", "STATE", "AGE")]
+        windows += [(w.provider_batch, w.model, str(w.requests),
+                  w.state + (" (resubmitted)" if w.resubmitted else ""),
+                  f"{(now - datetime.fromisoformat(w.submitted_at)).total_seconds():.0f}s")
+                    for w in progress.provider_batches]
+        table(windows, echo)
     if topics:
         rows: list[tuple[str, ...]] = [("TOPIC", "STATE", "STEP", "ATTEMPT", "MODEL", "ELAPSED")]
         for topic_id in progress.running:

@@ -44,7 +44,7 @@ def batch_input(plan: BatchPlan, batch_id: str, task_queue: str, *,
         batch_id=batch_id, name=plan.name, job=plan.job, child_workflow=kind.workflow_name,
         task_queue=task_queue, output_dir=plan.output_dir, concurrency=plan.concurrency,
         manifest=plan.manifest, topics_file=file.path, total=file.total, carried=file.carried,
-        cache=plan.cache, budget=plan.budget,
+        cache=plan.cache, budget=plan.budget, delivery=plan.delivery,
     )
 
 

@@ -29,6 +29,8 @@ class Price(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     input_per_mtok: float = Field(ge=0, description="dollars per million input tokens")
     output_per_mtok: float = Field(ge=0, description="dollars per million output tokens")
+    batch_discount: float = Field(default=0.5, ge=0, le=1, description="share of the price taken off "
+                                  "calls sent through the provider's batch API (`delivery: batch`)")
 
 
 class ModelSpec(BaseModel):

@@ -28,11 +28,13 @@ from pydantic import (
 from runner.config.budgets import BudgetEntry, TopicBudgetEntry
 from runner.config.catalog import Catalog
 from runner.config.cron import ScheduleEntry
+from runner.config.delivery import DeliveryEntry, check_delivery
 from runner.config.home import runner_home
 from runner.config.jobkinds import job_kinds
 from runner.config.validation import problems_from
 from runner.config.yamlsource import PathKey, YamlSource, load_yaml
 from runner.contract.budget import Budget
+from runner.contract.delivery import Delivery
 from runner.contract.errors import ManifestError, Problem, UsageError
 from runner.contract.jobkind import JobKind
 from runner.contract.names import OUTPUT_PLACEHOLDERS, fixed_part
@@ -151,6 +153,10 @@ class Manifest(BaseModel):
         "spends on model calls: `usd`, `tokens`, and `per_topic: {usd, tokens}`. Once a call does "
         "not fit the batch's caps, no call and no topic starts; unfinished topics end "
         "`budget_exhausted` (see below)")
+    delivery: DeliveryEntry | None = Field(
+        default=None, description="`batch`: LLM calls go through the providers' batch APIs (half "
+        "price, answers within hours); `realtime` (default): one request each; or a mapping (see "
+        "below)")
     cache: str | None = Field(
         default=None, description="folder of the step cache, relative to the current directory, or "
         "an object store URL (s3://bucket/cache: shared by workers on several machines): a "
@@ -197,6 +203,7 @@ class BatchPlan(BaseModel):
     schedule: ScheduleEntry | None = None
     cache: str | None = None
     budget: Budget | None = None
+    delivery: Delivery | None = None
 
 
 @cache
@@ -258,6 +265,8 @@ def plan_from_source(source: YamlSource, catalog: Catalog, *, manifest_path: Pat
             return list(ScheduleEntry.model_fields)
         if loc == ("budget",):
             return list(BudgetEntry.model_fields)
+        if loc == ("delivery",):
+            return list(DeliveryEntry.model_fields)
         if loc == ("budget", "per_topic"):
             return list(TopicBudgetEntry.model_fields)
         if len(loc) == 2 and loc[0] == "topics":
@@ -284,6 +293,7 @@ def plan_from_source(source: YamlSource, catalog: Catalog, *, manifest_path: Pat
     problems.extend(_check_speech(data, source, catalog, kind))
     problems.extend(_check_ids(data, source))
     problems.extend(_check_steps(data, source, kind))
+    problems.extend(check_delivery(data, source, kind))
     policies: list[dict[str, StepPolicy]] = []
     if parsed is not None and kind is not None and not problems:
         policies = _resolve_steps(parsed, kind, source, problems)
@@ -529,6 +539,7 @@ def _resolve(parsed: Manifest, kind: JobKind, manifest_path: Path, cwd: Path,
         output_dir=output_dir, concurrency=parsed.concurrency, topics=topics,
         schedule=parsed.schedule,
         cache=cache_folder(parsed.cache, cwd), budget=parsed.budget.caps() if parsed.budget else None,
+        delivery=parsed.delivery.resolve(kind) if parsed.delivery else None,
     )
 
 

@@ -100,3 +100,29 @@ class SpeechResponse(StepOutput):
     provider_model: str
     characters: int
     cost_usd: float | None = None
+
+
+class BatchedCall(BaseModel):
+    """Input of the enqueue activity: the call, and where its answer goes."""
+
+    call: LLMCall
+    custom_id: str
+    batch: str = Field(description="the batch's workflow id (it gathers the calls)")
+    reply_to: str = Field(description="the topic's workflow id")
+    folder: str = Field(description="the batch's output folder (the request is written under it)")
+
+
+class Enqueued(BaseModel):
+    """Output of the enqueue activity: queued (the answer will come by signal), or answered at once
+    (from the step cache, or by a model that has no batch API)."""
+
+    answer: LLMResponse | None = None
+
+
+class Delivered(BaseModel):
+    """A call's answer, or why there is none (signal ``batch_answer`` to its topic)."""
+
+    custom_id: str
+    answer: LLMResponse | None = None
+    error: str | None = None
+    provider_batch: str = ""

@@ -69,6 +69,13 @@ def llm_task_queue(task_queue: str, model: str) -> str:
     return f"{task_queue}.llm.{model}"
 
 
+def batch_task_queue(task_queue: str) -> str:
+    """The task queue of batch delivery's activities (queue a call, submit, poll, collect a provider
+    batch) for workers of ``task_queue``: apart from the models' queues, whose dispatch rates are for
+    realtime calls (a provider's batch API has limits of its own)."""
+    return f"{task_queue}.llm-batches"
+
+
 # Placeholders an output_dir may hold, filled from a batch run's start (UTC) time.
 OUTPUT_PLACEHOLDERS = ("{date}", "{time}")
 

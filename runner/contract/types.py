@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, Field
 
 from runner.contract.budget import Budget, BudgetReport, BudgetState
+from runner.contract.delivery import Delivery, DeliveryState, Window
 
 TopicStatus = Literal["succeeded", "failed", "cancelled", "budget_exhausted"]
 StepStatusName = Literal["running", "succeeded", "failed", "cancelled"]
@@ -114,6 +115,7 @@ class BatchState(BaseModel):
     budget_exhausted: int = 0
     models_out: list[str] = Field(default_factory=list)
     budget: BudgetState | None = None
+    delivery: DeliveryState | None = None
 
 
 class BatchInput(BaseModel):
@@ -143,6 +145,8 @@ class BatchInput(BaseModel):
     scheduled_at: str | None = Field(default=None, description="a scheduled run's time (ISO, UTC), "
                                      "once the run has taken its own id and output folder")
     budget: Budget | None = Field(default=None, description="spending caps (None: none)")
+    delivery: Delivery | None = Field(default=None, description="steps delivered through provider "
+                                      "batches (None: every step realtime)")
 
     def memo(self, run: str) -> dict[str, Any]:
         """What `runner list` shows of a batch without asking a worker (``run``: how it was
@@ -230,6 +234,8 @@ class TopicInput(BaseModel):
                      "keys)")
     budget: bool = Field(default=False, description="the batch has a budget: each model call asks "
                          "the parent for room first")
+    delivery: list[str] = Field(default_factory=list, description="steps whose calls go through "
+                                "the batch's provider batches")
 
 
 class Checkpoint(BaseModel):
@@ -340,6 +346,8 @@ class BatchProgress(BaseModel):
     cancelling: bool = False
     budget_exhausted: int = 0
     budget: BudgetReport | None = None
+    provider_batches: list[Window] = Field(default_factory=list, description="provider batches in "
+                                           "flight")
 
 
 class ReportInput(BaseModel):
@@ -361,6 +369,8 @@ class ReportInput(BaseModel):
     budget: BudgetReport | None = None
     out_of_budget: bool = Field(default=False, description="the batch's budget ran out: topics at "
                                 "and after ``started`` never started")
+    windows: str = Field(default="", description="the prefix of this run's provider batch windows "
+                         "(batch delivery)")
 
 
 class ReportOutput(BaseModel):

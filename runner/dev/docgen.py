@@ -17,6 +17,7 @@ from pydantic_core import PydanticUndefined
 from runner.config.budgets import BudgetEntry, TopicBudgetEntry
 from runner.config.catalog import ModelSpec, Price
 from runner.config.cron import ScheduleEntry
+from runner.config.delivery import DeliveryEntry
 from runner.config.jobkinds import job_kinds
 from runner.config.manifest import Manifest, TopicEntry
 from runner.contract.policy import RetryEntry, StepEntry, describe_policy
@@ -128,7 +129,27 @@ def manifest_reference() -> str:
              "against the caps. `runner retry BATCH --budget USD` runs the unfinished topics again "
              "under a new cap, reusing their finished steps; each run counts its own calls. Models "
              "without a price in the catalog count as unknown cost ($0): `runner submit` and "
-             "`runner validate` warn when a budgeted batch names one.\n"]
+             "`runner validate` warn when a budgeted batch names one.\n",
+             "\n## Batch delivery (`delivery:`)\n\n",
+             "`delivery: batch` sends the batch's LLM calls through the providers' batch APIs (half "
+             "price; answers within hours, not seconds) instead of one request each:\n\n",
+             "```yaml\ndelivery: {mode: batch, steps: [answer], gather: 60s, max_requests: 10000, "
+             "poll: 30s}\n```\n\n", _field_table(DeliveryEntry),
+             "\nEach call of a delivered step is queued (its request written under "
+             "`<output_dir>/.provider-batches/`) and handed to the batch's parent workflow, which "
+             "gathers its topics' calls per model into windows: a window is submitted as one "
+             "provider batch `gather` after its first call, or as soon as it holds `max_requests`. "
+             "The parent polls each provider batch every `poll` with durable timers (workers and "
+             "the server may restart meanwhile; a window's file records its provider batch before "
+             "the submit returns, so nothing is submitted twice) and sends each answer to its topic "
+             "by `custom_id`. A call that comes back errored is queued again, in a later window, up "
+             "to its step's attempts; then the chain's next model is asked. An expired window is "
+             "submitted once more; calls that expire again count as errored. Answers are priced "
+             "with the catalog's `batch_discount` (default 0.5). Use it with a high `concurrency` "
+             "(the calls of running topics are what a window gathers).\n\n",
+             "Providers: `anthropic` (Message Batches, through the official SDK). A model of another "
+             "provider (litellm, offline) answers a delivered step's calls realtime, as does the "
+             "step cache.\n"]
     for kind in job_kinds().values():
         parts += [f"\n## Job `{kind.name}`\n\n{kind.summary}.\n\n",
                   f"Steps: {' -> '.join(kind.step_names)}. LLM steps (keys of `models:`): "

@@ -30,6 +30,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from runner.activity.engine import EngineActivities
 from runner.activity.llm.activity import LLMActivities
+from runner.activity.llm.batches import BatchActivities
 from runner.activity.llm.pacing import Pacer, dispatch_rate
 from runner.activity.staging import remove_stale_scratch
 from runner.activity.step import read_identities
@@ -38,7 +39,7 @@ from runner.config.catalog import Catalog
 from runner.config.jobkinds import all_responders, job_kinds
 from runner.contract.errors import UsageError
 from runner.contract.jobkind import JobKind
-from runner.contract.names import QUEUE_PATTERN, llm_task_queue, steps_task_queue
+from runner.contract.names import QUEUE_PATTERN, batch_task_queue, llm_task_queue, steps_task_queue
 from runner.workflow.batch import BatchWorkflow
 
 SHUTDOWN = timedelta(seconds=10)
@@ -171,6 +172,9 @@ def build_worker(client: Client, *, task_queue: str, catalog: Catalog,
     workers += model_workers(client, task_queue=task_queue, catalog=catalog, activity=llm.complete,
                              speech=llm.speak,
                              identity=identity, grace=grace)
+    workers.append(Worker(client, task_queue=batch_task_queue(task_queue),
+                          activities=BatchActivities(llm).activities(),  # type: ignore[arg-type]
+                          graceful_shutdown_timeout=grace, identity=identity))
     return WorkerSet(
         client, workers,
         {name: (llm_task_queue(task_queue, name), pacer) for name, pacer in llm.pacers.items()},

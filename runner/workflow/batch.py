@@ -27,6 +27,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from runner.contract.budget import BUDGET_WAIT, BudgetAnswer, BudgetAsk, BudgetSpent, BudgetState
+    from runner.contract.delivery import CALL_SIGNAL, DeliveryState, Gathered
     from runner.contract.names import (
         BATCH_WORKFLOW,
         BUDGET_SPENT_SIGNAL,
@@ -62,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
         TopicPageRequest,
     )
     from runner.workflow.budget import Ledger
+    from runner.workflow.delivery import Gatherer
 
 # Children one run starts before it continues as new (Temporal: at most 2,000 pending children
 # per execution, and each child costs the parent's history about five events).
@@ -121,6 +123,11 @@ class BatchWorkflow:
         if inp.budget is not None:
             self.st.budget = self.st.budget or BudgetState()
             self.ledger = Ledger(inp.budget, self.st.budget)
+        self.gatherer: Gatherer | None = None
+        if inp.delivery is not None and inp.delivery.steps:
+            self.st.delivery = self.st.delivery or DeliveryState()
+            self.gatherer = Gatherer(inp.delivery, self.st.delivery, folder=inp.output_dir,
+                                     task_queue=inp.task_queue, run_key=self._run_key())
 
     @workflow.run
     async def run(self, inp: BatchInput) -> BatchResult:
@@ -132,6 +139,7 @@ class BatchWorkflow:
         if st.in_flight and not guarded:  # (runs started by an earlier version)
             await self._learn_names()
         sweeper = asyncio.create_task(self._sweep())
+        gathering = asyncio.create_task(self.gatherer.run()) if self.gatherer else None
         buffer: deque[PageItem] = deque()
         cancel: asyncio.CancelledError | None = None
         try:
@@ -143,6 +151,8 @@ class BatchWorkflow:
                     continue
                 if self._time_to_continue():
                     await self._starts_settled()  # a start under way belongs to this run
+                    if self.gatherer is not None:  # a submit under way too (never done twice)
+                        await workflow.wait_condition(lambda: not self.gatherer or not self.gatherer.busy)
                     sweeper.cancel()
                     if buffer:  # read again from the first topic not started
                         st.offset, st.index, st.eof = buffer[0].offset, buffer[0].index, False
@@ -170,6 +180,8 @@ class BatchWorkflow:
             self.cancelling = True
             await self._cancel_running()
         sweeper.cancel()
+        if gathering is not None:
+            gathering.cancel()
         finished = workflow.now()
         started = buffer[0].index if buffer else st.index
         report = await workflow.execute_activity(
@@ -182,6 +194,7 @@ class BatchWorkflow:
                 run_id=workflow.info().run_id, cancelled=cancel is not None,
                 models_out=st.models_out, budget=self.ledger.report() if self.ledger else None,
                 out_of_budget=self._out_of_budget(),
+                windows=self._run_key() if self.gatherer else "",
             ),
             result_type=ReportOutput, task_queue=inp.task_queue,
             start_to_close_timeout=REPORT_TIMEOUT, heartbeat_timeout=REPORT_HEARTBEAT,
@@ -262,7 +275,8 @@ class BatchWorkflow:
                            output_dir=inp.output_dir, task_queue=inp.task_queue, index=item.index,
                            models_out=list(self.st.models_out), resume_from=item.resume_from,
                            cache=inp.cache, refresh=item.spec.id in self.refresh, job=inp.job,
-                           budget=inp.budget is not None),
+                           budget=inp.budget is not None,
+                           delivery=inp.delivery.steps if inp.delivery else []),
                 id=child_id(inp.batch_id, item.spec.id), task_queue=inp.task_queue,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             )
@@ -351,6 +365,16 @@ class BatchWorkflow:
             self.st.models_out.append(model)
             self.telling.append(model)
 
+    def _run_key(self) -> str:
+        """This run of the batch (a submit or a retry), the same in each of its continued runs."""
+        return "".join(c for c in self.st.started_at[:19] if c.isdigit())
+
+    @workflow.signal(name=CALL_SIGNAL)
+    def batch_call(self, call: Gathered) -> None:
+        """A topic's call of a batch-delivered step waits for its model's next window."""
+        if self.gatherer is not None:
+            self.gatherer.add(call)
+
     def _out_of_budget(self) -> bool:
         return self.ledger is not None and self.ledger.st.out
 
@@ -384,6 +408,7 @@ class BatchWorkflow:
             started_at=st.started_at, runs=st.runs, finished=self.finished,
             cancelling=self.cancelling, budget_exhausted=st.budget_exhausted,
             budget=self.ledger.report() if self.ledger else None,
+            provider_batches=list(st.delivery.windows) if st.delivery else [],
         )
 
     @workflow.query(name=PROGRESS_QUERY)

@@ -10,17 +10,20 @@ import asyncio
 import json
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 from runner.contract.budget import BUDGET_EXHAUSTED
+from runner.contract.delivery import ENQUEUE_ACTIVITY, custom_id
 from runner.contract.errors import failure_message
 from runner.contract.jobkind import base_step
 from runner.contract.keys import input_key
 from runner.contract.llm import (
+    BatchedCall,
     BudgetRef,
+    Enqueued,
     LLMCall,
     LLMRequest,
     LLMResponse,
@@ -33,11 +36,15 @@ from runner.contract.names import (
     MODEL_OUT_SIGNAL,
     QUOTA_EXHAUSTED,
     SPEECH_ACTIVITY,
+    batch_task_queue,
     llm_task_queue,
 )
 from runner.contract.policy import retry_policy
-from runner.contract.types import ModelAttempt
+from runner.contract.types import ModelAttempt, StepRecord
 from runner.workflow.steps import StepLog, failed_attempts
+
+# A batch-delivered call waits this long for its answer (a provider batch takes up to 24 hours).
+ANSWER_WITHIN = timedelta(hours=26)
 
 
 class ModelsOut:
@@ -137,14 +144,22 @@ async def _first_answer(
             continue
         log.trying = name
         try:
-            answer: A = await workflow.execute_activity(
-                activity,
-                call(name),
-                result_type=result_type,
-                task_queue=llm_task_queue(task_queue, name),
-                start_to_close_timeout=timedelta(seconds=policy.timeout_s),
-                retry_policy=retry,
-            )
+            answer: A
+            if activity == LLM_ACTIVITY and log.batch_of and base_step(step) in log.batched:
+                answer = cast(Any, await _by_batch(log, step, call(name), record, task_queue=task_queue))
+            else:
+                answer = await workflow.execute_activity(
+                    activity,
+                    call(name),
+                    result_type=result_type,
+                    task_queue=llm_task_queue(task_queue, name),
+                    start_to_close_timeout=timedelta(seconds=policy.timeout_s),
+                    retry_policy=retry,
+                )
+        except _BatchFailed as err:  # every attempt's provider batch said no: the next model
+            record.models_tried.append(ModelAttempt(model=name, attempts=err.attempts, outcome="failed",
+                                                    error=str(err)))
+            continue
         except asyncio.CancelledError as err:
             log.end(record, error=err)
             raise
@@ -192,6 +207,56 @@ async def _first_answer(
     )
     log.end(record, error=error)
     raise error
+
+
+class _BatchFailed(Exception):
+    def __init__(self, attempts: int, error: str) -> None:
+        super().__init__(error)
+        self.attempts = attempts
+
+
+async def _by_batch(log: StepLog, step: str, call: LLMCall, record: StepRecord, *,
+                    task_queue: str) -> LLMResponse:
+    """``call`` through the batch's provider batches: queued (the enqueue activity), then its answer
+    awaited by signal. A call whose provider batch answered with an error is queued again, up to
+    the step's attempts (each in a later window).
+
+    Raises:
+        _BatchFailed: every attempt came back errored (or none came back within ANSWER_WITHIN).
+        ActivityError: the enqueue activity failed for good (e.g. no key for the model).
+    """
+    assert log.batch_of is not None
+    batch, folder = log.batch_of
+    policy = log.policy(step)
+    retry = retry_policy(policy)
+    me = workflow.info().workflow_id
+    attempts = retry.maximum_attempts or 5
+    error = "no attempt"
+    for attempt in range(1, attempts + 1):
+        cid = custom_id(me, step, call.model, attempt)
+        queued = await workflow.execute_activity(
+            ENQUEUE_ACTIVITY, BatchedCall(call=call, custom_id=cid, batch=batch, reply_to=me, folder=folder),
+            result_type=Enqueued, task_queue=batch_task_queue(task_queue),
+            start_to_close_timeout=timedelta(seconds=policy.timeout_s), retry_policy=retry)
+        if queued.answer is not None:  # the step cache's, or a realtime model's
+            return cast(LLMResponse, queued.answer)
+        record.detail["delivery"] = "batch"
+        try:
+            await workflow.wait_condition(_arrived(log, cid), timeout=ANSWER_WITHIN)
+        except TimeoutError:
+            error = f"no answer from its provider batch within {ANSWER_WITHIN}"
+            continue
+        got = log.mailbox.pop(cid)
+        record.detail["provider_batch"] = got.provider_batch
+        if got.answer is not None:
+            got.answer.attempt = attempt
+            return got.answer
+        error = got.error or "errored"
+    raise _BatchFailed(attempts, f"{attempts} batch attempt(s) failed; last: {error}")
+
+
+def _arrived(log: StepLog, cid: str) -> Callable[[], bool]:
+    return lambda: cid in log.mailbox
 
 
 def _error_type(err: ActivityError) -> str | None:

@@ -18,6 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, RetryState, i
 from runner.contract.errors import failure_message
 from runner.contract.jobkind import base_step
 from runner.contract.keys import input_key
+from runner.contract.llm import Delivered
 from runner.contract.names import steps_task_queue
 from runner.contract.policy import DEFAULT_POLICY, heartbeat_timeout, retry_policy
 from runner.contract.types import (
@@ -70,6 +71,9 @@ class StepLog:
         self.roots: dict[str, str] = {}  # folders the steps' paths lie under (see CacheUse)
         self.budget: tuple[str, int] | None = None  # the batch's workflow id and this topic's line,
         # when the batch has a budget: each model call asks it for room first
+        self.batched: frozenset[str] = frozenset()  # steps whose calls go in provider batches
+        self.batch_of: tuple[str, str] | None = None  # the batch's workflow id and output folder
+        self.mailbox: dict[str, Delivered] = {}  # answers of batched calls, by custom id
 
     def policy(self, name: str) -> StepPolicy:
         """The policy of step ``name`` (a re-ask such as ``answer (re-ask 1)`` has its step's)."""

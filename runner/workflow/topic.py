@@ -18,9 +18,11 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError, is_cancelled_exception
 
 from runner.contract.budget import BUDGET_EXHAUSTED
+from runner.contract.delivery import ANSWER_SIGNAL
 from runner.contract.errors import failure_message
 from runner.contract.jobkind import Step, TopicOutputs
 from runner.contract.keys import spec_key
+from runner.contract.llm import Delivered
 from runner.contract.names import (
     LOAD_CHECKPOINTS_ACTIVITY,
     MODEL_OUT_SIGNAL,
@@ -137,6 +139,7 @@ class TopicWorkflow:
     def __init__(self) -> None:
         self.log: StepLog | None = None
         self.models_out = ModelsOut()  # pass to gateway.complete
+        self.mailbox: dict[str, Delivered] = {}  # answers of batch-delivered calls
 
     async def execute(self, inp: TopicInput,
                       pipeline: Callable[[TopicInput, StepLog, Out], Awaitable[None]]) -> TopicOutcome:
@@ -169,7 +172,16 @@ class TopicWorkflow:
         parent = workflow.info().parent
         if inp.budget and parent is not None and inp.index >= 0:
             self.log.budget = (parent.workflow_id, inp.index)
+        if inp.delivery and parent is not None and inp.index >= 0:
+            self.log.batched = frozenset(inp.delivery)
+            self.log.batch_of = (parent.workflow_id, inp.output_dir)
+        self.log.mailbox = self.mailbox
         return self.log
+
+    @workflow.signal(name=ANSWER_SIGNAL)
+    def batch_answer(self, delivered: Delivered) -> None:
+        """The answer (or error) of one of this topic's calls, from its provider batch."""
+        self.mailbox[delivered.custom_id] = delivered
 
     @workflow.signal(name=MODEL_OUT_SIGNAL)
     def model_out(self, model: str) -> None:

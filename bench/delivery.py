@@ -1,0 +1,103 @@
+"""Benchmark: the same `prompt` manifest delivered realtime and through provider batches
+(`delivery: batch`), side by side in one run, against the provider simulator (the real anthropic
+SDK on loopback; Anthropic's Message Batches API, processed --batch-delay seconds after creation).
+
+Each side gets a fresh simulator (full rate buckets, its own request log) and the same embedded
+Temporal server and `runner worker`. Printed per side: wall time, topics succeeded, answers matched
+to their topics (each answer file holds its own topic's prompt), cost from the report, and the
+requests the simulator saw (realtime calls, or provider batches created); then the ratios.
+
+Usage: python bench/delivery.py [--topics 200] [--rpm 600] [--latency 0.3] [--batch-delay 20]
+       [--gather 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from runs import RUNNER, served, submit
+
+from runner.client.server import _free_port
+from runner.isolation.proc import dies_with_parent
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def simulator(work: Path, args: argparse.Namespace) -> Iterator[tuple[int, Path]]:
+    """A provider simulator of its own (port, request log), stopped at the end."""
+    port, log = _free_port(), work / "requests.jsonl"
+    sim = subprocess.Popen([RUNNER, "simulate", "--port", str(port), "--rpm", str(args.rpm), "--latency",
+                            str(args.latency), "--batch-delay", str(args.batch_delay), "--log", str(log)],
+                           stdout=subprocess.PIPE, text=True, preexec_fn=dies_with_parent())
+    try:
+        assert sim.stdout is not None and "provider simulator on" in sim.stdout.readline()
+        yield port, log
+    finally:
+        sim.terminate()
+        sim.wait(10)
+
+
+def manifest(name: str, topics: int, delivery: str) -> str:
+    return (f"name: {name}\njob: prompt\nprompt: 'Define {{topic}} in a line.'\nconcurrency: {topics}\n"
+            f"cache: off\nmodels: {{default: [sim-opus]}}\n{delivery}"
+            f"topics: [{', '.join(f'term {i:05d}' for i in range(topics))}]\n")
+
+
+def side(work: Path, args: argparse.Namespace, name: str, delivery: str) -> dict[str, Any]:
+    work.mkdir()
+    with simulator(work, args) as (port, log):
+        catalog = work / "models.yaml"
+        catalog.write_text((REPO / "configs" / "models.simulated.yaml").read_text()
+                           .replace("127.0.0.1:8765", f"127.0.0.1:{port}"))
+        path = work / f"{name}.yaml"
+        path.write_text(manifest(name, args.topics, delivery))
+        with served(work, {"RUNNER_CATALOG": str(catalog), "RUNNER_SIM_KEY": "sk-bench"}) as env:
+            wall, report = submit(path, env)
+        seen = [json.loads(line) for line in log.read_text().splitlines()]
+    matched = 0
+    for line in (Path(report["output_dir"]) / "results.jsonl").read_text().splitlines():
+        topic = json.loads(line)
+        out = (topic.get("outputs") or {}).get("output")
+        matched += bool(out) and f"Define {topic['topic']} in a line." in Path(out).read_text()
+    return {"wall": wall, "report": report, "matched": matched,
+            "realtime": sum(1 for e in seen if e.get("api") != "batch"),
+            "batches": [e for e in seen if e.get("api") == "batch" and e.get("op") == "create"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--topics", type=int, default=200)
+    parser.add_argument("--rpm", type=int, default=600, help="the simulator's requests a minute")
+    parser.add_argument("--latency", type=float, default=0.3, help="seconds per realtime request")
+    parser.add_argument("--batch-delay", type=float, default=20.0, help="seconds a provider batch takes")
+    parser.add_argument("--gather", type=float, default=5.0, help="seconds a window gathers calls")
+    args = parser.parse_args()
+    print(f"delivery: {args.topics} topics (prompt, sim-opus through the simulator: {args.rpm} rpm, "
+          f"{args.latency} s a request, a provider batch takes {args.batch_delay:g} s), "
+          f"concurrency {args.topics}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-delivery-") as tmp:
+        rt = side(Path(tmp) / "realtime", args, "realtime", "")
+        bt = side(Path(tmp) / "batch", args, "batched",
+                  f"delivery: {{gather: {args.gather}s, poll: 2s}}\n")
+    for label, r in (("realtime", rt), ("batch", bt)):
+        t = r["report"]["totals"]
+        sizes = ", ".join(str(b["requests"]) for b in r["batches"])
+        sent = (f"{r['realtime']} realtime requests" if label == "realtime" else
+                f"{len(r['batches'])} provider batch(es) of {sizes} calls, {r['realtime']} realtime requests")
+        print(f"  {label:8}  wall {r['wall']:6.1f} s, {t['succeeded']}/{t['topics']} succeeded, "
+              f"{r['matched']} answers matched to their topics, cost ${t['cost_usd']:.4f}, {sent}")
+    cost = bt["report"]["totals"]["cost_usd"] / rt["report"]["totals"]["cost_usd"]
+    print(f"  batch / realtime: {cost:.2f}x the cost, {bt['wall'] / rt['wall']:.2f}x the wall time")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,200 @@
+"""Activity side of batch delivery (see :mod:`runner.contract.delivery`): queue a call, submit a
+window of calls as one provider batch, poll it, and send each answer to its topic.
+
+Anthropic's Message Batches API through the official SDK. A model of another provider has no batch
+API here: its calls are answered at once (realtime) by the enqueue activity. Requests and windows are
+files under the batch's folder, so that the parent workflow keeps only ids: a window's file records
+its provider batch before the submit activity returns, and a retried submit finds it there instead
+of creating a second batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio import activity
+from temporalio.service import RPCError
+
+from runner.activity.llm.activity import LLMActivities
+from runner.activity.llm.providers import cost_usd
+from runner.config.catalog import ModelSpec
+from runner.contract.delivery import (
+    ANSWER_SIGNAL,
+    CALL_SIGNAL,
+    COLLECT_ACTIVITY,
+    DELIVERY_DIR,
+    ENQUEUE_ACTIVITY,
+    POLL_ACTIVITY,
+    SUBMIT_ACTIVITY,
+    Collected,
+    Gathered,
+    Polled,
+    Window,
+    WindowInput,
+)
+from runner.contract.llm import BatchedCall, Delivered, Enqueued, LLMRequest, LLMResponse, Usage
+from runner.store.artifacts import join, store_for
+
+log = logging.getLogger(__name__)
+BATCH_PROVIDERS = ("anthropic",)
+SIGNALS_AT_ONCE = 50
+
+
+def request_path(folder: str, custom_id: str) -> str:
+    return join(folder, DELIVERY_DIR, "requests", f"{custom_id}.json")
+
+
+def window_path(folder: str, window: str) -> str:
+    return join(folder, DELIVERY_DIR, "windows", f"{window}.json")
+
+
+def _read(path: str) -> Any:
+    return json.loads(store_for(path).read_text(path))
+
+
+def _write(path: str, data: Any) -> None:
+    from runner.store.files import write_json_atomic
+
+    write_json_atomic(path, data)
+
+
+def params(spec: ModelSpec, request: LLMRequest) -> dict[str, Any]:
+    """A request's parameters in Anthropic's Messages API."""
+    out: dict[str, Any] = {"model": spec.model, "max_tokens": request.max_tokens,
+                           "messages": [{"role": m.role, "content": m.content} for m in request.messages]}
+    if request.system:
+        out["system"] = request.system
+    return out
+
+
+class BatchActivities:
+    """The batch-delivery activities, beside a worker's LLM activities (its catalog, its clients)."""
+
+    def __init__(self, llm: LLMActivities) -> None:
+        self.llm = llm
+
+    @activity.defn(name=ENQUEUE_ACTIVITY)
+    async def enqueue(self, inp: BatchedCall) -> Enqueued:
+        """Queue one call for its model's next provider batch (its request written to the batch's
+        folder, its id signalled to the batch), or answer it now: from the step cache, or, for a
+        model with no batch API here, realtime."""
+        call = inp.call
+        spec = self.llm.spec(call.model)
+        if spec.provider not in BATCH_PROVIDERS:
+            return Enqueued(answer=await self.llm.complete(call))
+        key = self.llm.cache_key(spec, call) if call.cache is not None else None
+        if key is not None and not call.refresh and (hit := await self.llm.cached(call, key)) is not None:
+            hit.attempt = activity.info().attempt
+            return Enqueued(answer=hit)
+        self.llm.key_for(call.model, spec)  # no key on this worker: fail now, not in the window
+        await asyncio.to_thread(_write, request_path(inp.folder, inp.custom_id), {
+            "custom_id": inp.custom_id, "model": call.model, "reply_to": inp.reply_to,
+            "cache_key": key, "request": call.request.model_dump(mode="json")})
+        await activity.client().get_workflow_handle(inp.batch).signal(
+            CALL_SIGNAL, Gathered(custom_id=inp.custom_id, model=call.model))
+        return Enqueued()
+
+    @activity.defn(name=SUBMIT_ACTIVITY)
+    async def submit(self, inp: WindowInput) -> Window:
+        """Submit a window of calls as one provider batch, once: a window whose file already names
+        its batch (a retried attempt) returns it."""
+        path = window_path(inp.folder, inp.window)
+        if store_for(path).is_file(path):
+            done = await asyncio.to_thread(_read, path)
+            if done.get("provider_batch"):
+                return Window.model_validate({k: done[k] for k in Window.model_fields if k in done})
+        spec = self.llm.spec(inp.model)
+        requests = []
+        for cid in inp.custom_ids:
+            entry = await asyncio.to_thread(_read, request_path(inp.folder, cid))
+            requests.append({"custom_id": cid,
+                             "params": params(spec, LLMRequest.model_validate(entry["request"]))})
+        client = self.llm.providers.anthropic_client(spec, self.llm.key_for(inp.model, spec))
+        batch = await client.messages.batches.create(requests=requests)
+        window = Window(window=inp.window, model=inp.model, provider_batch=batch.id, manifest=path,
+                        requests=len(requests), submitted_at=datetime.now(UTC).isoformat(),
+                        resubmitted=inp.resubmit)
+        await asyncio.to_thread(_write, path, {**window.model_dump(mode="json"),
+                                               "custom_ids": inp.custom_ids})
+        activity.logger.info("window %s: %d calls of %s in provider batch %s", inp.window,
+                             len(requests), inp.model, batch.id)
+        return window
+
+    @activity.defn(name=POLL_ACTIVITY)
+    async def poll(self, window: Window) -> Polled:
+        """Where a provider batch stands."""
+        spec = self.llm.spec(window.model)
+        client = self.llm.providers.anthropic_client(spec, self.llm.key_for(window.model, spec))
+        batch = await client.messages.batches.retrieve(window.provider_batch)
+        counts = batch.request_counts
+        return Polled(state=batch.processing_status, counts={
+            "processing": counts.processing, "succeeded": counts.succeeded, "errored": counts.errored,
+            "canceled": counts.canceled, "expired": counts.expired})
+
+    @activity.defn(name=COLLECT_ACTIVITY)
+    async def collect(self, window: Window) -> Collected:
+        """Send each result of an ended provider batch to its topic: an answer (priced with the
+        batch discount), or an error. Expired calls are sent as errors only if the window was
+        resubmitted already; otherwise they are returned, for the parent to resubmit once."""
+        spec = self.llm.spec(window.model)
+        client = self.llm.providers.anthropic_client(spec, self.llm.key_for(window.model, spec))
+        manifest = await asyncio.to_thread(_read, window.manifest)
+        folder = window.manifest.rsplit(f"/{DELIVERY_DIR}/", 1)[0]
+        out = Collected()
+        sends: list[tuple[str, Delivered]] = []
+        async for result in await client.messages.batches.results(window.provider_batch):
+            cid, kind = result.custom_id, result.result.type
+            if kind == "expired" and not window.resubmitted:
+                out.expired.append(cid)
+                continue
+            entry = await asyncio.to_thread(_read, request_path(folder, cid))
+            if kind == "succeeded":
+                out.succeeded += 1
+                delivered = Delivered(custom_id=cid, provider_batch=window.provider_batch,
+                                      answer=self._answer(spec, window.model, result.result.message,
+                                                          entry.get("cache_key")))
+            else:
+                out.errored += 1
+                error = getattr(getattr(result.result, "error", None), "error", None)
+                why = getattr(error, "message", None) or kind
+                delivered = Delivered(custom_id=cid, provider_batch=window.provider_batch,
+                                      error=f"provider batch {window.provider_batch}: {kind}: {why}")
+            sends.append((entry["reply_to"], delivered))
+            if len(sends) >= SIGNALS_AT_ONCE:
+                await self._send(sends)
+                sends = []
+            activity.heartbeat(out.succeeded + out.errored)
+        await self._send(sends)
+        manifest.update(state="collected", succeeded=out.succeeded, errored=out.errored,
+                        expired=len(out.expired))
+        await asyncio.to_thread(_write, window.manifest, manifest)
+        return out
+
+    def _answer(self, spec: ModelSpec, model: str, message: Any, key: str | None) -> LLMResponse:
+        usage = Usage(input_tokens=message.usage.input_tokens, output_tokens=message.usage.output_tokens)
+        full = cost_usd(spec, usage)
+        discount = spec.price.batch_discount if spec.price else 0.5
+        return LLMResponse(text="".join(getattr(b, "text", "") for b in message.content), model=model,
+                           provider=spec.provider, provider_model=message.model, usage=usage,
+                           cost_usd=None if full is None else round(full * (1 - discount), 6),
+                           cache_key=key)
+
+    @staticmethod
+    async def _send(sends: list[tuple[str, Delivered]]) -> None:
+        """Signal each answer to its topic, together (a topic that has ended is skipped)."""
+        client = activity.client()
+
+        async def one(workflow_id: str, delivered: Delivered) -> None:
+            try:
+                await client.get_workflow_handle(workflow_id).signal(ANSWER_SIGNAL, delivered)
+            except RPCError as exc:  # the topic ended (cancelled, terminated): nobody to tell
+                log.warning("could not send %s its answer: %s", workflow_id, exc)
+
+        await asyncio.gather(*(one(w, d) for w, d in sends))
+
+    def activities(self) -> list[object]:
+        return [self.enqueue, self.submit, self.poll, self.collect]
