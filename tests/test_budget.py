@@ -171,12 +171,12 @@ def test_a_budgeted_batch_that_names_an_unpriced_model_is_warned_of(tmp_path: Pa
     assert "budget $2.5; per topic 9000 tokens" in res.stdout
 
 
-TOPICS = ["Derivative of x^3", "Derivative of x^4", "Derivative of x^5", "Derivative of x^6"]
+TOPICS = ["Derivative of x^2", "Derivative of x^3", "Derivative of x^4", "Derivative of x^5"]
 
 
-def explainer(name: str, topics: list[str], budget: str = "") -> str:
-    return (f"name: {name}\njob: explainer\nconcurrency: 2\nquality: low\nnarration: off\ncache: off\n"
-            f"models: {{default: [sim-sonnet]}}\n{budget}"
+def explainer(name: str, topics: list[str], cache: Path, budget: str = "") -> str:
+    return (f"name: {name}\njob: explainer\nconcurrency: 2\nquality: low\nnarration: off\n"
+            f"cache: {cache}\nmodels: {{default: [sim-sonnet]}}\n{budget}"
             f"topics: [{', '.join(json.dumps(t) for t in topics)}]\n")
 
 
@@ -190,9 +190,10 @@ def costs(topics: list[dict[str, Any]]) -> list[float]:
 def test_a_batch_stops_at_its_cap_and_a_retry_with_a_higher_cap_finishes_it(
         tmp_path: Path, cli_env: dict[str, str]) -> None:
     """Against the provider simulator with the catalog's prices: one topic alone gives what a topic
-    costs; four like it, capped at two and a half times that, spend within one call's cost of the
-    cap and leave the rest budget_exhausted; `runner retry --budget` finishes them, reusing the
-    steps they had finished."""
+    costs (and leaves its steps in the step cache); four like it, the first of them that one (all
+    from the cache: no call, no cost, no ask), capped at one and a half times that, spend within
+    one call's cost of the cap and leave the rest budget_exhausted; `runner retry --budget` finishes
+    them, reusing the steps they had finished."""
     from runner.client.server import _free_port
 
     port = _free_port()
@@ -205,13 +206,14 @@ def test_a_batch_stops_at_its_cap_and_a_retry_with_a_higher_cap_finishes_it(
                            env=env, stdout=subprocess.PIPE, text=True, preexec_fn=dies_with_parent())
     try:
         assert sim.stdout is not None and "provider simulator on" in sim.stdout.readline()
-        (tmp_path / "one.yaml").write_text(explainer("one", ["Derivative of x^2"]))
+        cache = tmp_path / "cache"
+        (tmp_path / "one.yaml").write_text(explainer("one", TOPICS[:1], cache))
         res = run_cli(["submit", "one.yaml", "--wait", "--catalog", str(catalog)], tmp_path, env)
         assert res.returncode == 0, res.stdout + res.stderr
         per_topic = json.loads((tmp_path / "out" / "one" / "report.json").read_text())["totals"]["cost_usd"]
         assert per_topic > 0
-        cap = round(per_topic * 2.5, 6)
-        (tmp_path / "capped.yaml").write_text(explainer("capped", TOPICS, f"budget: {{usd: {cap}}}\n"))
+        cap = round(per_topic * 1.5, 6)
+        (tmp_path / "capped.yaml").write_text(explainer("capped", TOPICS, cache, f"budget: {{usd: {cap}}}\n"))
         res = run_cli(["submit", "capped.yaml", "--wait", "--catalog", str(catalog)], tmp_path, env)
         assert res.returncode == 1, res.stdout + res.stderr
         out = tmp_path / "out" / "capped"
@@ -226,7 +228,11 @@ def test_a_batch_stops_at_its_cap_and_a_retry_with_a_higher_cap_finishes_it(
         sim.wait(10)
     t = report["totals"]
     statuses = sorted(r["status"] for r in first)
-    assert 1 <= t["succeeded"] <= 3 and t["budget_exhausted"] == 4 - t["succeeded"], (statuses, report)
+    assert 2 <= t["succeeded"] <= 3 and t["budget_exhausted"] == 4 - t["succeeded"], (statuses, report)
+    cached = next(r for r in first if r["topic"] == TOPICS[0])
+    assert cached["status"] == "succeeded"
+    assert all(s["detail"].get("cached_from") for s in cached["steps"]
+               if s["name"] in ("decompose", "script"))
     assert t["failed"] == 0 and t["cancelled"] == 0
     budget = report["budget"]
     calls = costs(first)
