@@ -2,10 +2,12 @@
 (`delivery: batch`), side by side in one run, against the provider simulator (the real anthropic
 SDK on loopback; Anthropic's Message Batches API, processed --batch-delay seconds after creation).
 
-Each side gets a fresh simulator (full rate buckets, its own request log) and the same embedded
-Temporal server and `runner worker`. Printed per side: wall time, topics succeeded, answers matched
-to their topics (each answer file holds its own topic's prompt), cost from the report, and the
-requests the simulator saw (realtime calls, or provider batches created); then the ratios.
+Each side gets a fresh simulator (full rate buckets, its own request log), an embedded Temporal
+server and a `runner worker`; the catalog's sim-opus is paced at the simulator's --rpm (the realtime
+side runs at the provider's limit, not at the shipped simulated catalog's 50 rpm). Printed per
+side: wall time, topics succeeded, answers matched to their topics (each answer file holds its own
+topic's prompt), cost from the report, and the requests the simulator saw (realtime calls, or
+provider batches created); then the ratios.
 
 Usage: python bench/delivery.py [--topics 200] [--rpm 600] [--latency 0.3] [--batch-delay 20]
        [--gather 5]
@@ -22,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import yaml
 from runs import RUNNER, served, submit
 
 from runner.client.server import _free_port
@@ -55,8 +58,10 @@ def side(work: Path, args: argparse.Namespace, name: str, delivery: str) -> dict
     work.mkdir()
     with simulator(work, args) as (port, log):
         catalog = work / "models.yaml"
-        catalog.write_text((REPO / "configs" / "models.simulated.yaml").read_text()
-                           .replace("127.0.0.1:8765", f"127.0.0.1:{port}"))
+        models = yaml.safe_load((REPO / "configs" / "models.simulated.yaml").read_text()
+                                .replace("127.0.0.1:8765", f"127.0.0.1:{port}"))
+        models["models"]["sim-opus"].update(rpm=args.rpm, tpm=args.rpm * 1000, max_concurrency=32)
+        catalog.write_text(yaml.safe_dump(models))
         path = work / f"{name}.yaml"
         path.write_text(manifest(name, args.topics, delivery))
         with served(work, {"RUNNER_CATALOG": str(catalog), "RUNNER_SIM_KEY": "sk-bench"}) as env:
@@ -91,8 +96,10 @@ def main() -> None:
     for label, r in (("realtime", rt), ("batch", bt)):
         t = r["report"]["totals"]
         sizes = ", ".join(str(b["requests"]) for b in r["batches"])
+        windows = len(r["report"].get("provider_batches") or [])
         sent = (f"{r['realtime']} realtime requests" if label == "realtime" else
-                f"{len(r['batches'])} provider batch(es) of {sizes} calls, {r['realtime']} realtime requests")
+                f"{windows} window(s), {len(r['batches'])} provider batch(es) created, of {sizes} calls; "
+                f"{r['realtime']} realtime requests")
         print(f"  {label:8}  wall {r['wall']:6.1f} s, {t['succeeded']}/{t['topics']} succeeded, "
               f"{r['matched']} answers matched to their topics, cost ${t['cost_usd']:.4f}, {sent}")
     cost = bt["report"]["totals"]["cost_usd"] / rt["report"]["totals"]["cost_usd"]
