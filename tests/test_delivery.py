@@ -203,3 +203,40 @@ def test_the_manifest_delivery_is_checked_with_its_lines(tmp_path: Path) -> None
     assert plan.delivery is not None and plan.delivery.steps == ["decompose", "script"]
     path.write_text("name: d\njob: explainer\ndelivery: realtime\ntopics: [a]\n")
     assert load_manifest(path, load_catalog(None)).delivery is None
+
+
+def test_the_shared_system_prompt_is_read_from_the_prompt_cache_realtime_and_in_batches(
+        tmp_path: Path, cli_env: dict[str, str], task_queue: str) -> None:
+    """The system prompt goes to Anthropic with cache_control: the simulator, like Anthropic, caches
+    a marked prompt of at least 1,024 tokens. Six topics one at a time: the first call writes it,
+    the five others read it, priced at 1.25x and 0.1x the input price; then the same manifest
+    through a provider batch reads it for every call. The report counts both."""
+    system = "You define terms precisely. " * 200  # 5,600 characters: 1,400 tokens
+    rig = Rig(tmp_path, cli_env, task_queue, "--batch-delay", "1")
+    try:
+        rig.worker()
+        body = manifest(6, "realtime").replace("concurrency: 6", f"concurrency: 1\nsystem: '{system}'")
+        realtime = rig.submit(body)
+        out, _ = realtime.communicate(timeout=180)
+        assert realtime.returncode == 0, out
+        first = json.loads((tmp_path / "out" / "delivered" / "report.json").read_text())
+        batched = rig.submit(body.replace("name: delivered", "name: batched")
+                             .replace("delivery: realtime", "delivery: {gather: 1s, poll: 0.5s}")
+                             .replace("concurrency: 1", "concurrency: 6"))
+        out, _ = batched.communicate(timeout=180)
+        assert batched.returncode == 0, out
+        second = json.loads((tmp_path / "out" / "batched" / "report.json").read_text())
+    finally:
+        rig.stop()
+    t = first["totals"]
+    cached = t["cache_write_tokens"]  # the system prompt (with the job's format line) in tokens
+    assert len(system) // 4 <= cached <= len(system) // 4 + 20, t
+    assert t["cache_read_tokens"] == 5 * cached, t
+    m = first["models"]["sim-opus"]
+    plain = m["input_tokens"] - 6 * cached
+    assert m["cost_usd"] == pytest.approx((plain * 15 + cached * 15 * 1.25 + 5 * cached * 15 * 0.1
+                                           + m["output_tokens"] * 75) / 1e6, rel=0.005)
+    md = (tmp_path / "out" / "delivered" / "report.md").read_text()
+    assert f"prompt cache: {5 * cached} input tokens read from the providers' caches, {cached} written" in md
+    t = second["totals"]
+    assert (t["cache_write_tokens"], t["cache_read_tokens"], t["batch_calls"]) == (0, 6 * cached, 6), t

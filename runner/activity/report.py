@@ -158,7 +158,8 @@ class BatchReport:
             for tried in step.models_tried:
                 m = self.models.setdefault(tried.model, {
                     "calls": 0, "answered": 0, "attempts": 0, "skipped": 0, "cached": 0,
-                    "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "unpriced_calls": 0})
+                    "input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0, "cache_write_tokens": 0,
+                    "cost_usd": 0.0, "unpriced_calls": 0, "batch_calls": 0})
                 if tried.outcome == "skipped":  # out of quota: not called
                     m["skipped"] += 1
                     continue
@@ -172,6 +173,9 @@ class BatchReport:
                     usage = step.detail.get("usage") or {}
                     m["input_tokens"] += int(usage.get("input_tokens", 0))
                     m["output_tokens"] += int(usage.get("output_tokens", 0))
+                    m["cache_read_tokens"] += int(usage.get("cache_read_tokens", 0))
+                    m["cache_write_tokens"] += int(usage.get("cache_write_tokens", 0))
+                    m["batch_calls"] += step.detail.get("delivery") == "batch"
                     cost = step.detail.get("cost_usd")
                     if cost is None:  # neither the catalog nor litellm's cost map prices it
                         m["unpriced_calls"] += 1
@@ -221,6 +225,9 @@ class BatchReport:
                 "cached_llm_calls": sum(m["cached"] for m in models.values()),
                 "input_tokens": sum(m["input_tokens"] for m in models.values()),
                 "output_tokens": sum(m["output_tokens"] for m in models.values()),
+                "cache_read_tokens": sum(m.get("cache_read_tokens", 0) for m in models.values()),
+                "cache_write_tokens": sum(m.get("cache_write_tokens", 0) for m in models.values()),
+                "batch_calls": sum(m.get("batch_calls", 0) for m in models.values()),
                 "cost_usd": round(sum(m["cost_usd"] for m in models.values()), 6),
                 "unpriced_calls": sum(m["unpriced_calls"] for m in models.values()),
             },
@@ -255,6 +262,9 @@ class BatchReport:
                                             if t["unpriced_calls"] else "")
             + (f"; {t['cached_llm_calls']} answers from the step cache (no call, no cost)"
                if t.get("cached_llm_calls") else ""),
+            *([f"- prompt cache: {t['cache_read_tokens']} input tokens read from the providers' "
+               f"caches, {t['cache_write_tokens']} written (in the tokens in above)"]
+              if t["cache_read_tokens"] or t["cache_write_tokens"] else []),
             *([f"- out of quota during the batch (skipped afterwards): {', '.join(gone)}"]
               if (gone := report["models_out"]) else []),
             *([f"- budget: {budget_text(report['budget'])}"] if report["budget"] else []),

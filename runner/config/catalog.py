@@ -29,6 +29,11 @@ class Price(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     input_per_mtok: float = Field(ge=0, description="dollars per million input tokens")
     output_per_mtok: float = Field(ge=0, description="dollars per million output tokens")
+    cache_read_per_mtok: float | None = Field(default=None, ge=0, description="dollars per million "
+                                              "input tokens read from the prompt cache (default: "
+                                              "anthropic 0.1x the input price, others the input price)")
+    cache_write_per_mtok: float | None = Field(default=None, ge=0, description="... written to it "
+                                               "(default: anthropic 1.25x, others the input price)")
     batch_discount: float = Field(default=0.5, ge=0, le=1, description="share of the price taken off "
                                   "calls sent through the provider's batch API (`delivery: batch`)")
 

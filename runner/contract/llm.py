@@ -49,8 +49,11 @@ class LLMCall(BaseModel):
 
 
 class Usage(BaseModel):
-    input_tokens: int = 0
+    input_tokens: int = Field(default=0, description="every input token, cached ones included")
     output_tokens: int = 0
+    cache_read_tokens: int = Field(default=0, description="of the input, read from the provider's "
+                                   "prompt cache")
+    cache_write_tokens: int = Field(default=0, description="of the input, written to it")
 
 
 class LLMResponse(StepOutput):

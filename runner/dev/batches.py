@@ -24,6 +24,8 @@ from typing import Any
 BATCHES_PATH = "/v1/messages/batches"
 # one request's body -> (text, input tokens, output tokens)
 Answer = Callable[[dict[str, Any]], tuple[str, int, int]]
+# a request's params and input tokens -> its usage's input fields (the prompt cache's share)
+Usage = Callable[[dict[str, Any], int], dict[str, int]]
 MAX_REQUESTS = 100_000  # Anthropic's limit per batch
 EXPIRES_AFTER = timedelta(hours=24)
 
@@ -87,9 +89,10 @@ class MessageBatches(_Provider):
     (a Messages API body) as the simulator's chat endpoint would.
     """
 
-    def __init__(self, answer: Answer, **dice: Any) -> None:
+    def __init__(self, answer: Answer, usage: Usage | None = None, **dice: Any) -> None:
         super().__init__(answer, **dice)
         self.batches: dict[str, _Batch] = {}
+        self.usage = usage or (lambda params, tokens_in: {"input_tokens": tokens_in})
 
     def create(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         requests = body.get("requests")
@@ -151,7 +154,7 @@ class MessageBatches(_Provider):
             "id": f"msg_sim{uuid.uuid4().hex[:20]}", "type": "message", "role": "assistant",
             "model": str(params.get("model", "")), "content": [{"type": "text", "text": text}],
             "stop_reason": "end_turn", "stop_sequence": None,
-            "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out}}}}
+            "usage": {**self.usage(params, tokens_in), "output_tokens": tokens_out}}}}
 
     @staticmethod
     def _view(batch: _Batch, base: str) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from typing import Any
 
 from runner.activity.llm.activity import espeak_argv
 from runner.activity.llm.offline import offline_answer
-from runner.activity.llm.pacing import TokenBucket, estimate_input_tokens
+from runner.activity.llm.pacing import CHARS_PER_TOKEN, TokenBucket, estimate_input_tokens
 from runner.contract.jobkind import OfflineResponder
 from runner.contract.llm import LLMRequest, Message
 from runner.dev.batches import (
@@ -96,9 +96,10 @@ class Simulator:
         self.tpm = TokenBucket(config.tpm, BURST_S) if config.tpm else None
         self.count = 0
         self.requests: list[dict[str, Any]] = []
-        self.batches = MessageBatches(self._batch_answer, delay_s=config.batch_delay_s,
-                                      error_rate=config.batch_error_rate, expire=config.batch_expire,
-                                      rng=random.Random(config.seed + 1))
+        self.prompt_cache = PromptCache()
+        self.batches = MessageBatches(self._batch_answer, self.prompt_cache.usage,
+                                      delay_s=config.batch_delay_s, error_rate=config.batch_error_rate,
+                                      expire=config.batch_expire, rng=random.Random(config.seed + 1))
         self.openai_batches = OpenAIBatches(self._openai_batch_answer, delay_s=config.batch_delay_s,
                                             error_rate=config.batch_error_rate,
                                             expire=config.batch_expire, rng=random.Random(config.seed + 2))
@@ -182,7 +183,8 @@ class Simulator:
                 self.tpm.take(usage.output_tokens)
         entry.update(status=200, output_tokens=usage.output_tokens)
         self._record(entry)
-        self._send(h, 200, _answer_body(flavour, model, text, input_tokens, usage.output_tokens),
+        inputs = self.prompt_cache.usage(body, input_tokens) if flavour == "anthropic" else None
+        self._send(h, 200, _answer_body(flavour, model, text, input_tokens, usage.output_tokens, inputs),
                    headers)
 
     def _serve_batches(self, h: BaseHTTPRequestHandler, method: str, body: dict[str, Any]) -> None:
@@ -401,6 +403,37 @@ def _multipart_file(content_type: str, raw: bytes) -> tuple[str, bytes, str]:
     return name, data, purpose
 
 
+CACHE_MIN_TOKENS = 1024  # Anthropic's shortest cacheable prompt (Opus, Sonnet)
+
+
+class PromptCache:
+    """Anthropic's prompt caching, as the simulator keeps it: a system prompt whose blocks carry
+    ``cache_control``, of at least CACHE_MIN_TOKENS up to its last marked block, is written to the
+    cache by the first request that sends it (``cache_creation_input_tokens``) and read by the next
+    ones (``cache_read_input_tokens``); ``input_tokens`` is what is left. Kept for the simulator's
+    life (a real cache entry lives five minutes from its last use)."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.lock = threading.Lock()
+
+    def usage(self, body: dict[str, Any], tokens_in: int) -> dict[str, int]:
+        system = body.get("system")
+        blocks = [b for b in system if isinstance(b, dict)] if isinstance(system, list) else []
+        marked = [i for i, b in enumerate(blocks) if b.get("cache_control")]
+        prefix = "".join(str(b.get("text", "")) for b in blocks[:marked[-1] + 1]) if marked else ""
+        cached = len(prefix) // CHARS_PER_TOKEN
+        if cached < CACHE_MIN_TOKENS:
+            return {"input_tokens": tokens_in}
+        key = hashlib.sha256(f"{body.get('model')}\n{prefix}".encode()).hexdigest()
+        with self.lock:
+            hit = key in self.seen
+            self.seen.add(key)
+        return {"input_tokens": max(0, tokens_in - cached),
+                "cache_creation_input_tokens": 0 if hit else cached,
+                "cache_read_input_tokens": cached if hit else 0}
+
+
 def _request_from(body: dict[str, Any], flavour: str) -> LLMRequest:
     system = body.get("system") or ""
     if isinstance(system, list):
@@ -445,13 +478,14 @@ def _error_body(flavour: str, status: int, wait: float) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "code": kind}}
 
 
-def _answer_body(flavour: str, model: str, text: str, tokens_in: int, tokens_out: int) -> dict[str, Any]:
+def _answer_body(flavour: str, model: str, text: str, tokens_in: int, tokens_out: int,
+                 inputs: dict[str, int] | None = None) -> dict[str, Any]:
     ident = f"sim-{time.monotonic_ns()}"
     if flavour == "anthropic":
         return {"id": ident, "type": "message", "role": "assistant", "model": model,
                 "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
                 "stop_sequence": None,
-                "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out}}
+                "usage": {**(inputs or {"input_tokens": tokens_in}), "output_tokens": tokens_out}}
     return {"id": ident, "object": "chat.completion", "created": int(time.time()), "model": model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                          "finish_reason": "stop"}],

@@ -20,7 +20,7 @@ from temporalio import activity
 from temporalio.service import RPCError
 
 from runner.activity.llm.activity import LLMActivities
-from runner.activity.llm.providers import cost_usd
+from runner.activity.llm.providers import anthropic_params, anthropic_usage, cost_usd
 from runner.config.catalog import ModelSpec
 from runner.contract.delivery import (
     ANSWER_SIGNAL,
@@ -36,7 +36,7 @@ from runner.contract.delivery import (
     Window,
     WindowInput,
 )
-from runner.contract.llm import BatchedCall, Delivered, Enqueued, LLMRequest, LLMResponse, Usage
+from runner.contract.llm import BatchedCall, Delivered, Enqueued, LLMRequest, LLMResponse
 from runner.store.artifacts import join, store_for
 
 log = logging.getLogger(__name__)
@@ -60,15 +60,6 @@ def _write(path: str, data: Any) -> None:
     from runner.store.files import write_json_atomic
 
     write_json_atomic(path, data)
-
-
-def params(spec: ModelSpec, request: LLMRequest) -> dict[str, Any]:
-    """A request's parameters in Anthropic's Messages API."""
-    out: dict[str, Any] = {"model": spec.model, "max_tokens": request.max_tokens,
-                           "messages": [{"role": m.role, "content": m.content} for m in request.messages]}
-    if request.system:
-        out["system"] = request.system
-    return out
 
 
 class BatchActivities:
@@ -112,7 +103,7 @@ class BatchActivities:
         for cid in inp.custom_ids:
             entry = await asyncio.to_thread(_read, request_path(inp.folder, cid))
             requests.append({"custom_id": cid,
-                             "params": params(spec, LLMRequest.model_validate(entry["request"]))})
+                             "params": anthropic_params(spec, LLMRequest.model_validate(entry["request"]))})
         client = self.llm.providers.anthropic_client(spec, self.llm.key_for(inp.model, spec))
         batch = await client.messages.batches.create(requests=requests)
         window = Window(window=inp.window, model=inp.model, provider_batch=batch.id, manifest=path,
@@ -175,7 +166,7 @@ class BatchActivities:
         return out
 
     def _answer(self, spec: ModelSpec, model: str, message: Any, key: str | None) -> LLMResponse:
-        usage = Usage(input_tokens=message.usage.input_tokens, output_tokens=message.usage.output_tokens)
+        usage = anthropic_usage(message.usage)
         full = cost_usd(spec, usage)
         discount = spec.price.batch_discount if spec.price else 0.5
         return LLMResponse(text="".join(getattr(b, "text", "") for b in message.content), model=model,

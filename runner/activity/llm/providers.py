@@ -84,16 +84,10 @@ class Providers:
     async def _call_anthropic(self, spec: ModelSpec, request: LLMRequest,
                               key: str | None) -> ProviderAnswer:
         client = self.anthropic_client(spec, key)
-        kwargs: dict[str, Any] = {}
-        if request.system:
-            kwargs["system"] = request.system
         # anthropic 2.x's messages.create takes no temperature (the request's is not sent)
-        message = await client.messages.create(
-            model=spec.model, max_tokens=request.max_tokens,
-            messages=[{"role": m.role, "content": m.content} for m in request.messages], **kwargs)
+        message = await client.messages.create(**anthropic_params(spec, request))
         text = "".join(getattr(block, "text", "") for block in message.content)
-        return ProviderAnswer(text=text, provider_model=message.model, usage=Usage(
-            input_tokens=message.usage.input_tokens, output_tokens=message.usage.output_tokens))
+        return ProviderAnswer(text=text, provider_model=message.model, usage=anthropic_usage(message.usage))
 
     async def _call_litellm(self, spec: ModelSpec, request: LLMRequest,
                             key: str | None) -> ProviderAnswer:
@@ -107,18 +101,54 @@ class Providers:
             temperature=request.temperature, api_key=key, api_base=spec.base_url, num_retries=0,
             max_retries=0, timeout=REQUEST_TIMEOUT_S)
         usage = getattr(response, "usage", None)
+        details = getattr(usage, "prompt_tokens_details", None)  # (OpenAI caches long prompts itself)
         return ProviderAnswer(
             text=response.choices[0].message.content or "",
             provider_model=str(getattr(response, "model", spec.model)),
             usage=Usage(input_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-                        output_tokens=getattr(usage, "completion_tokens", 0) or 0))
+                        output_tokens=getattr(usage, "completion_tokens", 0) or 0,
+                        cache_read_tokens=getattr(details, "cached_tokens", 0) or 0))
+
+
+# Anthropic's prompt cache, as multiples of the input price (5-minute entries)
+ANTHROPIC_CACHE_READ, ANTHROPIC_CACHE_WRITE = 0.1, 1.25
+
+
+def anthropic_params(spec: ModelSpec, request: LLMRequest) -> dict[str, Any]:
+    """A request in Anthropic's Messages API (realtime and in Message Batches alike). The system
+    prompt, which a step's calls share, is marked for the prompt cache: read back at a tenth of the
+    input price by the calls that follow within five minutes (Anthropic caches prompts of at least
+    1,024 tokens, 2,048 for Haiku; shorter ones are sent as they are, at no extra cost)."""
+    params: dict[str, Any] = {"model": spec.model, "max_tokens": request.max_tokens,
+                              "messages": [{"role": m.role, "content": m.content} for m in request.messages]}
+    if request.system:
+        params["system"] = [{"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}]
+    return params
+
+
+def anthropic_usage(usage: Any) -> Usage:
+    """An Anthropic answer's usage, every input token in ``input_tokens`` (Anthropic counts the
+    cached ones apart)."""
+    read = getattr(usage, "cache_read_input_tokens", 0) or 0
+    write = getattr(usage, "cache_creation_input_tokens", 0) or 0
+    return Usage(input_tokens=usage.input_tokens + read + write, output_tokens=usage.output_tokens,
+                 cache_read_tokens=read, cache_write_tokens=write)
 
 
 def cost_usd(spec: ModelSpec, usage: Usage) -> float | None:
-    """Cost of a call: the catalog's price, else litellm's cost map, else unknown."""
-    if spec.price is not None:
-        return round((usage.input_tokens * spec.price.input_per_mtok
-                      + usage.output_tokens * spec.price.output_per_mtok) / 1e6, 6)
+    """Cost of a call: the catalog's price (input read from or written to the prompt cache at its
+    own price), else litellm's cost map, else unknown."""
+    price = spec.price
+    if price is not None:
+        anthropic = spec.provider == "anthropic"
+        read = price.cache_read_per_mtok if price.cache_read_per_mtok is not None else \
+            price.input_per_mtok * (ANTHROPIC_CACHE_READ if anthropic else 1.0)
+        write = price.cache_write_per_mtok if price.cache_write_per_mtok is not None else \
+            price.input_per_mtok * (ANTHROPIC_CACHE_WRITE if anthropic else 1.0)
+        plain = usage.input_tokens - usage.cache_read_tokens - usage.cache_write_tokens
+        return round((plain * price.input_per_mtok + usage.cache_read_tokens * read
+                      + usage.cache_write_tokens * write + usage.output_tokens * price.output_per_mtok)
+                     / 1e6, 6)
     try:
         import litellm
 
