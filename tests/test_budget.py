@@ -26,8 +26,8 @@ from tests.workers import results
 
 
 def ask(grant: str, index: int = 0, *, step: str = "script", model: str = "opus", usd: float = 0.001,
-        tokens: int = 100) -> BudgetAsk:
-    return BudgetAsk(grant=grant, index=index, step=step, model=model, usd=usd, tokens=tokens)
+        tokens: int = 100, upper: bool = False) -> BudgetAsk:
+    return BudgetAsk(grant=grant, index=index, step=step, model=model, usd=usd, tokens=tokens, upper=upper)
 
 
 def spent(grant: str, index: int = 0, usd: float = 0.0, tokens: int = 0, **kw: Any) -> BudgetSpent:
@@ -111,6 +111,17 @@ def test_a_retried_attempt_takes_over_the_room_its_dead_attempt_held() -> None:
     # its retry (attempt 2) fits once the dead attempt's room is not counted; room held once
     assert ledger.ask(ask("wf/2/2")).decision == "granted"
     assert sorted(ledger.st.reserved) == ["wf/2/2", "wf/3/1"]
+
+
+def test_a_call_with_an_upper_bound_is_expected_at_it_and_does_not_wait_to_learn() -> None:
+    ledger = Ledger(Budget(usd=1.0), BudgetState())
+    # calls in a provider batch: their cost comes hours later; each is held at its most
+    for grant in "abc":
+        assert ledger.ask(ask(grant, usd=0.3, upper=True)).decision == "granted"
+    assert ledger.decide(ask("d", usd=0.3, upper=True)).decision == "wait"
+    ledger.settle(spent("a", usd=0.01))
+    ledger.settle(spent("b", usd=0.01))
+    assert ledger.ask(ask("d", usd=0.3, upper=True)).decision == "granted"
 
 
 def test_unpriced_calls_are_counted_as_unknown_cost() -> None:

@@ -221,7 +221,8 @@ def test_the_shared_system_prompt_is_read_from_the_prompt_cache_realtime_and_in_
         assert realtime.returncode == 0, out
         first = json.loads((tmp_path / "out" / "delivered" / "report.json").read_text())
         batched = rig.submit(body.replace("name: delivered", "name: batched")
-                             .replace("delivery: realtime", "delivery: {gather: 1s, poll: 0.5s}")
+                             .replace("delivery: realtime", "delivery: {gather: 1s, poll: 0.5s}\n"
+                                      "budget: {usd: 1}")
                              .replace("concurrency: 1", "concurrency: 6"))
         out, _ = batched.communicate(timeout=180)
         assert batched.returncode == 0, out
@@ -240,3 +241,5 @@ def test_the_shared_system_prompt_is_read_from_the_prompt_cache_realtime_and_in_
     assert f"prompt cache: {5 * cached} input tokens read from the providers' caches, {cached} written" in md
     t = second["totals"]
     assert (t["cache_write_tokens"], t["cache_read_tokens"], t["batch_calls"]) == (0, 6 * cached, 6), t
+    # a budgeted batch's provider batch calls hold room when queued and say their cost when answered
+    assert second["budget"]["calls"] == 6 and second["budget"]["spent_usd"] == pytest.approx(t["cost_usd"])

@@ -44,6 +44,9 @@ class BudgetAsk(BaseModel):
     model: str
     usd: float = Field(default=0.0, description="what the call costs at least (its input, priced)")
     tokens: int = Field(default=0, description="tokens it uses at least (its input)")
+    upper: bool = Field(default=False, description="usd and tokens are the most it can cost (a call "
+                        "in a provider batch, whose cost comes hours later): expected at that, it "
+                        "does not wait for a first call to show what calls cost")
 
 
 class BudgetAnswer(BaseModel):

@@ -146,7 +146,10 @@ def manifest_reference() -> str:
              "to its step's attempts; then the chain's next model is asked. An expired window is "
              "submitted once more; calls that expire again count as errored. Answers are priced "
              "with the catalog's `batch_discount` (default 0.5). Use it with a high `concurrency` "
-             "(the calls of running topics are what a window gathers).\n\n",
+             "(the calls of running topics are what a window gathers). With a `budget:`, a call "
+             "holds as much room as it can cost (its input and `max_tokens` of output, at batch "
+             "prices) from the moment it is queued until its provider batch answers; a tight cap "
+             "then lets windows through in waves.\n\n",
              "Providers: `anthropic` (Message Batches, through the official SDK). A model of another "
              "provider (litellm, offline) answers a delivered step's calls realtime, as does the "
              "step cache.\n"]

@@ -57,6 +57,8 @@ class Ledger:
     def estimate(self, ask: BudgetAsk) -> tuple[float, int, bool]:
         """What ``ask``'s call is expected to cost: dollars, tokens, and whether a call of its step
         and model has cost something known before."""
+        if ask.upper:
+            return ask.usd, ask.tokens, True
         most = self.st.most.get(_key(ask.step, ask.model))
         if most is None:
             return ask.usd, ask.tokens, False

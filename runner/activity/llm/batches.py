@@ -20,6 +20,8 @@ from temporalio import activity
 from temporalio.service import RPCError
 
 from runner.activity.llm.activity import LLMActivities
+from runner.activity.llm.budget import Cost, hold, settle
+from runner.activity.llm.pacing import estimate_input_tokens
 from runner.activity.llm.providers import anthropic_params, anthropic_usage, cost_usd
 from runner.config.catalog import ModelSpec
 from runner.contract.delivery import (
@@ -36,7 +38,7 @@ from runner.contract.delivery import (
     Window,
     WindowInput,
 )
-from runner.contract.llm import BatchedCall, Delivered, Enqueued, LLMRequest, LLMResponse
+from runner.contract.llm import BatchedCall, BudgetRef, Delivered, Enqueued, LLMRequest, LLMResponse
 from runner.store.artifacts import join, store_for
 
 log = logging.getLogger(__name__)
@@ -82,9 +84,18 @@ class BatchActivities:
             hit.attempt = activity.info().attempt
             return Enqueued(answer=hit)
         self.llm.key_for(call.model, spec)  # no key on this worker: fail now, not in the window
+        grant = None
+        if call.budget is not None:  # room held now, the cost told when the provider batch answers:
+            # as much as the call can cost (its input, and max_tokens of output)
+            tokens_in, tokens_out = estimate_input_tokens(call.request), call.request.max_tokens
+            price = spec.price
+            usd = ((tokens_in * price.input_per_mtok + tokens_out * price.output_per_mtok)
+                   * (1 - price.batch_discount) / 1e6) if price else 0.0
+            grant = await hold(call.budget, call.model, usd=usd, tokens=tokens_in + tokens_out, upper=True)
         await asyncio.to_thread(_write, request_path(inp.folder, inp.custom_id), {
             "custom_id": inp.custom_id, "model": call.model, "reply_to": inp.reply_to,
-            "cache_key": key, "request": call.request.model_dump(mode="json")})
+            "cache_key": key, "request": call.request.model_dump(mode="json"),
+            "budget": call.budget.model_dump(mode="json") if call.budget else None, "grant": grant})
         await activity.client().get_workflow_handle(inp.batch).signal(
             CALL_SIGNAL, Gathered(custom_id=inp.custom_id, model=call.model))
         return Enqueued()
@@ -155,6 +166,11 @@ class BatchActivities:
                 delivered = Delivered(custom_id=cid, provider_batch=window.provider_batch,
                                       error=f"provider batch {window.provider_batch}: {kind}: {why}")
             sends.append((entry["reply_to"], delivered))
+            if entry.get("budget") and entry.get("grant"):  # the batch's budget hears what it cost
+                answer = delivered.answer
+                await settle(BudgetRef.model_validate(entry["budget"]), entry["grant"], Cost(
+                    usd=answer.cost_usd if answer else 0.0, answered=answer is not None,
+                    tokens=answer.usage.input_tokens + answer.usage.output_tokens if answer else 0))
             if len(sends) >= SIGNALS_AT_ONCE:
                 await self._send(sends)
                 sends = []

@@ -89,16 +89,32 @@ async def room(ref: BudgetRef | None, model: str, *, usd: float, tokens: int) ->
     if ref is None:
         yield cost
         return
-    info = activity.info()
-    grant = f"{info.workflow_id}/{info.activity_id}/{info.attempt}"
-    await _ask(ref, BudgetAsk(grant=grant, index=ref.index, step=ref.step, model=model,
-                              usd=round(usd, 9), tokens=tokens))
+    grant = await hold(ref, model, usd=usd, tokens=tokens)
     try:
         yield cost
     finally:
-        spent = BudgetSpent(grant=grant, index=ref.index, usd=cost.usd or 0.0, tokens=cost.tokens,
-                            priced=cost.usd is not None, answered=cost.answered)
-        try:
-            await activity.client().get_workflow_handle(ref.batch).signal(BUDGET_SPENT_SIGNAL, spent)
-        except RPCError as exc:  # the batch is gone: nobody keeps its budget any more
-            log.warning("could not tell batch %s what a call cost: %s", ref.batch, exc)
+        await settle(ref, grant, cost)
+
+
+async def hold(ref: BudgetRef, model: str, *, usd: float, tokens: int, upper: bool = False) -> str:
+    """Hold room for one call of this activity attempt (see :func:`room`); returns its grant, for
+    :func:`settle` (a batch-delivered call settles when its provider batch answers).
+
+    Raises:
+        ApplicationError: (non-retryable, type BudgetExhausted) the budget has no room for it.
+    """
+    info = activity.info()
+    grant = f"{info.workflow_id}/{info.activity_id}/{info.attempt}"
+    await _ask(ref, BudgetAsk(grant=grant, index=ref.index, step=ref.step, model=model,
+                              usd=round(usd, 9), tokens=tokens, upper=upper))
+    return grant
+
+
+async def settle(ref: BudgetRef, grant: str, cost: Cost) -> None:
+    """Tell the batch what the call of ``grant`` cost."""
+    spent = BudgetSpent(grant=grant, index=ref.index, usd=cost.usd or 0.0, tokens=cost.tokens,
+                        priced=cost.usd is not None, answered=cost.answered)
+    try:
+        await activity.client().get_workflow_handle(ref.batch).signal(BUDGET_SPENT_SIGNAL, spent)
+    except RPCError as exc:  # the batch is gone: nobody keeps its budget any more
+        log.warning("could not tell batch %s what a call cost: %s", ref.batch, exc)
