@@ -243,3 +243,33 @@ def test_the_shared_system_prompt_is_read_from_the_prompt_cache_realtime_and_in_
     assert (t["cache_write_tokens"], t["cache_read_tokens"], t["batch_calls"]) == (0, 6 * cached, 6), t
     # a budgeted batch's provider batch calls hold room when queued and say their cost when answered
     assert second["budget"]["calls"] == 6 and second["budget"]["spent_usd"] == pytest.approx(t["cost_usd"])
+
+
+def test_an_openai_compatible_model_is_delivered_through_litellms_batch_api(
+        tmp_path: Path, cli_env: dict[str, str], task_queue: str) -> None:
+    """A litellm model of the openai/ provider goes through OpenAI's Batch API (a JSONL file
+    uploaded, a batch of it created) by litellm's file and batch functions; errored requests come
+    back in the error file and are queued again; answers are priced at the batch discount."""
+    rig = Rig(tmp_path, cli_env, task_queue, "--batch-delay", "1", "--batch-error-rate", "0.25")
+    with rig.catalog.open("a") as f:
+        f.write(f"  sim-gpt: {{provider: litellm, model: openai/gpt-sim, api_key_env: RUNNER_SIM_KEY, "
+                f"base_url: 'http://127.0.0.1:{rig.port}/v1', "
+                "price: {input_per_mtok: 2, output_per_mtok: 8}}\n")
+    try:
+        rig.worker()
+        done = rig.submit(manifest(20, "{gather: 2s, poll: 0.5s}", chain="[sim-gpt]"))
+        out, _ = done.communicate(timeout=240)
+    finally:
+        rig.stop()
+    assert done.returncode == 0, out
+    ops = [(e["op"], e.get("status")) for e in sim_log(rig.log) if e.get("api") == "openai-batch"]
+    uploads, made = ops.count(("upload", 200)), ops.count(("create", 200))
+    assert uploads == made >= 2, ops  # the first window, then the errored calls in later ones
+    assert not [e for e in sim_log(rig.log) if e.get("api") not in ("openai-batch", "batch")]
+    found = results(tmp_path / "out" / "delivered")
+    assert len(found) == 20 and all(r["status"] == "succeeded" for r in found)
+    for r in found:
+        assert f"Define {r['topic']} in a line." in Path(r["outputs"]["output"]).read_text()
+    model = json.loads((tmp_path / "out" / "delivered" / "report.json").read_text())["models"]["sim-gpt"]
+    full = (model["input_tokens"] * 2 + model["output_tokens"] * 8) / 1e6
+    assert model["batch_calls"] == 20 and model["cost_usd"] == pytest.approx(full / 2, rel=0.01)

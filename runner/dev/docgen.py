@@ -150,9 +150,11 @@ def manifest_reference() -> str:
              "holds as much room as it can cost (its input and `max_tokens` of output, at batch "
              "prices) from the moment it is queued until its provider batch answers; a tight cap "
              "then lets windows through in waves.\n\n",
-             "Providers: `anthropic` (Message Batches, through the official SDK). A model of another "
-             "provider (litellm, offline) answers a delivered step's calls realtime, as does the "
-             "step cache.\n"]
+             "Providers: `anthropic` (Message Batches, through the official SDK) and litellm models "
+             "of the `openai/` provider (OpenAI's Batch API, or a server that speaks it at `base_url`: "
+             "a JSONL file uploaded and a batch of it created, through litellm's file and batch "
+             "functions). Any other model (another litellm provider, offline) answers a delivered "
+             "step's calls realtime, as does the step cache.\n"]
     for kind in job_kinds().values():
         parts += [f"\n## Job `{kind.name}`\n\n{kind.summary}.\n\n",
                   f"Steps: {' -> '.join(kind.step_names)}. LLM steps (keys of `models:`): "

@@ -1,8 +1,9 @@
 """Activity side of batch delivery (see :mod:`runner.contract.delivery`): queue a call, submit a
 window of calls as one provider batch, poll it, and send each answer to its topic.
 
-Anthropic's Message Batches API through the official SDK. A model of another provider has no batch
-API here: its calls are answered at once (realtime) by the enqueue activity. Requests and windows are
+The providers' batch APIs are in :mod:`runner.activity.llm.provider_batches` (Anthropic's Message
+Batches, OpenAI's Batch API through litellm); a model with none here has its calls answered at once
+(realtime) by the enqueue activity. Requests and windows are
 files under the batch's folder, so that the parent workflow keeps only ids: a window's file records
 its provider batch before the submit activity returns, and a retried submit finds it there instead
 of creating a second batch.
@@ -22,7 +23,8 @@ from temporalio.service import RPCError
 from runner.activity.llm.activity import LLMActivities
 from runner.activity.llm.budget import Cost, hold, settle
 from runner.activity.llm.pacing import estimate_input_tokens
-from runner.activity.llm.providers import anthropic_params, anthropic_usage, cost_usd
+from runner.activity.llm.provider_batches import BatchAPI, Result, batch_api, has_batch_api
+from runner.activity.llm.providers import cost_usd
 from runner.config.catalog import ModelSpec
 from runner.contract.delivery import (
     ANSWER_SIGNAL,
@@ -38,11 +40,11 @@ from runner.contract.delivery import (
     Window,
     WindowInput,
 )
-from runner.contract.llm import BatchedCall, BudgetRef, Delivered, Enqueued, LLMRequest, LLMResponse
+from runner.contract.errors import PermanentStepError
+from runner.contract.llm import BatchedCall, BudgetRef, Delivered, Enqueued, LLMRequest, LLMResponse, Usage
 from runner.store.artifacts import join, store_for
 
 log = logging.getLogger(__name__)
-BATCH_PROVIDERS = ("anthropic",)
 SIGNALS_AT_ONCE = 50
 
 
@@ -77,7 +79,7 @@ class BatchActivities:
         model with no batch API here, realtime."""
         call = inp.call
         spec = self.llm.spec(call.model)
-        if spec.provider not in BATCH_PROVIDERS:
+        if not has_batch_api(spec):
             return Enqueued(answer=await self.llm.complete(call))
         key = self.llm.cache_key(spec, call) if call.cache is not None else None
         if key is not None and not call.refresh and (hit := await self.llm.cached(call, key)) is not None:
@@ -109,33 +111,24 @@ class BatchActivities:
             done = await asyncio.to_thread(_read, path)
             if done.get("provider_batch"):
                 return Window.model_validate({k: done[k] for k in Window.model_fields if k in done})
-        spec = self.llm.spec(inp.model)
         requests = []
         for cid in inp.custom_ids:
             entry = await asyncio.to_thread(_read, request_path(inp.folder, cid))
-            requests.append({"custom_id": cid,
-                             "params": anthropic_params(spec, LLMRequest.model_validate(entry["request"]))})
-        client = self.llm.providers.anthropic_client(spec, self.llm.key_for(inp.model, spec))
-        batch = await client.messages.batches.create(requests=requests)
-        window = Window(window=inp.window, model=inp.model, provider_batch=batch.id, manifest=path,
+            requests.append((cid, LLMRequest.model_validate(entry["request"])))
+        batch_id = await self._api(inp.model).create(requests, inp.window)
+        window = Window(window=inp.window, model=inp.model, provider_batch=batch_id, manifest=path,
                         requests=len(requests), submitted_at=datetime.now(UTC).isoformat(),
                         resubmitted=inp.resubmit)
         await asyncio.to_thread(_write, path, {**window.model_dump(mode="json"),
                                                "custom_ids": inp.custom_ids})
         activity.logger.info("window %s: %d calls of %s in provider batch %s", inp.window,
-                             len(requests), inp.model, batch.id)
+                             len(requests), inp.model, batch_id)
         return window
 
     @activity.defn(name=POLL_ACTIVITY)
     async def poll(self, window: Window) -> Polled:
         """Where a provider batch stands."""
-        spec = self.llm.spec(window.model)
-        client = self.llm.providers.anthropic_client(spec, self.llm.key_for(window.model, spec))
-        batch = await client.messages.batches.retrieve(window.provider_batch)
-        counts = batch.request_counts
-        return Polled(state=batch.processing_status, counts={
-            "processing": counts.processing, "succeeded": counts.succeeded, "errored": counts.errored,
-            "canceled": counts.canceled, "expired": counts.expired})
+        return await self._api(window.model).poll(window.provider_batch)
 
     @activity.defn(name=COLLECT_ACTIVITY)
     async def collect(self, window: Window) -> Collected:
@@ -143,13 +136,13 @@ class BatchActivities:
         batch discount), or an error. Expired calls are sent as errors only if the window was
         resubmitted already; otherwise they are returned, for the parent to resubmit once."""
         spec = self.llm.spec(window.model)
-        client = self.llm.providers.anthropic_client(spec, self.llm.key_for(window.model, spec))
+        api = self._api(window.model)
         manifest = await asyncio.to_thread(_read, window.manifest)
         folder = window.manifest.rsplit(f"/{DELIVERY_DIR}/", 1)[0]
         out = Collected()
         sends: list[tuple[str, Delivered]] = []
-        async for result in await client.messages.batches.results(window.provider_batch):
-            cid, kind = result.custom_id, result.result.type
+        async for result in api.results(window.provider_batch):
+            cid, kind = result.custom_id, result.kind
             if kind == "expired" and not window.resubmitted:
                 out.expired.append(cid)
                 continue
@@ -157,14 +150,11 @@ class BatchActivities:
             if kind == "succeeded":
                 out.succeeded += 1
                 delivered = Delivered(custom_id=cid, provider_batch=window.provider_batch,
-                                      answer=self._answer(spec, window.model, result.result.message,
-                                                          entry.get("cache_key")))
+                                      answer=self._answer(spec, window.model, result, entry.get("cache_key")))
             else:
                 out.errored += 1
-                error = getattr(getattr(result.result, "error", None), "error", None)
-                why = getattr(error, "message", None) or kind
                 delivered = Delivered(custom_id=cid, provider_batch=window.provider_batch,
-                                      error=f"provider batch {window.provider_batch}: {kind}: {why}")
+                                      error=f"provider batch {window.provider_batch}: {kind}: {result.error}")
             sends.append((entry["reply_to"], delivered))
             if entry.get("budget") and entry.get("grant"):  # the batch's budget hears what it cost
                 answer = delivered.answer
@@ -181,12 +171,20 @@ class BatchActivities:
         await asyncio.to_thread(_write, window.manifest, manifest)
         return out
 
-    def _answer(self, spec: ModelSpec, model: str, message: Any, key: str | None) -> LLMResponse:
-        usage = anthropic_usage(message.usage)
+    def _api(self, model: str) -> BatchAPI:
+        spec = self.llm.spec(model)
+        api = batch_api(self.llm.providers, spec, self.llm.key_for(model, spec))
+        if api is None:
+            raise PermanentStepError(f"model {model!r} ({spec.provider}) has no batch API here")
+        return api
+
+    @staticmethod
+    def _answer(spec: ModelSpec, model: str, result: Result, key: str | None) -> LLMResponse:
+        usage = result.usage or Usage()
         full = cost_usd(spec, usage)
         discount = spec.price.batch_discount if spec.price else 0.5
-        return LLMResponse(text="".join(getattr(b, "text", "") for b in message.content), model=model,
-                           provider=spec.provider, provider_model=message.model, usage=usage,
+        return LLMResponse(text=result.text, model=model, provider=spec.provider,
+                           provider_model=result.provider_model, usage=usage,
                            cost_usd=None if full is None else round(full * (1 - discount), 6),
                            cache_key=key)
 
