@@ -125,6 +125,10 @@ def test_calls_are_gathered_into_one_provider_batch_and_a_killed_worker_does_not
     model = report["models"]["sim-opus"]
     full = (model["input_tokens"] * 15 + model["output_tokens"] * 75) / 1e6
     assert model["cost_usd"] == pytest.approx(full / 2, rel=0.005)  # the batch discount (calls rounded)
+    assert model["batch_calls"] == 60 and model["batch_saved_usd"] == pytest.approx(full / 2, rel=0.005)
+    md = (tmp_path / "out" / "delivered" / "report.md").read_text()
+    assert (f"- provider batches: 1 (60 calls, 0 of them resubmitted after expiring); their 60 answers "
+            f"at batch prices: ${report['totals']['batch_saved_usd']:.4f} less than realtime") in md
 
 
 def test_errored_calls_go_in_a_later_window_and_an_expired_window_is_submitted_once_more(

@@ -159,7 +159,7 @@ class BatchReport:
                 m = self.models.setdefault(tried.model, {
                     "calls": 0, "answered": 0, "attempts": 0, "skipped": 0, "cached": 0,
                     "input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0, "cache_write_tokens": 0,
-                    "cost_usd": 0.0, "unpriced_calls": 0, "batch_calls": 0})
+                    "cost_usd": 0.0, "unpriced_calls": 0, "batch_calls": 0, "batch_saved_usd": 0.0})
                 if tried.outcome == "skipped":  # out of quota: not called
                     m["skipped"] += 1
                     continue
@@ -181,6 +181,8 @@ class BatchReport:
                         m["unpriced_calls"] += 1
                     else:
                         m["cost_usd"] = round(m["cost_usd"] + float(cost), 6)
+                    if (listed := step.detail.get("list_cost_usd")) is not None and cost is not None:
+                        m["batch_saved_usd"] = round(m["batch_saved_usd"] + float(listed) - float(cost), 6)
 
     @staticmethod
     def _row(topic: dict[str, Any]) -> str:
@@ -228,6 +230,7 @@ class BatchReport:
                 "cache_read_tokens": sum(m.get("cache_read_tokens", 0) for m in models.values()),
                 "cache_write_tokens": sum(m.get("cache_write_tokens", 0) for m in models.values()),
                 "batch_calls": sum(m.get("batch_calls", 0) for m in models.values()),
+                "batch_saved_usd": round(sum(m.get("batch_saved_usd", 0.0) for m in models.values()), 6),
                 "cost_usd": round(sum(m["cost_usd"] for m in models.values()), 6),
                 "unpriced_calls": sum(m["unpriced_calls"] for m in models.values()),
             },
@@ -269,9 +272,9 @@ class BatchReport:
               if (gone := report["models_out"]) else []),
             *([f"- budget: {budget_text(report['budget'])}"] if report["budget"] else []),
             *([f"- provider batches: {len(wins)} ({sum(w['requests'] for w in wins)} calls, "
-               f"{sum(w['resubmitted'] for w in wins)} of them resubmitted after expiring); batch "
-               "prices (the catalog's batch_discount) in the costs"] if (wins := report["provider_batches"])
-              else []),
+               f"{sum(w['resubmitted'] for w in wins)} of them resubmitted after expiring); their "
+               f"{t['batch_calls']} answers at batch prices: ${t['batch_saved_usd']:.4f} less than "
+               "realtime"] if (wins := report["provider_batches"]) else []),
             f"- every topic, one JSON line each: `{RESULTS_JSONL}`",
         ]
         if self.failures:

@@ -202,6 +202,9 @@ def summary_page(report: dict[str, Any], cards: list[str], counts: dict[str, int
              f"LLM calls {t['llm_calls']}", f"tokens in/out {t['input_tokens']}/{t['output_tokens']}",
              f"cost ${t['cost_usd']:.4f}" + (f" (+{t['unpriced_calls']} unpriced calls)"
                                              if t["unpriced_calls"] else "")]
+    if t.get("batch_calls"):
+        facts.append(f"{t['batch_calls']} answers from provider batches, ${t['batch_saved_usd']:.4f} less "
+                     "than realtime")
     if report.get("budget"):
         facts.append("budget: " + text(budget_text(report["budget"])))
     if report["cancelled"]:

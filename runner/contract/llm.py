@@ -65,6 +65,8 @@ class LLMResponse(StepOutput):
     provider_model: str
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float | None = None
+    list_cost_usd: float | None = Field(default=None, description="an answer from a provider batch: "
+                                        "what it would have cost realtime")
 
 
 

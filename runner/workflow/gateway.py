@@ -81,6 +81,8 @@ async def complete(
     def describe(answer: LLMResponse, detail: dict[str, Any]) -> None:
         detail["usage"] = answer.usage.model_dump()
         detail["cost_usd"] = answer.cost_usd
+        if answer.list_cost_usd is not None:  # from a provider batch, at its discount
+            detail["list_cost_usd"] = answer.list_cost_usd
 
     return await _first_answer(
         log, step, input_key(request, chain), chain, LLM_ACTIVITY,

@@ -186,7 +186,7 @@ class BatchActivities:
         return LLMResponse(text=result.text, model=model, provider=spec.provider,
                            provider_model=result.provider_model, usage=usage,
                            cost_usd=None if full is None else round(full * (1 - discount), 6),
-                           cache_key=key)
+                           list_cost_usd=full, cache_key=key)
 
     @staticmethod
     async def _send(sends: list[tuple[str, Delivered]]) -> None:
