@@ -277,3 +277,15 @@ def test_an_openai_compatible_model_is_delivered_through_litellms_batch_api(
     model = json.loads((tmp_path / "out" / "delivered" / "report.json").read_text())["models"]["sim-gpt"]
     full = (model["input_tokens"] * 2 + model["output_tokens"] * 8) / 1e6
     assert model["batch_calls"] == 20 and model["cost_usd"] == pytest.approx(full / 2, rel=0.01)
+
+
+def test_runner_plan_estimates_both_deliveries() -> None:
+    from runner.client.plan import Plan, render
+    from runner.contract.budget import Budget
+
+    plan = Plan(batch="b", job="prompt", cache=None, llm_calls=10, tokens=(1000, 2000), cost_usd=0.5,
+                delivered_cost_usd=0.25, delivery=["answer"], budget=Budget(usd=0.3))
+    lines = render(plan)
+    assert lines[-2] == "delivery: answer through provider batches: ~$0.2500 (realtime: ~$0.5000)"
+    assert lines[-1].endswith("the estimate (~$0.2500) fits it")  # the budget is held to what is delivered
+    assert plan.as_json()["totals"]["delivered_cost_usd"] == 0.25

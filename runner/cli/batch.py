@@ -247,8 +247,8 @@ def plan_command(manifest: Path, catalog: Path | None, as_json: bool) -> None:
 
     Per topic: the steps that would run (and why: new or changed topic, changed code, tools or
     model, output gone from the cache) and those reused; then the totals, with the LLM calls,
-    tokens and cost (catalog prices) to expect, estimated from what the same steps took before,
-    and, with a `budget:`, whether that fits it.
+    tokens and cost (catalog prices) to expect, estimated from what the same steps took before
+    (with `delivery: batch`, also at batch prices), and, with a `budget:`, whether that fits it.
     The code, tools and catalog of this machine are assumed to be the workers'.
 
     Exit codes: 0 everything is in the cache (a submit runs nothing), 3 there is work to do,

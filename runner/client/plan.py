@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from statistics import mean
 from typing import Any
 
-from runner.config.catalog import Catalog
+from runner.config.catalog import Catalog, has_batch_api
 from runner.config.jobkinds import all_responders, job_kinds
 from runner.config.manifest import BatchPlan
 from runner.contract.budget import Budget
@@ -68,6 +68,8 @@ class Plan:
     runs: Counter[str] = field(default_factory=Counter)  # step -> topics that run it
     reuses: Counter[str] = field(default_factory=Counter)
     budget: Budget | None = None
+    delivered_cost_usd: float = 0.0  # the same, with the steps the manifest delivers in provider batches
+    delivery: list[str] | None = None  # those steps (None: every call realtime)
 
     @property
     def work(self) -> list[TopicPlan]:
@@ -81,6 +83,7 @@ class Plan:
                            "llm_calls": self.llm_calls, "input_tokens": self.tokens[0],
                            "output_tokens": self.tokens[1], "calls_without_estimate": self.unknown_tokens,
                            "cost_usd": round(self.cost_usd, 6), "unpriced_calls": self.unpriced_calls,
+                           "delivered_cost_usd": round(self.delivered_cost_usd, 6),
                            "steps_run": dict(self.runs), "steps_reused": dict(self.reuses)},
                 "budget": self.budget.model_dump(mode="json") if self.budget else None,
                 "topics": [{"id": t.id, "topic": t.topic, "up_to_date": t.up_to_date, "why": t.why,
@@ -159,7 +162,8 @@ def plan_batch(plan: BatchPlan, catalog: Catalog) -> Plan:
     kind = job_kinds()[plan.job]
     cache = StepCache(plan.cache) if plan.cache else None
     identities = _identities(kind, catalog)
-    out = Plan(batch=plan.name, job=plan.job, cache=plan.cache, budget=plan.budget)
+    out = Plan(batch=plan.name, job=plan.job, cache=plan.cache, budget=plan.budget,
+               delivery=plan.delivery.steps if plan.delivery else None)
     out.topics = [_topic(kind, spec, cache, identities) for spec in plan.topics]
     llm = set(kind.llm_steps)
     seen: dict[str, list[tuple[int, int]]] = {}
@@ -187,8 +191,10 @@ def plan_batch(plan: BatchPlan, catalog: Catalog) -> Plan:
             chain = specs[t.id].models.get(base) or [""]
             model = catalog.models.get(s.model or chain[0])
             if model is not None and model.price is not None:
-                out.cost_usd += (guess[0] * model.price.input_per_mtok
-                                 + guess[1] * model.price.output_per_mtok) / 1e6
+                cost = (guess[0] * model.price.input_per_mtok + guess[1] * model.price.output_per_mtok) / 1e6
+                out.cost_usd += cost
+                batched = plan.delivery is not None and base in plan.delivery.steps and has_batch_api(model)
+                out.delivered_cost_usd += cost * (1 - model.price.batch_discount) if batched else cost
             elif model is None or model.provider != "offline":  # the offline model is free
                 out.unpriced_calls += 1
     out.tokens = (tokens_in, tokens_out)
@@ -231,6 +237,9 @@ def render(plan: Plan, *, limit: int = 200) -> list[str]:
     lines.append(f"{len(plan.work)} of {len(plan.topics)} topics have work"
                  + (f"; steps to run: {steps}" if steps else "")
                  + (f"; LLM calls >= {plan.llm_calls}, {estimate}" if plan.llm_calls else ""))
+    if plan.delivery and plan.llm_calls and plan.unknown_tokens < plan.llm_calls:
+        lines.append(f"delivery: {', '.join(plan.delivery)} through provider batches: "
+                     f"~${plan.delivered_cost_usd:.4f} (realtime: ~${plan.cost_usd:.4f})")
     if plan.budget is not None:
         lines.append(f"budget: {plan.budget.describe()}" + _against(plan))
     return lines
@@ -243,7 +252,8 @@ def _against(plan: Plan) -> str:
         return ""
     if plan.unknown_tokens:
         return "; the estimate is incomplete (steps with no earlier run to estimate from)"
-    if plan.cost_usd <= cap:
-        return f"; the estimate (~${plan.cost_usd:.4f}) fits it"
-    return (f"; the estimate (~${plan.cost_usd:.4f}) is over it: about {cap / plan.cost_usd:.0%} of "
+    cost = plan.delivered_cost_usd if plan.delivery else plan.cost_usd
+    if cost <= cap:
+        return f"; the estimate (~${cost:.4f}) fits it"
+    return (f"; the estimate (~${cost:.4f}) is over it: about {cap / cost:.0%} of "
             "the work would be done, the rest would end budget_exhausted")

@@ -55,6 +55,12 @@ class ModelSpec(BaseModel):
     price: Price | None = Field(default=None, description="US dollars per million tokens")
 
 
+def has_batch_api(spec: ModelSpec) -> bool:
+    """Whether batch delivery can send ``spec``'s calls in provider batches: Anthropic's Message
+    Batches, or OpenAI's Batch API for a litellm model of the ``openai/`` provider."""
+    return spec.provider == "anthropic" or (spec.provider == "litellm" and spec.model.startswith("openai/"))
+
+
 class Catalog(BaseModel):
     """All models a deployment can call."""
 

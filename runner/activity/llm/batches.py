@@ -23,9 +23,9 @@ from temporalio.service import RPCError
 from runner.activity.llm.activity import LLMActivities
 from runner.activity.llm.budget import Cost, hold, settle
 from runner.activity.llm.pacing import estimate_input_tokens
-from runner.activity.llm.provider_batches import BatchAPI, Result, batch_api, has_batch_api
+from runner.activity.llm.provider_batches import BatchAPI, Result, batch_api
 from runner.activity.llm.providers import cost_usd
-from runner.config.catalog import ModelSpec
+from runner.config.catalog import ModelSpec, has_batch_api
 from runner.contract.delivery import (
     ANSWER_SIGNAL,
     CALL_SIGNAL,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from runner.activity.llm.providers import Providers, anthropic_params, anthropic_usage
-from runner.config.catalog import ModelSpec
+from runner.config.catalog import ModelSpec, has_batch_api
 from runner.contract.delivery import Polled
 from runner.contract.llm import LLMRequest, Usage
 
@@ -49,15 +49,11 @@ class BatchAPI(Protocol):
 
 def batch_api(providers: Providers, spec: ModelSpec, key: str | None) -> BatchAPI | None:
     """``spec``'s batch API, or None (no batch API here: its calls go realtime)."""
+    if not has_batch_api(spec):
+        return None
     if spec.provider == "anthropic":
         return AnthropicBatches(providers, spec, key)
-    if spec.provider == "litellm" and spec.model.startswith("openai/"):
-        return OpenAIBatches(spec, key)
-    return None
-
-
-def has_batch_api(spec: ModelSpec) -> bool:
-    return spec.provider == "anthropic" or (spec.provider == "litellm" and spec.model.startswith("openai/"))
+    return OpenAIBatches(spec, key)
 
 
 class AnthropicBatches:
