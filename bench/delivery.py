@@ -9,8 +9,12 @@ side: wall time, topics succeeded, answers matched to their topics (each answer 
 topic's prompt), cost from the report, and the requests the simulator saw (realtime calls, or
 provider batches created); then the ratios.
 
+The batch side's worker is killed (-9) once its first provider batch is created, and another
+started: the windows and the provider batches the simulator saw created are printed side by side
+(none is submitted twice).
+
 Usage: python bench/delivery.py [--topics 200] [--rpm 600] [--latency 0.3] [--batch-delay 20]
-       [--gather 5]
+       [--gather 5] [--no-kill]
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ import contextlib
 import json
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
-from runs import RUNNER, served, submit
+from runs import RUNNER, served, start_worker, submit
 
 from runner.client.server import _free_port
 from runner.isolation.proc import dies_with_parent
@@ -54,7 +60,26 @@ def manifest(name: str, topics: int, delivery: str) -> str:
             f"topics: [{', '.join(f'term {i:05d}' for i in range(topics))}]\n")
 
 
-def side(work: Path, args: argparse.Namespace, name: str, delivery: str) -> dict[str, Any]:
+def kill_while_polling(log: Path, workers: list[subprocess.Popen[bytes]], work: Path,
+                       env: dict[str, str], done: threading.Event) -> None:
+    """Once the first provider batch is created, kill the worker (-9) and start another; then wait
+    for ``done`` (the new worker dies with the thread that started it: PR_SET_PDEATHSIG)."""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        if log.exists() and any('"op": "create"' in line for line in log.read_text().splitlines()):
+            workers[0].kill()
+            workers[0].wait()
+            time.sleep(1)
+            workers.append(start_worker(work, env))
+            print("  (batch side: worker killed -9 after the first provider batch was created; another "
+                  "started)", flush=True)
+            done.wait()
+            return
+        time.sleep(0.2)
+
+
+def side(work: Path, args: argparse.Namespace, name: str, delivery: str,
+         kill: bool = False) -> dict[str, Any]:
     work.mkdir()
     with simulator(work, args) as (port, log):
         catalog = work / "models.yaml"
@@ -64,8 +89,20 @@ def side(work: Path, args: argparse.Namespace, name: str, delivery: str) -> dict
         catalog.write_text(yaml.safe_dump(models))
         path = work / f"{name}.yaml"
         path.write_text(manifest(name, args.topics, delivery))
-        with served(work, {"RUNNER_CATALOG": str(catalog), "RUNNER_SIM_KEY": "sk-bench"}) as env:
-            wall, report = submit(path, env)
+        with served(work, {"RUNNER_CATALOG": str(catalog), "RUNNER_SIM_KEY": "sk-bench"},
+                    worker=False) as env:
+            workers, done = [start_worker(work, env)], threading.Event()
+            killer = threading.Thread(target=kill_while_polling, args=(log, workers, work, env, done),
+                                      daemon=True) if kill else None
+            try:
+                if killer:
+                    killer.start()
+                wall, report = submit(path, env)
+            finally:
+                for w in workers:
+                    w.terminate()
+                    w.wait(30)
+                done.set()
         seen = [json.loads(line) for line in log.read_text().splitlines()]
     matched = 0
     for line in (Path(report["output_dir"]) / "results.jsonl").read_text().splitlines():
@@ -85,6 +122,8 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.3, help="seconds per realtime request")
     parser.add_argument("--batch-delay", type=float, default=20.0, help="seconds a provider batch takes")
     parser.add_argument("--gather", type=float, default=5.0, help="seconds a window gathers calls")
+    parser.add_argument("--no-kill", action="store_true", help="do not kill the batch side's worker "
+                        "while its first provider batch is polled")
     args = parser.parse_args()
     print(f"delivery: {args.topics} topics (prompt, sim-opus through the simulator: {args.rpm} rpm, "
           f"{args.latency} s a request, a provider batch takes {args.batch_delay:g} s), "
@@ -92,7 +131,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-delivery-") as tmp:
         rt = side(Path(tmp) / "realtime", args, "realtime", "")
         bt = side(Path(tmp) / "batch", args, "batched",
-                  f"delivery: {{gather: {args.gather}s, poll: 2s}}\n")
+                  f"delivery: {{gather: {args.gather}s, poll: 2s}}\n", kill=not args.no_kill)
     for label, r in (("realtime", rt), ("batch", bt)):
         t = r["report"]["totals"]
         sizes = ", ".join(str(b["requests"]) for b in r["batches"])

@@ -24,25 +24,32 @@ RUNNER = str(Path(sys.executable).with_name("runner"))
 
 
 @contextlib.contextmanager
-def served(work: Path, extra_env: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
+def served(work: Path, extra_env: dict[str, str] | None = None,
+           worker: bool = True) -> Iterator[dict[str, str]]:
     """An embedded Temporal server in ``work``/home and a `runner worker` (in ``work``, with the
-    built-in catalog) beside it, both dying with this process and stopped at the end; yields the
-    environment that points the command line at them (no TEMPORAL_* or RUNNER_* of the caller's,
-    ``extra_env`` added)."""
+    built-in catalog; none if not ``worker``) beside it, both dying with this process and stopped at
+    the end; yields the environment that points the command line at them (no TEMPORAL_* or RUNNER_*
+    of the caller's, ``extra_env`` added)."""
     home = work / "home"
     server.start(home, port=_free_port(), owned=True)  # dies with this process
-    worker: subprocess.Popen[bytes] | None = None
+    proc: subprocess.Popen[bytes] | None = None
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "RUNNER_"))}
         env.update(extra_env or {}, RUNNER_HOME=str(home), TEMPORAL_CONFIG_FILE=str(home / "none.toml"))
-        worker = subprocess.Popen([RUNNER, "worker"], env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, cwd=work, preexec_fn=dies_with_parent())
+        if worker:
+            proc = start_worker(work, env)
         yield env
     finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(30)
+        if proc is not None:
+            proc.terminate()
+            proc.wait(30)
         server.stop(home)
+
+
+def start_worker(work: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A `runner worker` in ``work`` with ``env``, dying with this process (the caller stops it)."""
+    return subprocess.Popen([RUNNER, "worker"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, cwd=work, preexec_fn=dies_with_parent())
 
 
 def submit(path: Path, env: dict[str, str]) -> tuple[float, dict[str, Any]]:

@@ -35,6 +35,7 @@ BENCHES = {
                                               "  render: 1/1 rendered", "  render time: median "]),
     "bench/delivery.py": (["--topics", "3", "--batch-delay", "1", "--gather", "1", "--latency", "0"],
                           ["delivery: 3 topics", "3/3 succeeded, 3 answers matched to their topics",
+                           "(batch side: worker killed -9 after the first provider batch was created",
                            "1 window(s), 1 provider batch(es) created, of 3 calls; 0 realtime requests",
                            "batch / realtime: 0.50x"]),
     "bench/narration.py": (["--topics", "1", "--concurrency", "1", "--topic", "Why is the sky blue?"],

@@ -163,3 +163,25 @@ def test_an_expired_openai_batch_lists_every_request_as_expired(sim: Simulator, 
               .content.decode().splitlines()]
     assert sorted(e["custom_id"] for e in errors) == ["topic-0", "topic-1", "topic-2"]
     assert {e["error"]["code"] for e in errors} == {"batch_expired"}
+
+
+@pytest.mark.parametrize("sim", [SimConfig(batch_delay_s=30)], indirect=True)
+async def test_a_window_submitted_again_finds_its_openai_batch_instead_of_making_another(
+        sim: Simulator) -> None:
+    """Batch delivery's OpenAI path names the window in the batch's metadata: an attempt that died
+    after creating the batch is followed by one that finds it there (Anthropic's API has no such
+    place: see docs/architecture.md)."""
+    from runner.activity.llm.provider_batches import OpenAIBatches
+    from runner.config.catalog import ModelSpec
+    from runner.contract.llm import LLMRequest, Message
+
+    spec = ModelSpec(provider="litellm", model="openai/gpt-sim", base_url=f"{sim.base_url}/v1")
+    api = OpenAIBatches(spec, "sk-batch")
+    calls = [(f"c{i}", LLMRequest(messages=[Message(role="user", content=f"Topic: x^{i}")]))
+             for i in range(3)]
+    first = await api.create(calls, "run1-w1")
+    assert await api.create(calls, "run1-w1") == first  # the same window: the same batch
+    assert await api.create(calls, "run1-w2") != first
+    ops = Counter(e["op"] for e in sim.requests if e.get("api") == "openai-batch")
+    assert (ops["create"], ops["upload"]) == (2, 2)
+    assert (await api.poll(first)).state == "in_progress"

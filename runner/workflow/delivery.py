@@ -28,10 +28,12 @@ from runner.contract.delivery import (
 from runner.contract.names import batch_task_queue
 from runner.contract.policy import DEFAULT_RETRY
 
-SUBMIT_TIMEOUT = timedelta(minutes=10)
-POLL_TIMEOUT = timedelta(minutes=2)
+# A dead worker's attempt is noticed within the heartbeat timeout (the activities heartbeat every
+# 5 s, also through one long call); a poll is one short request.
+SUBMIT_TIMEOUT = timedelta(minutes=30)
+POLL_TIMEOUT = timedelta(seconds=30)
 COLLECT_TIMEOUT = timedelta(minutes=60)
-COLLECT_HEARTBEAT = timedelta(minutes=2)
+HEARTBEAT = timedelta(seconds=30)
 
 
 class Gatherer:
@@ -109,7 +111,7 @@ class Gatherer:
             SUBMIT_ACTIVITY, WindowInput(window=name, model=model, folder=self.folder, custom_ids=ids,
                                          resubmit=resubmit),
             result_type=Window, task_queue=batch_task_queue(self.task_queue),
-            start_to_close_timeout=SUBMIT_TIMEOUT, retry_policy=DEFAULT_RETRY)
+            start_to_close_timeout=SUBMIT_TIMEOUT, heartbeat_timeout=HEARTBEAT, retry_policy=DEFAULT_RETRY)
         workflow.logger.info("provider batch %s: %d calls of %s", window.provider_batch, len(ids), model)
         self.st.windows.append(window)
 
@@ -124,7 +126,7 @@ class Gatherer:
             return
         collected = await workflow.execute_activity(
             COLLECT_ACTIVITY, window, result_type=Collected, task_queue=queue,
-            start_to_close_timeout=COLLECT_TIMEOUT, heartbeat_timeout=COLLECT_HEARTBEAT,
+            start_to_close_timeout=COLLECT_TIMEOUT, heartbeat_timeout=HEARTBEAT,
             retry_policy=DEFAULT_RETRY)
         self.st.windows.remove(window)
         self.polled.pop(window.provider_batch, None)

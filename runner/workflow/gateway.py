@@ -45,6 +45,7 @@ from runner.workflow.steps import StepLog, failed_attempts
 
 # A batch-delivered call waits this long for its answer (a provider batch takes up to 24 hours).
 ANSWER_WITHIN = timedelta(hours=26)
+ENQUEUE_HEARTBEAT = timedelta(seconds=30)  # (it heartbeats every 5 s: a dead worker's is soon retried)
 
 
 class ModelsOut:
@@ -239,7 +240,8 @@ async def _by_batch(log: StepLog, step: str, call: LLMCall, record: StepRecord, 
         queued = await workflow.execute_activity(
             ENQUEUE_ACTIVITY, BatchedCall(call=call, custom_id=cid, batch=batch, reply_to=me, folder=folder),
             result_type=Enqueued, task_queue=batch_task_queue(task_queue),
-            start_to_close_timeout=timedelta(seconds=policy.timeout_s), retry_policy=retry)
+            start_to_close_timeout=timedelta(seconds=policy.timeout_s), heartbeat_timeout=ENQUEUE_HEARTBEAT,
+            retry_policy=retry)
         if queued.answer is not None:  # the step cache's, or a realtime model's
             return cast(LLMResponse, queued.answer)
         record.detail["delivery"] = "batch"

@@ -12,8 +12,10 @@ of creating a second batch.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +50,26 @@ log = logging.getLogger(__name__)
 SIGNALS_AT_ONCE = 50
 
 
+BEAT_S = 5.0  # how often the delivery activities heartbeat (their heartbeat timeout is 30 s)
+
+
+@contextlib.asynccontextmanager
+async def beating() -> AsyncIterator[None]:
+    """Heartbeat every BEAT_S while the block runs (its awaits may be one long call: an upload, a
+    provider batch's results), so that a dead worker's attempt is retried within the heartbeat
+    timeout, not its start-to-close timeout."""
+    async def beat() -> None:
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(BEAT_S)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
 def request_path(folder: str, custom_id: str) -> str:
     return join(folder, DELIVERY_DIR, "requests", f"{custom_id}.json")
 
@@ -74,6 +96,11 @@ class BatchActivities:
 
     @activity.defn(name=ENQUEUE_ACTIVITY)
     async def enqueue(self, inp: BatchedCall) -> Enqueued:
+        """See :meth:`_enqueue` (heartbeating: it may wait for room in a budget)."""
+        async with beating():
+            return await self._enqueue(inp)
+
+    async def _enqueue(self, inp: BatchedCall) -> Enqueued:
         """Queue one call for its model's next provider batch (its request written to the batch's
         folder, its id signalled to the batch), or answer it now: from the step cache, or, for a
         model with no batch API here, realtime."""
@@ -104,6 +131,11 @@ class BatchActivities:
 
     @activity.defn(name=SUBMIT_ACTIVITY)
     async def submit(self, inp: WindowInput) -> Window:
+        """See :meth:`_submit` (heartbeating)."""
+        async with beating():
+            return await self._submit(inp)
+
+    async def _submit(self, inp: WindowInput) -> Window:
         """Submit a window of calls as one provider batch, once: a window whose file already names
         its batch (a retried attempt) returns it."""
         path = window_path(inp.folder, inp.window)
@@ -132,6 +164,11 @@ class BatchActivities:
 
     @activity.defn(name=COLLECT_ACTIVITY)
     async def collect(self, window: Window) -> Collected:
+        """See :meth:`_collect` (heartbeating)."""
+        async with beating():
+            return await self._collect(window)
+
+    async def _collect(self, window: Window) -> Collected:
         """Send each result of an ended provider batch to its topic: an answer (priced with the
         batch discount), or an error. Expired calls are sent as errors only if the window was
         resubmitted already; otherwise they are returned, for the parent to resubmit once."""
@@ -164,7 +201,6 @@ class BatchActivities:
             if len(sends) >= SIGNALS_AT_ONCE:
                 await self._send(sends)
                 sends = []
-            activity.heartbeat(out.succeeded + out.errored)
         await self._send(sends)
         manifest.update(state="collected", succeeded=out.succeeded, errored=out.errored,
                         expired=len(out.expired))

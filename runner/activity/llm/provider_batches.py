@@ -40,6 +40,9 @@ class Result:
 
 
 class BatchAPI(Protocol):
+    """``create`` submits a window's requests as one provider batch (its id); ``poll`` says where
+    it stands; ``results`` gives each request's result once it has ended."""
+
     async def create(self, requests: list[tuple[str, LLMRequest]], window: str) -> str: ...
 
     async def poll(self, batch_id: str) -> Polled: ...
@@ -93,8 +96,15 @@ class OpenAIBatches:
                                    "api_key": key}
 
     async def create(self, requests: list[tuple[str, LLMRequest]], window: str) -> str:
+        """Upload the window's requests and batch them, once: a batch the provider already holds for
+        this window (an attempt that died after creating it) is returned instead (its metadata
+        names the window)."""
         import litellm
 
+        listed = await litellm.alist_batches(limit=100, **self.kw)
+        for batch in getattr(listed, "data", None) or []:
+            if (getattr(batch, "metadata", None) or {}).get("runner_window") == window:
+                return str(batch.id)
         lines = []
         for cid, request in requests:
             messages = [{"role": "system", "content": request.system}] if request.system else []
