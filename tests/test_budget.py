@@ -182,7 +182,7 @@ def test_a_budgeted_batch_that_names_an_unpriced_model_is_warned_of(tmp_path: Pa
     assert "budget $2.5; per topic 9000 tokens" in res.stdout
 
 
-TOPICS = ["Derivative of x^2", "Derivative of x^3", "Derivative of x^4", "Derivative of x^5"]
+TOPICS = ["Derivative of x^2", "Derivative of x^3", "Derivative of x^4"]
 
 
 def explainer(name: str, topics: list[str], cache: Path, budget: str = "") -> str:
@@ -201,7 +201,7 @@ def costs(topics: list[dict[str, Any]]) -> list[float]:
 def test_a_batch_stops_at_its_cap_and_a_retry_with_a_higher_cap_finishes_it(
         tmp_path: Path, cli_env: dict[str, str]) -> None:
     """Against the provider simulator with the catalog's prices: one topic alone gives what a topic
-    costs (and leaves its steps in the step cache); four like it, the first of them that one (all
+    costs (and leaves its steps in the step cache); three like it, the first of them that one (all
     from the cache: no call, no cost, no ask), capped at one and a half times that, spend within
     one call's cost of the cap and leave the rest budget_exhausted; `runner retry --budget` finishes
     them, reusing the steps they had finished."""
@@ -231,6 +231,7 @@ def test_a_batch_stops_at_its_cap_and_a_retry_with_a_higher_cap_finishes_it(
         report = json.loads((out / "report.json").read_text())
         first = results(out)
         html, md = (out / "report.html").read_text(), (out / "report.md").read_text()
+        (tmp_path / "capped-report.md").write_text(md)  # kept: the retry writes over the batch's
         retry = run_cli(["retry", "capped.yaml", "--budget", str(cap * 4), "--wait",
                          "--catalog", str(catalog)], tmp_path, env)
         again = json.loads((out / "report.json").read_text())
@@ -239,7 +240,7 @@ def test_a_batch_stops_at_its_cap_and_a_retry_with_a_higher_cap_finishes_it(
         sim.wait(10)
     t = report["totals"]
     statuses = sorted(r["status"] for r in first)
-    assert 2 <= t["succeeded"] <= 3 and t["budget_exhausted"] == 4 - t["succeeded"], (statuses, report)
+    assert t["succeeded"] == 2 and t["budget_exhausted"] == 1, (statuses, report)
     cached = next(r for r in first if r["topic"] == TOPICS[0])
     assert cached["status"] == "succeeded"
     assert all(s["detail"].get("cached_from") for s in cached["steps"]
@@ -264,7 +265,7 @@ def test_a_batch_stops_at_its_cap_and_a_retry_with_a_higher_cap_finishes_it(
     assert cards == t["budget_exhausted"]
     # the retry, under a higher cap: every topic succeeds; those cut off mid-way reuse their steps
     assert retry.returncode == 0, retry.stdout + retry.stderr
-    assert again["totals"]["succeeded"] == 4 and again["totals"]["budget_exhausted"] == 0
+    assert again["totals"]["succeeded"] == 3 and again["totals"]["budget_exhausted"] == 0
     cut_mid_way = [r["id"] for r in first if r["status"] == "budget_exhausted"
                    and any(s["status"] == "succeeded" for s in r["steps"])]
     reused = {r["id"]: [s["name"] for s in r["steps"] if s.get("reused")] for r in results(out)}
@@ -298,7 +299,7 @@ def test_once_the_cap_is_reached_no_topic_starts_and_waiting_writes_no_history(
         return (f"name: {name}\njob: prompt\nprompt: 'Define {{topic}} in a line.'\nconcurrency: 2\n"
                 f"cache: off\nmodels: {{default: [sim-opus]}}\n{budget}topics: [{terms}]\n")
 
-    sim = subprocess.Popen([RUNNER, "simulate", "--port", str(port), "--rpm", "600", "--latency", "0.5",
+    sim = subprocess.Popen([RUNNER, "simulate", "--port", str(port), "--rpm", "600", "--latency", "0.2",
                             "--log", str(log)], env=env, stdout=subprocess.PIPE, text=True,
                            preexec_fn=dies_with_parent())
     try:

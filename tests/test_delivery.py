@@ -83,10 +83,10 @@ def manifest(topics: int, delivery: str, chain: str = "[sim-opus]") -> str:
 
 def test_calls_are_gathered_into_one_provider_batch_and_a_killed_worker_does_not_resubmit(
         tmp_path: Path, cli_env: dict[str, str], task_queue: str) -> None:
-    rig = Rig(tmp_path, cli_env, task_queue, "--batch-delay", "12")
+    rig = Rig(tmp_path, cli_env, task_queue, "--batch-delay", "8")
     try:
         worker = rig.worker()
-        submit = rig.submit(manifest(60, "{gather: 4s, poll: 1s}"))
+        submit = rig.submit(manifest(40, "{gather: 4s, poll: 1s}"))
         deadline = time.monotonic() + 90
         while not creates(rig.log):
             assert time.monotonic() < deadline and submit.poll() is None, submit.communicate()[0]
@@ -97,7 +97,7 @@ def test_calls_are_gathered_into_one_provider_batch_and_a_killed_worker_does_not
             if "PROVIDER BATCH" in status.stdout:
                 break
             time.sleep(0.3)
-        worker.send_signal(signal.SIGKILL)  # while the batch is being polled (it takes 12 s)
+        worker.send_signal(signal.SIGKILL)  # while the batch is being polled (it takes 8 s)
         worker.wait()
         time.sleep(2)
         rig.worker()
@@ -106,16 +106,16 @@ def test_calls_are_gathered_into_one_provider_batch_and_a_killed_worker_does_not
         rig.stop()
     assert submit.returncode == 0, out
     made = creates(rig.log)
-    assert len(made) == 1 and made[0]["requests"] == 60, made  # one window, submitted once
+    assert len(made) == 1 and made[0]["requests"] == 40, made  # one window, submitted once
     # runner status showed it in flight: id, model, requests, state, age
-    shown = rf"{made[0]['batch']}\s+sim-opus\s+60\s+in_progress\s+\d+s"
+    shown = rf"{made[0]['batch']}\s+sim-opus\s+40\s+in_progress\s+\d+s"
     assert re.search(shown, status.stdout), status.stdout
     ops = [e["op"] for e in sim_log(rig.log) if e.get("api") == "batch"]
     assert ops.count("results") == 1 and ops.count("retrieve") >= 2
     chat = [e for e in sim_log(rig.log) if e.get("api") != "batch"]
     assert chat == [], chat[:3]  # no call went realtime
     found = results(tmp_path / "out" / "delivered")
-    assert len(found) == 60 and all(r["status"] == "succeeded" for r in found)
+    assert len(found) == 40 and all(r["status"] == "succeeded" for r in found)
     for r in found:  # each topic got its own answer
         text = Path(r["outputs"]["output"]).read_text()
         assert f"Define {r['topic']} in a line." in text, (r["topic"], text)
@@ -125,9 +125,9 @@ def test_calls_are_gathered_into_one_provider_batch_and_a_killed_worker_does_not
     model = report["models"]["sim-opus"]
     full = (model["input_tokens"] * 15 + model["output_tokens"] * 75) / 1e6
     assert model["cost_usd"] == pytest.approx(full / 2, rel=0.005)  # the batch discount (calls rounded)
-    assert model["batch_calls"] == 60 and model["batch_saved_usd"] == pytest.approx(full / 2, rel=0.005)
+    assert model["batch_calls"] == 40 and model["batch_saved_usd"] == pytest.approx(full / 2, rel=0.005)
     md = (tmp_path / "out" / "delivered" / "report.md").read_text()
-    assert (f"- provider batches: 1 (60 calls, 0 of them resubmitted after expiring); their 60 answers "
+    assert (f"- provider batches: 1 (40 calls, 0 of them resubmitted after expiring); their 40 answers "
             f"at batch prices: ${report['totals']['batch_saved_usd']:.4f} less than realtime") in md
 
 
@@ -142,18 +142,18 @@ def test_errored_calls_go_in_a_later_window_and_an_expired_window_is_submitted_o
     rig = Rig(errors, cli_env, task_queue, "--batch-delay", "1", "--batch-error-rate", "0.34")
     try:
         rig.worker()
-        flaky = rig.submit(manifest(30, "{gather: 2s, poll: 0.5s}"))
+        flaky = rig.submit(manifest(20, "{gather: 2s, poll: 0.5s}"))
         out, _ = flaky.communicate(timeout=240)
     finally:
         rig.stop()
     assert flaky.returncode == 0, out
     made = creates(rig.log)
-    assert 2 <= len(made) <= 5 and made[0]["requests"] == 30, made  # retries in later windows
+    assert 2 <= len(made) <= 5 and made[0]["requests"] == 20, made  # retries in later windows
     found = results(errors / "out" / "delivered")
-    assert all(r["status"] == "succeeded" for r in found) and len(found) == 30
+    assert all(r["status"] == "succeeded" for r in found) and len(found) == 20
     retried = [r for r in found if r["steps"][0]["attempts"] > 1]
     assert retried and all(r["steps"][0]["model"] == "sim-opus" for r in found)
-    assert sum(len(r["steps"]) for r in found) == 60  # answer + write: no rejected step
+    assert sum(len(r["steps"]) for r in found) == 40  # answer + write: no rejected step
     report = json.loads((errors / "out" / "delivered" / "report.json").read_text())
     assert [w["provider_batch"] for w in report["provider_batches"]] == [m["batch"] for m in made]
     # every errored result is one more attempt of its topic's call
@@ -166,23 +166,23 @@ def test_errored_calls_go_in_a_later_window_and_an_expired_window_is_submitted_o
     try:
         rig.worker()
         once = "cache: off\nsteps: {answer: {retry: {maximum_attempts: 1}}}\n"
-        late = rig.submit(manifest(8, "{gather: 1s, poll: 0.5s}", chain="[sim-opus, offline]")
+        late = rig.submit(manifest(4, "{gather: 1s, poll: 0.5s}", chain="[sim-opus, offline]")
                           .replace("cache: off\n", once))
         out, _ = late.communicate(timeout=180)
     finally:
         rig.stop()
     assert late.returncode == 0, out
     made = creates(rig.log)
-    assert [m["requests"] for m in made] == [8, 8], made  # submitted, expired, submitted once more
+    assert [m["requests"] for m in made] == [4, 4], made  # submitted, expired, submitted once more
     found = results(expiring / "out" / "delivered")
     assert all(r["status"] == "succeeded" and r["steps"][0]["model"] == "offline" for r in found)
     tried = found[0]["steps"][0]["models_tried"]
     assert [m["model"] for m in tried] == ["sim-opus", "offline"] and "expired" in tried[0]["error"]
     report = json.loads((expiring / "out" / "delivered" / "report.json").read_text())
     windows = report["provider_batches"]
-    assert [(w["requests"], w["resubmitted"], w["expired"]) for w in windows] == [(8, 0, 8), (8, 1, 0)]
+    assert [(w["requests"], w["resubmitted"], w["expired"]) for w in windows] == [(4, 0, 4), (4, 1, 0)]
     md = (expiring / "out" / "delivered" / "report.md").read_text()
-    assert "provider batches: 2 (16 calls, 1 of them resubmitted after expiring)" in md
+    assert "provider batches: 2 (8 calls, 1 of them resubmitted after expiring)" in md
 
 
 def test_the_manifest_delivery_is_checked_with_its_lines(tmp_path: Path) -> None:
