@@ -289,3 +289,26 @@ def test_runner_plan_estimates_both_deliveries() -> None:
     assert lines[-2] == "delivery: answer through provider batches: ~$0.2500 (realtime: ~$0.5000)"
     assert lines[-1].endswith("the estimate (~$0.2500) fits it")  # the budget is held to what is delivered
     assert plan.as_json()["totals"]["delivered_cost_usd"] == 0.25
+
+
+def test_cancelling_the_batch_cancels_its_provider_batches(
+        tmp_path: Path, cli_env: dict[str, str], task_queue: str) -> None:
+    rig = Rig(tmp_path, cli_env, task_queue, "--batch-delay", "60")
+    try:
+        rig.worker()
+        submit = rig.submit(manifest(3, "{gather: 1s, poll: 1s}"))
+        deadline = time.monotonic() + 60
+        while not creates(rig.log):
+            assert time.monotonic() < deadline and submit.poll() is None, submit.communicate()[0]
+            time.sleep(0.2)
+        time.sleep(1)  # (its submit returns)
+        cancel = subprocess.run([RUNNER, "cancel", "batch.yaml", "--catalog", str(rig.catalog)],
+                                env=rig.env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert cancel.returncode == 0, cancel.stdout + cancel.stderr
+        out, _ = submit.communicate(timeout=120)
+    finally:
+        rig.stop()
+    made = creates(rig.log)
+    cancels = [e for e in sim_log(rig.log) if e.get("api") == "batch" and e.get("op") == "cancel"]
+    assert len(made) == 1 and [c["batch"] for c in cancels] == [made[0]["batch"]], (made, cancels)
+    assert "cancelled" in out

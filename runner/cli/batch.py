@@ -149,7 +149,8 @@ async def fetch(client: Any, batch_id: str, to: Path | None, **_: Any) -> None:
 @by_ref("batch", BATCH_HELP)
 async def cancel(client: Any, batch_id: str, wait_s: float, **_: Any) -> None:
     """Cancel a running batch: running topics stop their steps (a heartbeating step's subprocess is
-    killed within seconds), topics not started are not started, and the report marks them cancelled.
+    killed within seconds), topics not started are not started, the providers are asked to stop its
+    provider batches in flight (`delivery: batch`), and the report marks the topics cancelled.
     `runner retry` finishes them later, reusing the steps they had finished."""
     from runner.client.control import cancel as do_cancel
 

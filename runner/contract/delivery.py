@@ -19,6 +19,7 @@ ENQUEUE_ACTIVITY = "runner.llm.enqueue"
 SUBMIT_ACTIVITY = "runner.llm.batch-submit"
 POLL_ACTIVITY = "runner.llm.batch-poll"
 COLLECT_ACTIVITY = "runner.llm.batch-collect"
+CANCEL_ACTIVITY = "runner.llm.batch-cancel"
 CALL_SIGNAL = "batch_call"  # an activity to the parent: a call to gather
 ANSWER_SIGNAL = "batch_answer"  # an activity to a topic: its call's answer
 # (the topic files sit in the batch's folder; requests and windows beside them)

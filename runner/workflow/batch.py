@@ -178,7 +178,11 @@ class BatchWorkflow:
             cancel = err
             workflow.logger.info("batch cancelled: cancelling its %d running topics", len(st.in_flight))
             self.cancelling = True
+            if gathering is not None:
+                gathering.cancel()
             await self._cancel_running()
+            if self.gatherer is not None:
+                await self.gatherer.cancel_all()
         sweeper.cancel()
         if gathering is not None:
             gathering.cancel()

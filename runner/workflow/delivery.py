@@ -12,8 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 from runner.contract.delivery import (
+    CANCEL_ACTIVITY,
     COLLECT_ACTIVITY,
     POLL_ACTIVITY,
     SUBMIT_ACTIVITY,
@@ -34,6 +37,7 @@ SUBMIT_TIMEOUT = timedelta(minutes=30)
 POLL_TIMEOUT = timedelta(seconds=30)
 COLLECT_TIMEOUT = timedelta(minutes=60)
 HEARTBEAT = timedelta(seconds=30)
+CANCEL_RETRY = RetryPolicy(maximum_attempts=3)
 
 
 class Gatherer:
@@ -134,3 +138,15 @@ class Gatherer:
             workflow.logger.warning("provider batch %s expired with %d calls: submitting them again",
                                     window.provider_batch, len(collected.expired))
             await self._submit(window.model, collected.expired, resubmit=window.resubmitted + 1)
+
+    async def cancel_all(self) -> None:
+        """The batch is cancelled: ask the providers to stop its provider batches in flight (what
+        they have not processed yet is not paid for)."""
+        for window in list(self.st.windows):
+            try:
+                await workflow.execute_activity(
+                    CANCEL_ACTIVITY, window, task_queue=batch_task_queue(self.task_queue),
+                    start_to_close_timeout=POLL_TIMEOUT, retry_policy=CANCEL_RETRY)
+            except ActivityError as err:
+                workflow.logger.warning("could not cancel provider batch %s: %s", window.provider_batch,
+                                        err.cause or err)

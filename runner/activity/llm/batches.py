@@ -31,6 +31,7 @@ from runner.config.catalog import ModelSpec, has_batch_api
 from runner.contract.delivery import (
     ANSWER_SIGNAL,
     CALL_SIGNAL,
+    CANCEL_ACTIVITY,
     COLLECT_ACTIVITY,
     DELIVERY_DIR,
     ENQUEUE_ACTIVITY,
@@ -207,6 +208,13 @@ class BatchActivities:
         await asyncio.to_thread(_write, window.manifest, manifest)
         return out
 
+    @activity.defn(name=CANCEL_ACTIVITY)
+    async def cancel(self, window: Window) -> None:
+        """Ask the provider to stop a provider batch (the batch was cancelled)."""
+        await self._api(window.model).cancel(window.provider_batch)
+        activity.logger.info("provider batch %s of window %s: cancel asked", window.provider_batch,
+                             window.window)
+
     def _api(self, model: str) -> BatchAPI:
         spec = self.llm.spec(model)
         api = batch_api(self.llm.providers, spec, self.llm.key_for(model, spec))
@@ -238,4 +246,4 @@ class BatchActivities:
         await asyncio.gather(*(one(w, d) for w, d in sends))
 
     def activities(self) -> list[object]:
-        return [self.enqueue, self.submit, self.poll, self.collect]
+        return [self.enqueue, self.submit, self.poll, self.collect, self.cancel]

@@ -41,13 +41,16 @@ class Result:
 
 class BatchAPI(Protocol):
     """``create`` submits a window's requests as one provider batch (its id); ``poll`` says where
-    it stands; ``results`` gives each request's result once it has ended."""
+    it stands; ``results`` gives each request's result once it has ended; ``cancel`` asks the
+    provider to stop it (requests not yet processed are not paid)."""
 
     async def create(self, requests: list[tuple[str, LLMRequest]], window: str) -> str: ...
 
     async def poll(self, batch_id: str) -> Polled: ...
 
     def results(self, batch_id: str) -> AsyncIterator[Result]: ...
+
+    async def cancel(self, batch_id: str) -> None: ...
 
 
 def batch_api(providers: Providers, spec: ModelSpec, key: str | None) -> BatchAPI | None:
@@ -75,6 +78,9 @@ class AnthropicBatches:
         return Polled(state=batch.processing_status, counts={
             "processing": c.processing, "succeeded": c.succeeded, "errored": c.errored,
             "canceled": c.canceled, "expired": c.expired})
+
+    async def cancel(self, batch_id: str) -> None:
+        await self.client.messages.batches.cancel(batch_id)
 
     async def results(self, batch_id: str) -> AsyncIterator[Result]:
         async for r in await self.client.messages.batches.results(batch_id):
@@ -131,6 +137,11 @@ class OpenAIBatches:
         if batch.status in OPENAI_ENDED:
             return Polled(state="ended", counts=counts)
         return Polled(state="canceling" if batch.status == "cancelling" else "in_progress", counts=counts)
+
+    async def cancel(self, batch_id: str) -> None:
+        import litellm
+
+        await litellm.acancel_batch(batch_id=batch_id, **self.kw)
 
     async def results(self, batch_id: str) -> AsyncIterator[Result]:
         import litellm
