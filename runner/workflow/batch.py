@@ -146,13 +146,15 @@ class BatchWorkflow:
             if guarded:  # running topics from an earlier run: learn their ids
                 await self._learn_names()
             while st.in_flight or ((buffer or not st.eof) and not self._out_of_budget()):
+                if gathering is not None and gathering.done():  # a bug: fail the task, visibly
+                    gathering.result()
                 if self.telling:
                     await self._tell_models()
                     continue
                 if self._time_to_continue():
                     await self._starts_settled()  # a start under way belongs to this run
                     if self.gatherer is not None:  # a submit under way too (never done twice)
-                        await workflow.wait_condition(lambda: not self.gatherer or not self.gatherer.busy)
+                        await self.gatherer.pause()
                     sweeper.cancel()
                     if buffer:  # read again from the first topic not started
                         st.offset, st.index, st.eof = buffer[0].offset, buffer[0].index, False
@@ -178,14 +180,17 @@ class BatchWorkflow:
             cancel = err
             workflow.logger.info("batch cancelled: cancelling its %d running topics", len(st.in_flight))
             self.cancelling = True
-            if gathering is not None:
-                gathering.cancel()
+            if self.gatherer is not None:  # (a submit under way ends first: its window is known)
+                await self.gatherer.pause()
             await self._cancel_running()
             if self.gatherer is not None:
                 await self.gatherer.cancel_all()
         sweeper.cancel()
         if gathering is not None:
             gathering.cancel()
+            if cancel is None and self.gatherer and self.gatherer.st.windows:  # no topic waits for them
+                await self.gatherer.pause()
+                await self.gatherer.cancel_all()
         finished = workflow.now()
         started = buffer[0].index if buffer else st.index
         report = await workflow.execute_activity(
@@ -227,13 +232,15 @@ class BatchWorkflow:
         workflow.continue_as_new(inp, memo=inp.memo(f"schedule {inp.schedule_id}"))
 
     async def _news(self) -> None:
-        """Wait until a topic ends or a model is to be told about."""
+        """Wait until a topic ends, a model is to be told about, or (while topics wait for their
+        provider batches, whose polls grow the history) it is time to continue as new."""
         heard = self.heard
-        await workflow.wait_condition(lambda: self.heard != heard or bool(self.telling))
+        await workflow.wait_condition(lambda: self.heard != heard or bool(self.telling)
+                                      or (self.gatherer is not None and self._time_to_continue()))
 
     def _time_to_continue(self) -> bool:
-        if not (self.starts or self.heard):  # a run that made no progress yet goes on (no loop)
-            return False
+        if not (self.starts or self.heard or (self.gatherer and self.gatherer.done)):
+            return False  # a run that made no progress yet goes on (no loop)
         info = workflow.info()
         return (self.starts >= MAX_STARTS_PER_RUN or info.is_continue_as_new_suggested()
                 or info.get_current_history_length() >= self.inp.events_per_run)

@@ -51,6 +51,8 @@ class Gatherer:
         self.task_queue = task_queue
         self.run_key = run_key  # names this run's windows (a retry of the batch writes the same folder)
         self.busy = False
+        self.holding = False  # start no new activity (see pause)
+        self.done = 0  # rounds of submits and polls in this run (progress: it may continue as new)
         self.news = 0  # calls come
         self.firsts = 0  # a model's first waiting call came: a new time to cut a window at
         self.polled: dict[str, datetime] = {}
@@ -87,16 +89,37 @@ class Gatherer:
     async def run(self) -> None:
         while True:
             await self._wait()
+            await workflow.wait_condition(lambda: not self.holding)
             self.busy = True
             try:
                 for model in self._due():
-                    await self._submit(model, self.st.pending.pop(model), resubmit=0)
-                    self.st.since.pop(model, None)
+                    ids = self.st.pending.pop(model)
+                    self.st.since.pop(model, None)  # (before the await: calls may come meanwhile)
+                    try:
+                        await self._submit(model, ids, resubmit=0)
+                    except ActivityError as err:  # submitted again after a gathering time
+                        workflow.logger.warning("could not submit %d calls of %s (tried again in "
+                                                "%g s): %s", len(ids), model, self.cfg.gather_s,
+                                                err.cause or err)
+                        for cid in ids:
+                            self.add(Gathered(custom_id=cid, model=model))
                 now = workflow.now()
                 for window in [w for w in self.st.windows if self._poll_at(w) <= now]:
-                    await self._poll(window)
+                    try:
+                        await self._poll(window)
+                    except ActivityError as err:  # looked at again at the next poll
+                        self.polled[window.provider_batch] = workflow.now()
+                        workflow.logger.warning("provider batch %s: %s (polled again in %g s)",
+                                                window.provider_batch, err.cause or err, self.cfg.poll_s)
+                self.done += 1
             finally:
                 self.busy = False
+
+    async def pause(self) -> None:
+        """Let the activity under way end, and start no other (the batch continues as new, or
+        ends)."""
+        self.holding = True
+        await workflow.wait_condition(lambda: not self.busy)
 
     async def _wait(self) -> None:
         """Until a window is due (full, or its time came), a poll is, or a new time to cut at."""
@@ -140,8 +163,8 @@ class Gatherer:
             await self._submit(window.model, collected.expired, resubmit=window.resubmitted + 1)
 
     async def cancel_all(self) -> None:
-        """The batch is cancelled: ask the providers to stop its provider batches in flight (what
-        they have not processed yet is not paid for)."""
+        """The batch is cancelled, or ended with provider batches no topic waits for: ask the
+        providers to stop them (what they have not processed yet is not paid for)."""
         for window in list(self.st.windows):
             try:
                 await workflow.execute_activity(

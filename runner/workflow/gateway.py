@@ -240,8 +240,8 @@ async def _by_batch(log: StepLog, step: str, call: LLMCall, record: StepRecord, 
         queued = await workflow.execute_activity(
             ENQUEUE_ACTIVITY, BatchedCall(call=call, custom_id=cid, batch=batch, reply_to=me, folder=folder),
             result_type=Enqueued, task_queue=batch_task_queue(task_queue),
-            start_to_close_timeout=timedelta(seconds=policy.timeout_s), heartbeat_timeout=ENQUEUE_HEARTBEAT,
-            retry_policy=retry)
+            # (it may wait long for room in a budget: it heartbeats, so a dead worker's is retried soon)
+            start_to_close_timeout=ANSWER_WITHIN, heartbeat_timeout=ENQUEUE_HEARTBEAT, retry_policy=retry)
         if queued.answer is not None:  # the step cache's, or a realtime model's
             return cast(LLMResponse, queued.answer)
         record.detail["delivery"] = "batch"

@@ -194,11 +194,13 @@ class BatchActivities:
                 delivered = Delivered(custom_id=cid, provider_batch=window.provider_batch,
                                       error=f"provider batch {window.provider_batch}: {kind}: {result.error}")
             sends.append((entry["reply_to"], delivered))
-            if entry.get("budget") and entry.get("grant"):  # the batch's budget hears what it cost
+            if entry.get("budget") and entry.get("grant") and not entry.get("settled"):
+                # the batch's budget hears what it cost, once (a retried collect skips it)
                 answer = delivered.answer
                 await settle(BudgetRef.model_validate(entry["budget"]), entry["grant"], Cost(
                     usd=answer.cost_usd if answer else 0.0, answered=answer is not None,
                     tokens=answer.usage.input_tokens + answer.usage.output_tokens if answer else 0))
+                await asyncio.to_thread(_write, request_path(folder, cid), {**entry, "settled": True})
             if len(sends) >= SIGNALS_AT_ONCE:
                 await self._send(sends)
                 sends = []
