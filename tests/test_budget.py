@@ -5,7 +5,6 @@ off at its cap and finished by `runner retry --budget`."""
 from __future__ import annotations
 
 import json
-import subprocess
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,10 @@ from runner.config.catalog import load_catalog
 from runner.config.manifest import load_manifest, models_used
 from runner.contract.budget import Budget, BudgetAsk, BudgetSpent, BudgetState
 from runner.contract.errors import ManifestError
-from runner.isolation.proc import dies_with_parent
 from runner.workflow.budget import Ledger
 from tests.conftest import REPO
-from tests.test_e2e import RUNNER, run_cli
+from tests.simulated import simulated
+from tests.test_e2e import run_cli
 from tests.workers import results
 
 
@@ -205,18 +204,8 @@ def test_a_batch_stops_at_its_cap_and_a_retry_with_a_higher_cap_finishes_it(
     from the cache: no call, no cost, no ask), capped at one and a half times that, spend within
     one call's cost of the cap and leave the rest budget_exhausted; `runner retry --budget` finishes
     them, reusing the steps they had finished."""
-    from runner.client.server import _free_port
-
-    port = _free_port()
-    log = tmp_path / "requests.jsonl"
-    catalog = tmp_path / "models.yaml"
-    catalog.write_text((REPO / "configs" / "models.simulated.yaml").read_text()
-                       .replace("127.0.0.1:8765", f"127.0.0.1:{port}"))
-    env = {**cli_env, "RUNNER_SIM_KEY": "sk-budget"}
-    sim = subprocess.Popen([RUNNER, "simulate", "--port", str(port), "--rpm", "600", "--log", str(log)],
-                           env=env, stdout=subprocess.PIPE, text=True, preexec_fn=dies_with_parent())
-    try:
-        assert sim.stdout is not None and "provider simulator on" in sim.stdout.readline()
+    with simulated(tmp_path, cli_env, "--rpm", "600") as sim:
+        catalog, env = sim.catalog, sim.env
         cache = tmp_path / "cache"
         (tmp_path / "one.yaml").write_text(explainer("one", TOPICS[:1], cache))
         res = run_cli(["submit", "one.yaml", "--wait", "--catalog", str(catalog)], tmp_path, env)
@@ -235,9 +224,6 @@ def test_a_batch_stops_at_its_cap_and_a_retry_with_a_higher_cap_finishes_it(
         retry = run_cli(["retry", "capped.yaml", "--budget", str(cap * 4), "--wait",
                          "--catalog", str(catalog)], tmp_path, env)
         again = json.loads((out / "report.json").read_text())
-    finally:
-        sim.terminate()
-        sim.wait(10)
     t = report["totals"]
     statuses = sorted(r["status"] for r in first)
     assert t["succeeded"] == 2 and t["budget_exhausted"] == 1, (statuses, report)
@@ -285,25 +271,13 @@ def test_once_the_cap_is_reached_no_topic_starts_and_waiting_writes_no_history(
     from temporalio.api.enums.v1 import EventType
     from temporalio.client import Client
 
-    from runner.client.server import _free_port
-
-    port = _free_port()
-    log = tmp_path / "requests.jsonl"
-    catalog = tmp_path / "models.yaml"
-    catalog.write_text((REPO / "configs" / "models.simulated.yaml").read_text()
-                       .replace("127.0.0.1:8765", f"127.0.0.1:{port}"))
-    env = {**cli_env, "RUNNER_SIM_KEY": "sk-budget"}
-
     def prompt(name: str, topics: int, budget: str = "") -> str:
         terms = ", ".join(f"term {i:02d}" for i in range(topics))
         return (f"name: {name}\njob: prompt\nprompt: 'Define {{topic}} in a line.'\nconcurrency: 2\n"
                 f"cache: off\nmodels: {{default: [sim-opus]}}\n{budget}topics: [{terms}]\n")
 
-    sim = subprocess.Popen([RUNNER, "simulate", "--port", str(port), "--rpm", "600", "--latency", "0.2",
-                            "--log", str(log)], env=env, stdout=subprocess.PIPE, text=True,
-                           preexec_fn=dies_with_parent())
-    try:
-        assert sim.stdout is not None and "provider simulator on" in sim.stdout.readline()
+    with simulated(tmp_path, cli_env, "--rpm", "600", "--latency", "0.2") as sim:
+        catalog, env, log = sim.catalog, sim.env, sim.log
         (tmp_path / "one.yaml").write_text(prompt("one", 1))
         assert run_cli(["submit", "one.yaml", "--wait", "--catalog", str(catalog)], tmp_path,
                        env).returncode == 0
@@ -313,9 +287,6 @@ def test_once_the_cap_is_reached_no_topic_starts_and_waiting_writes_no_history(
         made = len(log.read_text().splitlines())
         res = run_cli(["submit", "capped.yaml", "--wait", "--catalog", str(catalog)], tmp_path, env)
         made = len(log.read_text().splitlines()) - made
-    finally:
-        sim.terminate()
-        sim.wait(10)
     assert res.returncode == 1, res.stdout + res.stderr
     out = tmp_path / "out" / "capped"
     report = json.loads((out / "report.json").read_text())

@@ -4,6 +4,7 @@ per window, polled with durable timers, each answer sent to its own topic."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import signal
@@ -14,10 +15,8 @@ from typing import Any
 
 import pytest
 
-from runner.client.server import _free_port
 from runner.isolation.proc import dies_with_parent
-from tests.conftest import REPO
-from tests.test_e2e import RUNNER
+from tests.simulated import RUNNER, simulated
 from tests.workers import results
 
 pytestmark = pytest.mark.slow
@@ -36,16 +35,10 @@ class Rig:
 
     def __init__(self, tmp_path: Path, cli_env: dict[str, str], task_queue: str, *sim_args: str) -> None:
         self.tmp, self.queue = tmp_path, task_queue
-        self.port = _free_port()
-        self.log = tmp_path / "requests.jsonl"
-        self.catalog = tmp_path / "models.yaml"
-        self.catalog.write_text((REPO / "configs" / "models.simulated.yaml").read_text()
-                                .replace("127.0.0.1:8765", f"127.0.0.1:{self.port}"))
-        self.env = {**cli_env, "RUNNER_SIM_KEY": "sk-delivery"}
         self.procs: list[subprocess.Popen[str]] = []
-        sim = self.spawn([RUNNER, "simulate", "--port", str(self.port), "--rpm", "6000",
-                          "--log", str(self.log), *sim_args])
-        assert sim.stdout is not None and "provider simulator on" in sim.stdout.readline()
+        self.stack = contextlib.ExitStack()
+        sim = self.stack.enter_context(simulated(tmp_path, cli_env, "--rpm", "6000", *sim_args))
+        self.port, self.log, self.catalog, self.env = sim.port, sim.log, sim.catalog, sim.env
 
     def spawn(self, argv: list[str], log: Path | None = None) -> subprocess.Popen[str]:
         out = log.open("w") if log else subprocess.PIPE
@@ -73,6 +66,7 @@ class Rig:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+        self.stack.close()
 
 
 def manifest(topics: int, delivery: str, chain: str = "[sim-opus]") -> str:

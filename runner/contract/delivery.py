@@ -14,7 +14,6 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Mode = Literal["realtime", "batch"]
 ENQUEUE_ACTIVITY = "runner.llm.enqueue"
 SUBMIT_ACTIVITY = "runner.llm.batch-submit"
 POLL_ACTIVITY = "runner.llm.batch-poll"

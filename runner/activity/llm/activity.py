@@ -113,7 +113,7 @@ class LLMActivities:
         """:meth:`_answer`, counted in the worker's metrics (and, in a budgeted batch, in its
         budget: the call is made only if the batch has room for it)."""
         budget = call.budget if spec.provider != "offline" else None
-        tokens = estimate_input_tokens(call.request)
+        tokens = estimate_input_tokens(call.request) if budget else 0  # (only a budget asks)
         try:
             async with room(budget, call.model, tokens=tokens,
                             usd=tokens * spec.price.input_per_mtok / 1e6 if spec.price else 0.0) as cost:
